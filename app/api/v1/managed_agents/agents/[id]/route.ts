@@ -1,0 +1,17 @@
+import { deleteAgent, getAgent, updateAgent } from "@/db/queries/agents";
+import { handle, json, noContent } from "@/lib/api/handler";
+import { operations as op } from "@/lib/api/operations";
+
+// GET /api/v1/managed_agents/agents/{id} – get an agent
+export const GET = handle(op.getAgent, async ({ params }) => json(await getAgent(params.id)));
+
+// PATCH /api/v1/managed_agents/agents/{id} – update an agent
+export const PATCH = handle(op.updateAgent, async ({ params, body }) =>
+  json(await updateAgent(params.id, body)),
+);
+
+// DELETE /api/v1/managed_agents/agents/{id} – delete an agent
+export const DELETE = handle(op.deleteAgent, async ({ params }) => {
+  await deleteAgent(params.id);
+  return noContent();
+});

@@ -1,0 +1,9 @@
+import { createSkill, listSkills } from "@/db/queries/skills";
+import { handle, json } from "@/lib/api/handler";
+import { operations as op } from "@/lib/api/operations";
+
+// GET /api/v1/skills – list the skill library
+export const GET = handle(op.listSkills, async ({ query }) => json(await listSkills(query)));
+
+// POST /api/v1/skills – create a skill
+export const POST = handle(op.createSkill, async ({ body }) => json(await createSkill(body), 201));

@@ -1,0 +1,4 @@
+export * from "./agents";
+export * from "./agent-files";
+export * from "./skills";
+export * from "./skill-versions";

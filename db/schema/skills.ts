@@ -1,0 +1,17 @@
+import { index, integer, pgTable, text } from "drizzle-orm/pg-core";
+
+import { timestamps } from "./_columns";
+
+export const skills = pgTable(
+  "skills",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    description: text("description"),
+    content: text("content").notNull(),
+    /** Number of the current content; every version, current included, is in skill_versions. */
+    version: integer("version").notNull().default(1),
+    ...timestamps,
+  },
+  (t) => [index("skills_created_at_idx").on(t.createdAt), index("skills_name_idx").on(t.name)],
+);

@@ -1,0 +1,115 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+import { describe, expect, inject, it } from "vitest";
+
+import { createTestDatabase, freePort, startServer, tempDir, type DbChoice } from "../support/server";
+
+async function call(server: { url: string; masterKey: string }, method: string, p: string, body?: unknown) {
+  const res = await fetch(server.url + p, {
+    method,
+    headers: { authorization: `Bearer ${server.masterKey}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: res.status === 204 ? null : await res.json() };
+}
+
+// The suite runs once per database; this test follows the run's choice.
+const DBS: DbChoice[] = [inject("dbChoice")];
+
+describe.each(DBS)("a server killed with SIGKILL restarts on the same data (%s)", (db) => {
+  it("loses nothing that was acknowledged", async () => {
+    const database = db === "postgres" ? await createTestDatabase() : null;
+    const dataDir = tempDir("kill");
+    try {
+      const port = await freePort();
+      const first = await startServer({ dataDir, databaseUrl: database?.url, port });
+      const ids: string[] = [];
+      // Writes in flight when the process dies; every acknowledged one must survive.
+      const writes = Array.from({ length: 40 }, async (_, i) => {
+        const res = await call(first, "POST", "/api/v1/managed_agents/agents", {
+          model: "m/x",
+          name: `k${i}`,
+          env_vars: { TOKEN: `t${i}` },
+        });
+        if (res.status === 201) ids.push(res.body.id);
+      });
+      await Promise.all(writes.slice(0, 30));
+      first.proc.kill("SIGKILL");
+      await Promise.allSettled(writes);
+      await new Promise((r) => first.proc.once("exit", r));
+      expect(ids.length).toBeGreaterThanOrEqual(30);
+
+      const second = await startServer({
+        dataDir,
+        databaseUrl: database?.url,
+        masterKey: first.masterKey,
+        port,
+      });
+      try {
+        for (const id of ids) {
+          const res = await call(second, "GET", `/api/v1/managed_agents/agents/${id}`);
+          expect(res.status, id).toBe(200);
+          expect(res.body.env_vars).toEqual({ TOKEN: "********" });
+        }
+        const created = await call(second, "POST", "/api/v1/managed_agents/agents", { model: "m/after" });
+        expect(created.status).toBe(201);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await database?.drop();
+    }
+  }, 180_000);
+});
+
+describe("start-up", () => {
+  it("generates a master key on first start, stores it 0600 and prints it once", async () => {
+    const dataDir = tempDir("keygen");
+    const first = await startServer({ dataDir, masterKey: null });
+    await first.stop();
+    const keyFile = path.join(dataDir, "master.key");
+    expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
+    const key = fs.readFileSync(keyFile, "utf8").trim();
+    expect(key.length).toBeGreaterThanOrEqual(32);
+    expect(fs.readFileSync(first.logFile, "utf8")).toContain(key);
+    expect(fs.statSync(path.join(dataDir, "encryption.key")).mode & 0o777).toBe(0o600);
+
+    const second = await startServer({ dataDir, masterKey: null });
+    const res = await fetch(`${second.url}/api/v1/skills`, { headers: { authorization: `Bearer ${key}` } });
+    expect(res.status).toBe(200);
+    await second.stop();
+    expect(fs.readFileSync(second.logFile, "utf8")).not.toContain(key);
+  }, 120_000);
+
+  it("a second server on the same embedded database is refused with a clear message", async () => {
+    const dataDir = tempDir("lock");
+    const first = await startServer({ dataDir });
+    try {
+      await expect(startServer({ dataDir })).rejects.toThrow(
+        /Another Hangar process \(pid \d+\) is using the embedded database/,
+      );
+    } finally {
+      await first.stop();
+    }
+  }, 120_000);
+
+  it.each([
+    [{ PORT: "http" }, /PORT/],
+    [{ MASTER_KEY: "short" }, /MASTER_KEY must be at least 16 characters/],
+    [{ DATABASE_URL: "mysql://x" }, /DATABASE_URL must be a postgres/],
+    [{ HANGAR_ENCRYPTION_KEY: "abc" }, /HANGAR_ENCRYPTION_KEY must be 32 bytes/],
+    [{ LOG_LEVEL: "loud" }, /LOG_LEVEL/],
+  ])("bad setting %j stops the start with a clear message", (env, message) => {
+    const res = spawnSync(process.execPath, ["--import", "tsx", "server.ts"], {
+      env: { NODE_ENV: "production", PATH: process.env.PATH, HANGAR_DATA_DIR: tempDir("bad"), ...env },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/Invalid configuration/);
+    expect(res.stderr).toMatch(message);
+    expect(res.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+});

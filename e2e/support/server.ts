@@ -1,0 +1,138 @@
+/*
+ * Starts a real Hangar server process for tests: its own port, data folder and (optionally) its own
+ * PostgreSQL database, logging to a file the tests can read.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+import postgres from "postgres";
+
+export const ADMIN_PG_URL = process.env.HANGAR_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+export type DbChoice = "postgres" | "pglite";
+
+export type TestServer = {
+  url: string;
+  masterKey: string;
+  dataDir: string;
+  logFile: string;
+  databaseUrl: string | undefined;
+  proc: ChildProcess;
+  /** Stops the process with a signal and waits for it to exit. */
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+};
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `hangar-${prefix}-`));
+}
+
+/** Creates an empty PostgreSQL database next to the admin one and returns its URL. */
+export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `hangar_test_${randomBytes(5).toString("hex")}`;
+  const admin = postgres(ADMIN_PG_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_PG_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const again = postgres(ADMIN_PG_URL, { max: 1, onnotice: () => {} });
+      await again.unsafe(`drop database if exists ${name} with (force)`);
+      await again.end();
+    },
+  };
+}
+
+export function waitForExit(proc: ChildProcess, ms = 15_000): Promise<number | null> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc.exitCode);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => proc.kill("SIGKILL"), ms);
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+export async function startServer(opts: {
+  dataDir?: string;
+  databaseUrl?: string;
+  masterKey?: string | null;
+  env?: Record<string, string>;
+  port?: number;
+  timeoutMs?: number;
+}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? tempDir("data");
+  const port = opts.port ?? (await freePort());
+  const masterKey =
+    opts.masterKey === null ? "" : (opts.masterKey ?? "hk_test_" + randomBytes(16).toString("hex"));
+  const logFile = path.join(dataDir, `server-${port}-${Date.now()}.log`);
+  const log = fs.openSync(logFile, "a");
+  const env: NodeJS.ProcessEnv = {
+    NODE_ENV: "production",
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NEXT_TELEMETRY_DISABLED: "1",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    HANGAR_DATA_DIR: dataDir,
+    ...(masterKey ? { MASTER_KEY: masterKey } : {}),
+    ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
+    ...opts.env,
+  };
+  const proc = spawn(process.execPath, ["--import", "tsx", "server.ts"], {
+    cwd: process.cwd(),
+    env,
+    stdio: ["ignore", log, log],
+  });
+  fs.closeSync(log);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (;;) {
+    if (proc.exitCode !== null) {
+      throw new Error(
+        `Hangar exited with ${proc.exitCode} during start:\n${fs.readFileSync(logFile, "utf8")}`,
+      );
+    }
+    try {
+      const res = await fetch(`${url}/api/v1/health`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`Hangar did not become healthy in time:\n${fs.readFileSync(logFile, "utf8")}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const key = masterKey || fs.readFileSync(path.join(dataDir, "master.key"), "utf8").trim();
+  return {
+    url,
+    masterKey: key,
+    dataDir,
+    logFile,
+    databaseUrl: opts.databaseUrl,
+    proc,
+    stop: (signal = "SIGTERM") => {
+      proc.kill(signal);
+      return waitForExit(proc);
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import nextVitals from "eslint-config-next/core-web-vitals";
+import nextTs from "eslint-config-next/typescript";
+import drizzle from "eslint-plugin-drizzle";
+import tseslint from "typescript-eslint";
+
+// Layering (house style G2): pages and components never touch the database; client code never
+// reaches server-only modules. Route handlers may call db/queries and nothing lower.
+const dbPaths = [
+  { name: "@/db", message: "Go through db/queries." },
+  { name: "@/db/index", message: "Go through db/queries." },
+  { name: "drizzle-orm", message: "Database code lives in db/." },
+  { name: "postgres", message: "Database code lives in db/." },
+];
+const dbInternals = [
+  {
+    group: ["@/db/schema", "@/db/schema/*", "drizzle-orm/*", "@electric-sql/*"],
+    message: "Database code lives in db/.",
+  },
+];
+const serverOnly = [
+  {
+    group: ["@/db/*", "@/lib/api/*", "@/lib/runtime", "@/lib/config", "@/lib/secret-box", "@/lib/data-dir"],
+    message: "Server-only module.",
+  },
+];
+
+export default tseslint.config(
+  {
+    ignores: [
+      ".next/**",
+      "node_modules/**",
+      ".hangar/**",
+      "db/migrations/**",
+      "next-env.d.ts",
+      "bench/results/**",
+    ],
+  },
+  ...nextVitals,
+  ...nextTs,
+  {
+    plugins: { drizzle },
+    rules: {
+      "drizzle/enforce-delete-with-where": ["error", { drizzleObjectName: ["db", "tx"] }],
+      "drizzle/enforce-update-with-where": ["error", { drizzleObjectName: ["db", "tx"] }],
+      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    files: ["app/api/**"],
+    rules: { "no-restricted-imports": ["error", { paths: dbPaths, patterns: dbInternals }] },
+  },
+  {
+    files: ["app/**"],
+    ignores: ["app/api/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: dbPaths,
+          patterns: [{ group: ["@/db/*"], message: "Pages never touch the database." }, ...dbInternals],
+        },
+      ],
+    },
+  },
+  {
+    files: ["components/**", "lib/schemas/**", "lib/api-client/**"],
+    rules: {
+      "no-restricted-imports": ["error", { paths: dbPaths, patterns: [...dbInternals, ...serverOnly] }],
+    },
+  },
+  {
+    // Tests read JSON bodies whose shape is what they assert; typing each one adds nothing.
+    files: ["e2e/**", "**/*.test.ts"],
+    rules: { "@typescript-eslint/no-explicit-any": "off" },
+  },
+);

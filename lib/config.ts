@@ -1,0 +1,51 @@
+import path from "node:path";
+
+import { z } from "zod";
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const configSchema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().default("127.0.0.1"),
+  MASTER_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, {
+    message: "MASTER_KEY must be at least 16 characters (or unset it to have one generated)",
+  }),
+  DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+    message:
+      "DATABASE_URL must be a postgres:// or postgresql:// URL (or unset it for the embedded database)",
+  }),
+  HANGAR_DATA_DIR: z.string().default("./.hangar"),
+  HANGAR_ENCRYPTION_KEY: optionalString.refine(
+    (v) => v === undefined || Buffer.from(v, "base64").length === 32 || /^[0-9a-f]{64}$/i.test(v),
+    { message: "HANGAR_ENCRYPTION_KEY must be 32 bytes, as base64 or 64 hex digits" },
+  ),
+  HANGAR_SESSION_TTL_HOURS: z.coerce
+    .number()
+    .min(0.01)
+    .max(24 * 30)
+    .default(12),
+  LITELLM_API_BASE: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), {
+    message: "LITELLM_API_BASE must be an http(s) URL",
+  }),
+  LITELLM_API_KEY: optionalString,
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  HANGAR_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+});
+
+type RawConfig = z.output<typeof configSchema>;
+export type Config = Omit<RawConfig, "HANGAR_DATA_DIR"> & { HANGAR_DATA_DIR: string };
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment once; a bad setting stops the start with a clear message. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  return { ...parsed.data, HANGAR_DATA_DIR: path.resolve(parsed.data.HANGAR_DATA_DIR) };
+}

@@ -1,0 +1,42 @@
+import "server-only";
+
+import { log } from "@/lib/log";
+import { runtime } from "@/lib/runtime";
+import type { ModelList } from "@/lib/schemas/model";
+
+const TIMEOUT_MS = 5000;
+
+/** The configured gateway's model list; the platform key is added here and never leaves the server. */
+export async function listGatewayModels(): Promise<ModelList> {
+  const { LITELLM_API_BASE: base, LITELLM_API_KEY: key } = runtime().config;
+  if (!base) {
+    return { data: [], source: "none", reason: "No model gateway is configured (set LITELLM_API_BASE)." };
+  }
+  const url = new URL("v1/models", base.endsWith("/") ? base : base + "/");
+  try {
+    const res = await fetch(url, {
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    if (!res.ok) {
+      return {
+        data: [],
+        source: "gateway",
+        reason: `The model gateway answered ${res.status} for /v1/models.`,
+      };
+    }
+    const body = (await res.json()) as { data?: { id?: unknown; owned_by?: unknown }[] };
+    const data = (body.data ?? [])
+      .filter((m): m is { id: string; owned_by?: unknown } => typeof m?.id === "string")
+      .map((m) => ({ id: m.id, owned_by: typeof m.owned_by === "string" ? m.owned_by : null }))
+      .sort((a, b) => a.id.localeCompare(b.id));
+    return { data, source: "gateway", reason: null };
+  } catch (err) {
+    log.warn("model gateway unreachable", { base, error: (err as Error).message });
+    return {
+      data: [],
+      source: "gateway",
+      reason: `The model gateway at ${url.origin} could not be reached.`,
+    };
+  }
+}

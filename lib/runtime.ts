@@ -1,0 +1,95 @@
+import { createHash } from "node:crypto";
+import path from "node:path";
+
+import { openDatabase, type Db, type DbKind } from "@/db";
+
+import { loadConfig, type Config } from "./config";
+import {
+  ensureDataDir,
+  generateEncryptionKey,
+  generateMasterKey,
+  lockDataDir,
+  readOrCreateSecret,
+} from "./data-dir";
+import { log, setLogLevel } from "./log";
+import { SecretBox } from "./secret-box";
+
+export type Runtime = {
+  config: Config;
+  db: Db;
+  dbKind: DbKind;
+  box: SecretBox;
+  /** SHA-256 of the master key; the key itself is not kept around. */
+  masterKeyDigest: Buffer;
+  /** Set only on the start that generated the master key, so it can be printed once. */
+  generatedMasterKey: string | null;
+  masterKeyFile: string | null;
+  close: () => Promise<void>;
+};
+
+// Next bundles route handlers apart from server.ts; the process-wide slot makes both share one runtime.
+const SLOT = Symbol.for("hangar.runtime");
+type Slot = { promise?: Promise<Runtime>; value?: Runtime };
+const slot: Slot = ((globalThis as Record<symbol, Slot>)[SLOT] ??= {});
+
+function parseEncryptionKey(value: string): Buffer {
+  return /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, "hex") : Buffer.from(value, "base64");
+}
+
+async function start(): Promise<Runtime> {
+  const config = loadConfig();
+  setLogLevel(config.LOG_LEVEL);
+  const dataDir = config.HANGAR_DATA_DIR;
+  ensureDataDir(dataDir);
+
+  let generatedMasterKey: string | null = null;
+  let masterKeyFile: string | null = null;
+  let masterKey = config.MASTER_KEY;
+  if (!masterKey) {
+    masterKeyFile = path.join(dataDir, "master.key");
+    const secret = readOrCreateSecret(masterKeyFile, generateMasterKey);
+    masterKey = secret.value;
+    if (secret.created) generatedMasterKey = secret.value;
+  }
+  const encryptionKey =
+    config.HANGAR_ENCRYPTION_KEY ??
+    readOrCreateSecret(path.join(dataDir, "encryption.key"), generateEncryptionKey).value;
+
+  const unlock = config.DATABASE_URL ? () => {} : lockDataDir(dataDir);
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir,
+    poolSize: config.HANGAR_DB_POOL_SIZE,
+  });
+  log.info("database ready", { database: database.kind });
+
+  return {
+    config,
+    db: database.db,
+    dbKind: database.kind,
+    box: new SecretBox(parseEncryptionKey(encryptionKey)),
+    masterKeyDigest: createHash("sha256").update(masterKey).digest(),
+    generatedMasterKey,
+    masterKeyFile,
+    close: async () => {
+      await database.close();
+      unlock();
+    },
+  };
+}
+
+/** Starts the runtime once per process (config, keys, database, migrations) and returns it. */
+export function initRuntime(): Promise<Runtime> {
+  slot.promise ??= start().then((rt) => (slot.value = rt));
+  return slot.promise;
+}
+
+/** The started runtime; route code runs after `initRuntime()` has resolved. */
+export function runtime(): Runtime {
+  if (!slot.value) throw new Error("Hangar runtime used before initRuntime() finished");
+  return slot.value;
+}
+
+export function getDb(): Db {
+  return runtime().db;
+}

@@ -1,0 +1,16 @@
+import { z } from "zod";
+
+export const modelSchema = z.object({
+  id: z.string(),
+  owned_by: z.string().nullable(),
+});
+
+/** GET /api/v1/models. `reason` explains an empty list (no gateway, or the gateway failed). */
+export const modelListSchema = z.object({
+  data: z.array(modelSchema),
+  source: z.enum(["gateway", "none"]),
+  reason: z.string().nullable(),
+});
+
+export type Model = z.infer<typeof modelSchema>;
+export type ModelList = z.infer<typeof modelListSchema>;

@@ -1,0 +1,33 @@
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+
+const PREFIX = "enc:v1:";
+
+/**
+ * AES-256-GCM for secrets at rest. Each value is bound (as associated data) to where it belongs,
+ * e.g. `agent:<id>:env:<KEY>`, so a ciphertext copied to another row or key fails to decrypt.
+ */
+export class SecretBox {
+  readonly #key: Buffer;
+
+  constructor(key: Buffer) {
+    if (key.length !== 32) throw new Error("SecretBox needs a 32-byte key");
+    this.#key = key;
+  }
+
+  encrypt(plaintext: string, context: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", this.#key, iv);
+    cipher.setAAD(Buffer.from(context));
+    const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
+    return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64");
+  }
+
+  decrypt(stored: string, context: string): string {
+    if (!stored.startsWith(PREFIX)) throw new Error("not an encrypted value");
+    const raw = Buffer.from(stored.slice(PREFIX.length), "base64");
+    const decipher = createDecipheriv("aes-256-gcm", this.#key, raw.subarray(0, 12));
+    decipher.setAAD(Buffer.from(context));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");
+  }
+}

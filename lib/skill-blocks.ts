@@ -1,0 +1,52 @@
+/*
+ * Skills attached to an agent live inside its prompt as blocks: a marker line
+ * `<!-- skill:<id> -->`, then the skill's trimmed content; blocks are separated by a blank line.
+ * The prompt is the single source of which skills are attached and in what order. Pure functions:
+ * the agent form uses them to preview the prompt.
+ */
+
+const MARKER = /(?:^|\n)<!-- skill:([^\s>]+) -->(?=\n|$)/g;
+
+function markerLine(id: string): string {
+  return `<!-- skill:${id} -->`;
+}
+
+/** The ids of the attached skills, in prompt order, without repeats. */
+export function parseSkillIds(prompt: string | null | undefined): string[] {
+  if (!prompt) return [];
+  const ids = [...prompt.matchAll(MARKER)].map((m) => m[1] as string);
+  return [...new Set(ids)];
+}
+
+export function hasSkillBlock(prompt: string | null | undefined, id: string): boolean {
+  return parseSkillIds(prompt).includes(id);
+}
+
+/** Appends a skill block, unless the prompt already has one for this id (idempotent). */
+export function appendSkillBlock(prompt: string | null | undefined, id: string, content: string): string {
+  const base = (prompt ?? "").trimEnd();
+  if (hasSkillBlock(base, id)) return base;
+  const block = `${markerLine(id)}\n${content.trim()}`;
+  return base ? `${base}\n\n${block}` : block;
+}
+
+/** Removes one skill's block, or every block when no id is given. */
+export function stripSkillBlocks(prompt: string | null | undefined, id?: string): string {
+  if (!prompt) return "";
+  const starts = [...prompt.matchAll(MARKER)].map((m) => ({
+    id: m[1] as string,
+    // The match may begin with the newline before the marker.
+    at: m.index + (m[0].startsWith("\n") ? 1 : 0),
+  }));
+  const head = prompt.slice(0, starts[0]?.at ?? prompt.length).trimEnd();
+  const kept = starts
+    .map((block, i) => ({ id: block.id, text: prompt.slice(block.at, starts[i + 1]?.at).trimEnd() }))
+    .filter((block) => id !== undefined && block.id !== id)
+    .map((block) => block.text);
+  return [head, ...kept].filter((part) => part !== "").join("\n\n");
+}
+
+/** The prompt text before the first skill block: what a person wrote. */
+export function basePrompt(prompt: string | null | undefined): string {
+  return stripSkillBlocks(prompt);
+}

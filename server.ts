@@ -1,0 +1,69 @@
+/*
+ * Hangar's one process: Next.js (pages and /api routes) and, in later stages, WebSocket upgrades for
+ * terminals. Start-up order: configuration, keys, database and migrations, then listen.
+ */
+import { createServer } from "node:http";
+
+import next from "next";
+
+import { ConfigError } from "./lib/config";
+import { log } from "./lib/log";
+import { initRuntime } from "./lib/runtime";
+
+async function main() {
+  const dev = process.argv.includes("--dev");
+  // Next reads NODE_ENV to pick its production or development runtime.
+  Object.assign(process.env, { NODE_ENV: dev ? "development" : "production" });
+  const rt = await initRuntime();
+  const { PORT: port, HOST: host } = rt.config;
+
+  const app = next({ dev, hostname: host, port, dir: process.cwd() });
+  await app.prepare();
+  const handler = app.getRequestHandler();
+
+  const server = createServer((req, res) => {
+    void handler(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, resolve);
+  });
+
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const lines = [`Hangar is running at ${url} (database: ${rt.dbKind})`];
+  if (rt.generatedMasterKey) {
+    lines.push(
+      `A master key was generated for you. It is shown this once and kept in ${rt.masterKeyFile} (mode 0600):`,
+      `  ${rt.generatedMasterKey}`,
+    );
+  } else if (rt.masterKeyFile) {
+    lines.push(`Master key: in ${rt.masterKeyFile}`);
+  }
+  process.stdout.write(lines.join("\n") + "\n");
+  log.info("listening", { url, database: rt.dbKind });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("stopping", { signal });
+    server.close();
+    server.closeAllConnections();
+    void rt
+      .close()
+      .catch((err: unknown) => log.error("close failed", { err }))
+      .finally(() => process.exit(0));
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(err.message + "\n");
+  } else {
+    process.stderr.write(`Hangar failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,15 @@
+import path from "node:path";
+
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
+  test: {
+    include: ["e2e/api/**/*.test.ts", "lib/**/*.test.ts"],
+    globalSetup: ["e2e/api/global-setup.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    // The files share one server on a 2-core machine; a couple of workers keep it busy enough.
+    maxWorkers: 2,
+  },
+});
