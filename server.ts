@@ -3,9 +3,11 @@
  * terminals. Start-up order: configuration, keys, database and migrations, then listen.
  */
 import { createServer } from "node:http";
+import path from "node:path";
 
 import next from "next";
 
+import { createApiDispatcher, loadApiRoutes } from "./lib/api/router";
 import { ConfigError } from "./lib/config";
 import { log } from "./lib/log";
 import { initRuntime } from "./lib/runtime";
@@ -20,9 +22,18 @@ async function main() {
   const app = next({ dev, hostname: host, port, dir: process.cwd() });
   await app.prepare();
   const handler = app.getRequestHandler();
+  const api = createApiDispatcher(await loadApiRoutes(path.join(process.cwd(), "app")));
 
   const server = createServer((req, res) => {
-    void handler(req, res);
+    api(req, res)
+      .then((handled) => (handled ? undefined : handler(req, res)))
+      .catch((err: unknown) => {
+        log.error("request failed", { err });
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({ error: { code: "internal_error", message: "Something went wrong on our side." } }),
+        );
+      });
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

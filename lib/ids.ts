@@ -10,6 +10,7 @@ export const ID_PREFIXES = {
   agent: "agt",
   skill: "skl",
   session: "sess",
+  browserSession: "bs",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

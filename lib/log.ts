@@ -7,10 +7,14 @@ type Level = "debug" | "info" | "warn" | "error";
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_FIELD = /(key|token|secret|password|authorization|cookie|env_vars|credential)/i;
 
-let threshold: Level = "info";
+// Next bundles its own copy of this module; the level lives in one process-wide slot for both.
+const SLOT = Symbol.for("hangar.log");
+const state: { threshold: Level } = ((globalThis as Record<symbol, { threshold: Level }>)[SLOT] ??= {
+  threshold: "info",
+});
 
 export function setLogLevel(level: Level) {
-  threshold = level;
+  state.threshold = level;
 }
 
 function redact(value: unknown, depth = 0): unknown {
@@ -23,7 +27,7 @@ function redact(value: unknown, depth = 0): unknown {
 }
 
 function write(level: Level, msg: string, fields?: Record<string, unknown>) {
-  if (ORDER[level] < ORDER[threshold]) return;
+  if (ORDER[level] < ORDER[state.threshold]) return;
   const line = JSON.stringify({
     t: new Date().toISOString(),
     level,

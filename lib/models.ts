@@ -1,5 +1,3 @@
-import "server-only";
-
 import { log } from "@/lib/log";
 import { runtime } from "@/lib/runtime";
 import type { ModelList } from "@/lib/schemas/model";
@@ -10,9 +8,15 @@ const TIMEOUT_MS = 5000;
 export async function listGatewayModels(): Promise<ModelList> {
   const { LITELLM_API_BASE: base, LITELLM_API_KEY: key } = runtime().config;
   if (!base) {
-    return { data: [], source: "none", reason: "No model gateway is configured (set LITELLM_API_BASE)." };
+    return {
+      data: [],
+      source: "none",
+      gateway_host: null,
+      reason: "No model gateway is configured (set LITELLM_API_BASE).",
+    };
   }
   const url = new URL("v1/models", base.endsWith("/") ? base : base + "/");
+  const gateway = { source: "gateway" as const, gateway_host: url.hostname };
   try {
     const res = await fetch(url, {
       headers: key ? { authorization: `Bearer ${key}` } : {},
@@ -20,8 +24,8 @@ export async function listGatewayModels(): Promise<ModelList> {
     });
     if (!res.ok) {
       return {
+        ...gateway,
         data: [],
-        source: "gateway",
         reason: `The model gateway answered ${res.status} for /v1/models.`,
       };
     }
@@ -30,12 +34,12 @@ export async function listGatewayModels(): Promise<ModelList> {
       .filter((m): m is { id: string; owned_by?: unknown } => typeof m?.id === "string")
       .map((m) => ({ id: m.id, owned_by: typeof m.owned_by === "string" ? m.owned_by : null }))
       .sort((a, b) => a.id.localeCompare(b.id));
-    return { data, source: "gateway", reason: null };
+    return { ...gateway, data, reason: null };
   } catch (err) {
     log.warn("model gateway unreachable", { base, error: (err as Error).message });
     return {
+      ...gateway,
       data: [],
-      source: "gateway",
       reason: `The model gateway at ${url.origin} could not be reached.`,
     };
   }

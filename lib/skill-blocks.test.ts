@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 
-import { appendSkillBlock, basePrompt, parseSkillIds, stripSkillBlocks } from "./skill-blocks";
+import {
+  appendSkillBlock,
+  basePrompt,
+  parseSkillIds,
+  skillSnapshots,
+  stripSkillBlocks,
+  withBasePrompt,
+} from "./skill-blocks";
 
 describe("skill blocks", () => {
   it("appends after a blank line, trims, and is idempotent", () => {
@@ -25,5 +32,15 @@ describe("skill blocks", () => {
     expect(stripSkillBlocks(p)).toBe("Line one.\n\n\nLine two.");
     expect(basePrompt("<!-- skill:skl_a -->\nA")).toBe("");
     expect(stripSkillBlocks(p, "skl_missing")).toBe(p);
+  });
+
+  it("swaps the base text and keeps the blocks verbatim", () => {
+    const p = "Old base.\n\n<!-- skill:skl_a -->\nA\n\n<!-- skill:skl_b -->\nB";
+    expect(withBasePrompt(p, "New base.\n")).toBe(
+      "New base.\n\n<!-- skill:skl_a -->\nA\n\n<!-- skill:skl_b -->\nB",
+    );
+    expect(withBasePrompt(p, "")).toBe("<!-- skill:skl_a -->\nA\n\n<!-- skill:skl_b -->\nB");
+    expect(withBasePrompt("No blocks", "New")).toBe("New");
+    expect(skillSnapshots(p)).toEqual({ skl_a: "A", skl_b: "B" });
   });
 });

@@ -50,3 +50,31 @@ export function stripSkillBlocks(prompt: string | null | undefined, id?: string)
 export function basePrompt(prompt: string | null | undefined): string {
   return stripSkillBlocks(prompt);
 }
+
+function firstMarkerAt(prompt: string): number {
+  const m = new RegExp(MARKER.source).exec(prompt);
+  if (!m) return -1;
+  return m.index + (m[0].startsWith("\n") ? 1 : 0);
+}
+
+/** The skill blocks of `prompt` under a new base text: what an edit form sends to keep the snapshots. */
+export function withBasePrompt(prompt: string | null | undefined, base: string | null | undefined): string {
+  const head = (base ?? "").trimEnd();
+  const full = prompt ?? "";
+  const at = firstMarkerAt(full);
+  if (at < 0) return head;
+  const blocks = full.slice(at);
+  return head ? `${head}\n\n${blocks}` : blocks;
+}
+
+/** Each attached skill's snapshot content, by id, as it stands in the prompt. */
+export function skillSnapshots(prompt: string | null | undefined): Record<string, string> {
+  const full = prompt ?? "";
+  const matches = [...full.matchAll(MARKER)];
+  return Object.fromEntries(
+    matches.map((m, i) => [
+      m[1] as string,
+      full.slice(m.index + m[0].length, matches[i + 1]?.index ?? full.length).trim(),
+    ]),
+  );
+}

@@ -1,5 +1,3 @@
-import "server-only";
-
 /** A LIKE pattern that matches `term` anywhere, with the user's % and _ taken literally. */
 export function containsPattern(term: string): string {
   return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -1,5 +1,3 @@
-import "server-only";
-
 import { sql } from "drizzle-orm";
 
 import { getDb } from "@/lib/runtime";

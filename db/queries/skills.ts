@@ -1,5 +1,3 @@
-import "server-only";
-
 import { and, count, desc, eq, ilike, inArray, or } from "drizzle-orm";
 
 import { type Db, type Tx } from "@/db";

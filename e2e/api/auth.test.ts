@@ -57,9 +57,9 @@ describe("auth", () => {
     expect(files).toEqual(table);
   });
 
-  it("only /api/v1/health is open", async () => {
+  it("only the health check and the login are open", async () => {
     const open = (await routeTable()).filter((r) => r.open).map((r) => `${r.method} ${r.path}`);
-    expect(open).toEqual(["GET /api/v1/health"]);
+    expect(open.sort()).toEqual(["GET /api/v1/health", "POST /api/v1/auth/login"]);
   });
 
   it("every route without a key → 401 with the envelope", async () => {
@@ -105,5 +105,17 @@ describe("auth", () => {
     const res = await api("GET", "/api/v1/health", { key: null });
     expect(res.status).toBe(200);
     expect(res.body.ok).toBe(true);
+  });
+});
+
+describe("methods", () => {
+  it("a known path with an unsupported method → 401 without a key, 405 with one", async () => {
+    expect((await api("PUT", "/api/v1/skills", { key: null })).status).toBe(401);
+    const res = await api("PUT", "/api/v1/skills");
+    expect(res.status).toBe(405);
+    expect(res.body.error).toEqual({
+      code: "method_not_allowed",
+      message: "PUT is not supported here; use GET, POST",
+    });
   });
 });

@@ -13,6 +13,7 @@ describe("GET /api/v1/models", () => {
     expect(res.body).toEqual({
       data: [],
       source: "none",
+      gateway_host: null,
       reason: "No model gateway is configured (set LITELLM_API_BASE).",
     });
   });
@@ -74,6 +75,7 @@ describe("GET /api/v1/models against a stand-in gateway (fake LLM provider edge)
         { id: "openai/gpt-5", owned_by: "openai" },
       ],
       source: "gateway",
+      gateway_host: "127.0.0.1",
       reason: null,
     });
     expect(seenAuth.at(-1)).toBe(`Bearer ${GATEWAY_KEY}`);
@@ -87,6 +89,7 @@ describe("GET /api/v1/models against a stand-in gateway (fake LLM provider edge)
     expect(JSON.parse(res.text)).toEqual({
       data: [],
       source: "gateway",
+      gateway_host: "127.0.0.1",
       reason: "The model gateway answered 500 for /v1/models.",
     });
   });

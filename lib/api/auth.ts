@@ -1,12 +1,14 @@
-import "server-only";
-
 import { createHash, timingSafeEqual } from "node:crypto";
 
 import { runtime } from "@/lib/runtime";
 
+import { readBrowserSession, readCookie, SESSION_COOKIE } from "./browser-session";
 import { ApiError } from "./errors";
+import type { RequestLike } from "./handler";
 
-export type Principal = { kind: "master" };
+export type Principal = { kind: "master" } | { kind: "browser"; sessionId: string; expiresAt: Date };
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /** Constant-time check of a presented key against the master key (both hashed to equal length). */
 export function isMasterKey(presented: string): boolean {
@@ -20,10 +22,43 @@ export function bearerToken(header: string | null): string | null {
   return match?.[1]?.trim() ?? null;
 }
 
-export function authenticate(req: Request): Principal {
-  const token = bearerToken(req.headers.get("authorization"));
-  if (!token)
-    throw new ApiError("unauthorized", "Missing credentials: send Authorization: Bearer <MASTER_KEY>");
-  if (!isMasterKey(token)) throw new ApiError("unauthorized", "Invalid credentials");
-  return { kind: "master" };
+/**
+ * A state-changing request carried by a cookie must come from Hangar's own pages: its Origin (or,
+ * without one, Sec-Fetch-Site) must match. SameSite=Lax already stops most cross-site sends.
+ */
+export function assertSameOrigin(req: RequestLike) {
+  const origin = req.headers.get("origin");
+  const host = req.headers.get("x-forwarded-host") ?? req.headers.get("host");
+  if (origin) {
+    let originHost: string | null = null;
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      originHost = null;
+    }
+    if (originHost && originHost === host) return;
+  } else if (req.headers.get("sec-fetch-site") === "same-origin") {
+    return;
+  }
+  throw new ApiError(
+    "forbidden",
+    "Cross-site request refused: this cookie only works from Hangar's own pages",
+  );
+}
+
+export async function authenticate(req: RequestLike): Promise<Principal> {
+  const authorization = req.headers.get("authorization");
+  if (authorization) {
+    const token = bearerToken(authorization);
+    if (!token || !isMasterKey(token)) throw new ApiError("unauthorized", "Invalid credentials");
+    return { kind: "master" };
+  }
+  const cookie = readCookie(req.headers.get("cookie"), SESSION_COOKIE);
+  if (cookie) {
+    const session = await readBrowserSession(cookie);
+    if (!session) throw new ApiError("unauthorized", "Your login has expired: log in again");
+    if (UNSAFE.has(req.method)) assertSameOrigin(req);
+    return { kind: "browser", sessionId: session.id, expiresAt: session.expiresAt };
+  }
+  throw new ApiError("unauthorized", "Missing credentials: send Authorization: Bearer <MASTER_KEY>");
 }

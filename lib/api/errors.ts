@@ -1,5 +1,3 @@
-import "server-only";
-
 import { ZodError } from "zod";
 
 import type { ErrorCode, ErrorEnvelope, ErrorIssue } from "@/lib/schemas/common";
@@ -55,8 +53,8 @@ function envelope(code: ErrorCode, message: string, issues?: ErrorIssue[]): Erro
   return { error: issues ? { code, message, issues } : { code, message } };
 }
 
-export function errorResponse(err: ApiError, headers?: HeadersInit): Response {
-  return Response.json(envelope(err.code, err.message, err.issues), { status: err.status, headers });
+function errorReply(err: ApiError) {
+  return { status: err.status, json: envelope(err.code, err.message, err.issues) };
 }
 
 export function zodIssues(err: ZodError, prefix: (string | number)[] = []): ErrorIssue[] {
@@ -68,27 +66,21 @@ export function zodIssues(err: ZodError, prefix: (string | number)[] = []): Erro
 
 type PgError = { code?: string; constraint_name?: string; constraint?: string };
 
-/** Maps anything thrown by a handler to a response; unexpected errors are logged, never echoed. */
-export function toErrorResponse(err: unknown, requestId: string): Response {
-  const headers = { "x-request-id": requestId };
-  if (err instanceof ApiError) return errorResponse(err, headers);
+/** Maps anything thrown by a handler to a reply; unexpected errors are logged, never echoed. */
+export function toErrorReply(err: unknown, requestId: string): { status: number; json: ErrorEnvelope } {
+  if (err instanceof ApiError) return errorReply(err);
   if (err instanceof ZodError) {
     const issues = zodIssues(err);
-    return errorResponse(new ValidationError(summarise(issues), issues), headers);
+    return errorReply(new ValidationError(summarise(issues), issues));
   }
   const pg = err as PgError;
   if (pg?.code === "23505") {
-    return errorResponse(
-      new ConflictError(
-        `conflicts with an existing record (${pg.constraint_name ?? pg.constraint ?? "unique"})`,
-      ),
-      headers,
-    );
+    const constraint = pg.constraint_name ?? pg.constraint ?? "unique";
+    return errorReply(new ConflictError(`conflicts with an existing record (${constraint})`));
   }
   log.error("unhandled error", { requestId, err });
-  return errorResponse(
+  return errorReply(
     new ApiError("internal_error", `Something went wrong on our side (request ${requestId}).`),
-    headers,
   );
 }
 

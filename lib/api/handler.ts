@@ -1,5 +1,3 @@
-import "server-only";
-
 import { randomUUID } from "node:crypto";
 
 import type { z } from "zod";
@@ -8,15 +6,26 @@ import { log } from "@/lib/log";
 import { initRuntime } from "@/lib/runtime";
 
 import { authenticate, type Principal } from "./auth";
-import { ApiError, toErrorResponse, ValidationError, zodIssues, summarise } from "./errors";
+import { ApiError, toErrorReply, ValidationError, zodIssues, summarise } from "./errors";
 import type { Operation } from "./operation";
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
 
 type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
 
+/**
+ * What a handler sees of the request. Both a WHATWG Request (Next's route handlers) and Hangar's
+ * own fast path in server.ts (a Node request) provide it.
+ */
+export type RequestLike = {
+  method: string;
+  url: string;
+  headers: { get(name: string): string | null };
+  body: AsyncIterable<Uint8Array> | null;
+};
+
 export type HandlerContext<O extends Operation> = {
-  req: Request;
+  req: RequestLike;
   principal: Principal | null;
   params: Infer<O["params"]>;
   query: Infer<O["query"]>;
@@ -24,33 +33,40 @@ export type HandlerContext<O extends Operation> = {
   requestId: string;
 };
 
-type RouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
+/** A handler's answer: JSON (`json`) or bytes (`bytes`) or nothing, with status and headers. */
+export type Reply = {
+  status: number;
+  json?: unknown;
+  bytes?: Uint8Array;
+  headers?: Record<string, string>;
+};
 
-export function json(data: unknown, status = 200): Response {
-  return Response.json(data, { status });
+export type RawParams = Record<string, string | string[] | undefined>;
+type RouteContext = { params: Promise<RawParams> };
+
+export function json(data: unknown, status = 200, headers?: Record<string, string>): Reply {
+  return { status, json: data, headers };
 }
 
-export function noContent(): Response {
-  return new Response(null, { status: 204 });
+export function noContent(headers?: Record<string, string>): Reply {
+  return { status: 204, headers };
 }
 
-async function readBody(req: Request, limit: number): Promise<unknown> {
+export function isHttps(req: RequestLike): boolean {
+  return req.headers.get("x-forwarded-proto") === "https" || req.url.startsWith("https:");
+}
+
+async function readBody(req: RequestLike, limit: number): Promise<unknown> {
   const declared = Number(req.headers.get("content-length") ?? "0");
   const tooLarge = () => new ApiError("payload_too_large", `request body is larger than ${limit} bytes`);
   if (declared > limit) throw tooLarge();
   if (!req.body) return {};
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
+  for await (const chunk of req.body) {
+    size += chunk.byteLength;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString("utf8");
   if (text.trim() === "") return {};
@@ -68,37 +84,72 @@ function parseWith<S extends z.ZodType>(schema: S, input: unknown, where: string
   throw new ValidationError(summarise(issues), issues);
 }
 
+/** Runs one operation: authenticate, validate params, query and body, call, map errors. Never throws. */
+async function run<O extends Operation>(
+  op: O,
+  fn: (ctx: HandlerContext<O>) => Promise<Reply>,
+  req: RequestLike,
+  rawParams: RawParams,
+): Promise<Reply> {
+  const started = performance.now();
+  const requestId = req.headers.get("x-request-id")?.slice(0, 64) || randomUUID();
+  const url = new URL(req.url, "http://hangar.invalid");
+  let reply: Reply;
+  try {
+    await initRuntime();
+    const principal = op.auth === "none" ? null : await authenticate(req);
+    const params = op.params ? parseWith(op.params, rawParams, "params") : undefined;
+    const query = op.query ? parseWith(op.query, Object.fromEntries(url.searchParams), "query") : undefined;
+    const body = op.body
+      ? parseWith(op.body, await readBody(req, op.maxBodyBytes ?? DEFAULT_MAX_BODY), "body")
+      : undefined;
+    reply = await fn({ req, principal, params, query, body, requestId } as HandlerContext<O>);
+  } catch (err) {
+    reply = toErrorReply(err, requestId);
+  }
+  reply.headers = { ...reply.headers, "x-request-id": requestId };
+  log.info("request", {
+    requestId,
+    op: op.id,
+    method: req.method,
+    path: url.pathname,
+    status: reply.status,
+    ms: Math.round((performance.now() - started) * 10) / 10,
+  });
+  return reply;
+}
+
+export function toResponse(reply: Reply): Response {
+  const headers = new Headers(reply.headers);
+  if (reply.json !== undefined) {
+    headers.set("content-type", "application/json");
+    return new Response(JSON.stringify(reply.json), { status: reply.status, headers });
+  }
+  return new Response(reply.bytes ? new Uint8Array(reply.bytes) : null, { status: reply.status, headers });
+}
+
+export type RouteHandler = ((req: Request, route: RouteContext) => Promise<Response>) & {
+  op: Operation;
+  run: (req: RequestLike, params: RawParams) => Promise<Reply>;
+};
+
 /**
- * Wraps a route handler: authenticates, validates params, query and body against the operation's
- * schemas, and turns every thrown error into the error envelope.
+ * Wraps a route handler. The result is a Next route handler, and also carries the operation and a
+ * framework-free `run`, which server.ts calls directly for /api/v1 requests (see the README).
  */
-export function handle<O extends Operation>(op: O, fn: (ctx: HandlerContext<O>) => Promise<Response>) {
-  return async (req: Request, route: RouteContext): Promise<Response> => {
-    const started = performance.now();
-    const requestId = req.headers.get("x-request-id")?.slice(0, 64) || randomUUID();
-    let response: Response;
-    try {
-      await initRuntime();
-      const principal = op.auth === "none" ? null : authenticate(req);
-      const url = new URL(req.url);
-      const params = op.params ? parseWith(op.params, await route.params, "params") : undefined;
-      const query = op.query ? parseWith(op.query, Object.fromEntries(url.searchParams), "query") : undefined;
-      const body = op.body
-        ? parseWith(op.body, await readBody(req, op.maxBodyBytes ?? DEFAULT_MAX_BODY), "body")
-        : undefined;
-      response = await fn({ req, principal, params, query, body, requestId } as HandlerContext<O>);
-    } catch (err) {
-      response = toErrorResponse(err, requestId);
-    }
-    response.headers.set("x-request-id", requestId);
-    log.info("request", {
-      requestId,
-      op: op.id,
+export function handle<O extends Operation>(
+  op: O,
+  fn: (ctx: HandlerContext<O>) => Promise<Reply>,
+): RouteHandler {
+  const direct = (req: RequestLike, params: RawParams) => run(op, fn, req, params);
+  const viaNext = async (req: Request, route: RouteContext) => {
+    const like: RequestLike = {
       method: req.method,
-      path: new URL(req.url).pathname,
-      status: response.status,
-      ms: Math.round((performance.now() - started) * 10) / 10,
-    });
-    return response;
+      url: req.url,
+      headers: req.headers,
+      body: req.body as AsyncIterable<Uint8Array> | null,
+    };
+    return toResponse(await direct(like, await route.params));
   };
+  return Object.assign(viaNext, { op, run: direct });
 }

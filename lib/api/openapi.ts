@@ -1,5 +1,3 @@
-import "server-only";
-
 import { z } from "zod";
 
 import { errorEnvelopeSchema } from "@/lib/schemas/common";
@@ -97,7 +95,7 @@ export function buildOpenApiDocument(): JsonSchema {
     },
     servers: [{ url: "/" }],
     security: [{ masterKey: [] }],
-    tags: [{ name: "Agents" }, { name: "Skills" }, { name: "Platform" }],
+    tags: [{ name: "Agents" }, { name: "Skills" }, { name: "Auth" }, { name: "Platform" }],
     paths,
     components: {
       securitySchemes: { masterKey: { type: "http", scheme: "bearer", description: "The MASTER_KEY" } },

@@ -11,6 +11,7 @@ import {
   detachSkillQuerySchema,
   updateAgentSchema,
 } from "@/lib/schemas/agent";
+import { authSessionSchema, loginSchema } from "@/lib/schemas/auth";
 import { errorEnvelopeSchema } from "@/lib/schemas/common";
 import { modelListSchema } from "@/lib/schemas/model";
 import {
@@ -48,6 +49,39 @@ export const operations = {
       200: { description: "Up", schema: z.object({ ok: z.literal(true), database: z.string() }) },
       503: err("Database unreachable"),
     },
+  }),
+  login: defineOperation({
+    id: "login",
+    method: "POST",
+    path: "/api/v1/auth/login",
+    tag: "Auth",
+    summary: "Trade the master key for a browser session cookie",
+    description:
+      "Sets an HttpOnly, SameSite=Lax, signed and expiring `hangar_session` cookie; the key itself is never " +
+      "stored in the browser. State-changing requests made with the cookie must come from Hangar's own origin.",
+    auth: "none",
+    body: loginSchema,
+    responses: {
+      200: { description: "Logged in; the cookie is set", schema: authSessionSchema },
+      400: invalid,
+      401: err("Wrong master key"),
+    },
+  }),
+  logout: defineOperation({
+    id: "logout",
+    method: "POST",
+    path: "/api/v1/auth/logout",
+    tag: "Auth",
+    summary: "End this browser session (the cookie stops working everywhere)",
+    responses: { 204: { description: "Logged out; the cookie is cleared" } },
+  }),
+  getAuthSession: defineOperation({
+    id: "getAuthSession",
+    method: "GET",
+    path: "/api/v1/auth/session",
+    tag: "Auth",
+    summary: "Who is calling: the master key or a browser session, and when it expires",
+    responses: { 200: { description: "The caller", schema: authSessionSchema } },
   }),
   openapi: defineOperation({
     id: "openapi",

@@ -116,6 +116,14 @@ export const updateAgentSchema = z.object({
   expected_version: z.number().int().min(1).optional(),
 });
 
+/**
+ * The agent builder's form: the create contract, except that files may also be stored ones kept by
+ * sha256 (on edit). Create and edit share it; the pages turn it into a POST or a PATCH.
+ */
+export const agentFormSchema = createAgentSchema.extend({
+  sandbox_files: sandboxFilesUpdateSchema.default([]),
+});
+
 export const agentSchema = z.object({
   id: z.string(),
   name: z.string().nullable(),
@@ -166,6 +174,8 @@ export const attachSkillSchema = z.union(
 export const detachSkillQuerySchema = z.object({ skill_id: z.string().min(1).max(64).optional() });
 
 export type CreateAgentInput = z.infer<typeof createAgentSchema>;
+export type AgentFormInput = z.input<typeof agentFormSchema>;
+export type AgentFormValues = z.output<typeof agentFormSchema>;
 export type UpdateAgentInput = z.infer<typeof updateAgentSchema>;
 export type Agent = z.infer<typeof agentSchema>;
 export type AgentListQuery = z.infer<typeof agentListQuerySchema>;

@@ -9,6 +9,8 @@ export const modelSchema = z.object({
 export const modelListSchema = z.object({
   data: z.array(modelSchema),
   source: z.enum(["gateway", "none"]),
+  /** Host name of the model gateway, which sandboxes may always reach. */
+  gateway_host: z.string().nullable(),
   reason: z.string().nullable(),
 });
 

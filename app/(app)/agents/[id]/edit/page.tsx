@@ -1,0 +1,10 @@
+import type { Metadata } from "next";
+
+import { EditAgent } from "@/components/agents/agent-editor-pages";
+
+export const metadata: Metadata = { title: "Edit agent" };
+
+export default async function EditAgentPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  return <EditAgent id={id} />;
+}

@@ -1,0 +1,19 @@
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+
+import { LoginForm } from "@/components/auth/login-form";
+import { hasBrowserSession } from "@/lib/page-auth";
+
+export const metadata: Metadata = { title: "Log in" };
+
+export default async function LoginPage({ searchParams }: { searchParams: Promise<{ next?: string }> }) {
+  const { next } = await searchParams;
+  // Only same-site paths: never bounce a person to another origin after login.
+  const target = next && next.startsWith("/") && !next.startsWith("//") ? next : "/agents";
+  if (await hasBrowserSession()) redirect(target);
+  return (
+    <main className="grid min-h-dvh place-items-center bg-bg-subtle px-4">
+      <LoginForm next={target} />
+    </main>
+  );
+}

@@ -1,0 +1,261 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { ArrowDown, ArrowUp, Bot, Plus, Search, Trash2 } from "lucide-react";
+import Link from "next/link";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useEffect, useState } from "react";
+
+import { Button } from "@/components/ui/button";
+import { Input } from "@/components/ui/input";
+import { EmptyState, PageHeader } from "@/components/ui/page-header";
+import { RelativeTime } from "@/components/ui/time";
+import { agentQueries } from "@/lib/api-client/agents";
+import { cn } from "@/lib/cn";
+import { AGENT_SORT_FIELDS, type Agent, type AgentListQuery } from "@/lib/schemas/agent";
+
+import { DeleteAgentDialog } from "./delete-agent-dialog";
+import { HarnessBadge } from "./harness-badge";
+
+const PAGE_SIZE = 50;
+type Sort = AgentListQuery["sort"];
+
+const COLUMNS: { key: Sort | null; label: string; className?: string }[] = [
+  { key: "name", label: "Name" },
+  { key: "harness_id", label: "Harness" },
+  { key: "model", label: "Model" },
+  { key: null, label: "Setup", className: "hidden lg:table-cell" },
+  { key: "created_at", label: "Created" },
+];
+
+function useListParams() {
+  const params = useSearchParams();
+  const sortParam = params.get("sort") as Sort | null;
+  return {
+    search: params.get("q") ?? "",
+    sort: sortParam && AGENT_SORT_FIELDS.includes(sortParam) ? sortParam : ("created_at" as Sort),
+    order: params.get("order") === "asc" ? ("asc" as const) : ("desc" as const),
+    page: Math.max(0, Number(params.get("page") ?? "0") || 0),
+  };
+}
+
+export function AgentsTable() {
+  const router = useRouter();
+  const pathname = usePathname();
+  const { search, sort, order, page } = useListParams();
+  const [text, setText] = useState(search);
+  const [deleting, setDeleting] = useState<Agent | null>(null);
+
+  const setParams = (next: Partial<{ q: string; sort: Sort; order: "asc" | "desc"; page: number }>) => {
+    const merged = { q: search, sort, order, page, ...next };
+    const qs = new URLSearchParams();
+    if (merged.q) qs.set("q", merged.q);
+    if (merged.sort !== "created_at") qs.set("sort", merged.sort);
+    if (merged.order !== "desc") qs.set("order", merged.order);
+    if (merged.page) qs.set("page", String(merged.page));
+    router.replace(qs.size ? `${pathname}?${qs}` : pathname, { scroll: false });
+  };
+
+  useEffect(() => {
+    if (text === search) return;
+    const timer = setTimeout(() => setParams({ q: text, page: 0 }), 200);
+    return () => clearTimeout(timer);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- setParams is rebuilt every render
+  }, [text]);
+
+  const query = useQuery(
+    agentQueries.list({
+      search: search || undefined,
+      sort,
+      order,
+      limit: PAGE_SIZE,
+      offset: page * PAGE_SIZE,
+    }),
+  );
+  const data = query.data;
+  const total = data?.total ?? 0;
+
+  const toggleSort = (key: Sort) =>
+    setParams(
+      key === sort
+        ? { order: order === "asc" ? "desc" : "asc", page: 0 }
+        : { sort: key, order: key === "name" ? "asc" : "desc", page: 0 },
+    );
+
+  const isEmptyLibrary = data && total === 0 && !search;
+
+  return (
+    <>
+      <PageHeader
+        title="Agents"
+        description="Configurations that sessions run in a sandbox."
+        actions={
+          <Button variant="primary" size="sm" onClick={() => router.push("/agents/new")}>
+            <Plus size={14} aria-hidden />
+            New agent
+          </Button>
+        }
+      />
+      {isEmptyLibrary ? (
+        <EmptyState
+          icon={<Bot size={28} aria-hidden />}
+          title="No agents yet"
+          body="An agent is a model, a prompt and a harness, with the skills, secrets, files and network rules its sessions get."
+          action={
+            <Link
+              href="/agents/new"
+              className="inline-flex h-8 items-center gap-2 rounded-md bg-accent px-3 text-[13px] font-medium text-accent-fg"
+            >
+              <Plus size={14} aria-hidden />
+              New agent
+            </Link>
+          }
+        />
+      ) : (
+        <div className="px-6 py-4">
+          <div className="mb-3 flex items-center gap-3">
+            <div className="relative w-72">
+              <Search
+                size={14}
+                aria-hidden
+                className="pointer-events-none absolute top-1/2 left-2.5 -translate-y-1/2 text-fg-subtle"
+              />
+              <Input
+                type="search"
+                aria-label="Search agents"
+                placeholder="Search name, id, model, harness"
+                value={text}
+                onChange={(e) => setText(e.target.value)}
+                className="pl-8"
+              />
+            </div>
+            <span className="text-xs text-fg-muted" aria-live="polite">
+              {data ? `${total} agent${total === 1 ? "" : "s"}` : ""}
+            </span>
+          </div>
+          <div className="overflow-x-auto rounded-lg border border-border">
+            <table className="w-full text-left text-[13px]">
+              <thead className="bg-bg-subtle text-xs text-fg-muted">
+                <tr>
+                  {COLUMNS.map((col) => (
+                    <th
+                      key={col.label}
+                      scope="col"
+                      className={cn("h-8 px-3 font-medium", col.className)}
+                      aria-sort={
+                        col.key === sort ? (order === "asc" ? "ascending" : "descending") : undefined
+                      }
+                    >
+                      {col.key ? (
+                        <button
+                          type="button"
+                          onClick={() => toggleSort(col.key as Sort)}
+                          className="inline-flex items-center gap-1 hover:text-fg"
+                        >
+                          {col.label}
+                          {col.key === sort &&
+                            (order === "asc" ? (
+                              <ArrowUp size={12} aria-hidden />
+                            ) : (
+                              <ArrowDown size={12} aria-hidden />
+                            ))}
+                        </button>
+                      ) : (
+                        col.label
+                      )}
+                    </th>
+                  ))}
+                  <th scope="col" className="w-10">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {!data &&
+                  Array.from({ length: 6 }, (_, i) => (
+                    <tr key={i} className="h-11 border-t border-border" aria-hidden>
+                      <td colSpan={6} className="px-3">
+                        <div className="h-3 w-1/3 animate-pulse rounded bg-bg-muted" />
+                      </td>
+                    </tr>
+                  ))}
+                {data?.data.map((agent) => (
+                  <tr key={agent.id} className="h-11 border-t border-border hover:bg-bg-subtle">
+                    <td className="max-w-64 px-3">
+                      <Link
+                        href={`/agents/${agent.id}`}
+                        className="block truncate font-medium hover:underline"
+                      >
+                        {agent.name || <span className="text-fg-muted">Untitled</span>}
+                      </Link>
+                      <span className="block truncate font-mono text-[11px] text-fg-subtle">{agent.id}</span>
+                    </td>
+                    <td className="px-3 whitespace-nowrap">
+                      <HarnessBadge harness={agent.harness_id} />
+                    </td>
+                    <td className="max-w-56 truncate px-3 font-mono text-xs">{agent.model}</td>
+                    <td className="hidden px-3 text-xs text-fg-muted lg:table-cell">{setupSummary(agent)}</td>
+                    <td className="px-3 text-xs whitespace-nowrap text-fg-muted">
+                      <RelativeTime iso={agent.created_at} />
+                    </td>
+                    <td className="px-2">
+                      <Button
+                        variant="ghost"
+                        size="icon"
+                        aria-label={`Delete ${agent.name ?? agent.id}`}
+                        onClick={() => setDeleting(agent)}
+                      >
+                        <Trash2 size={14} aria-hidden />
+                      </Button>
+                    </td>
+                  </tr>
+                ))}
+                {data && data.data.length === 0 && (
+                  <tr className="border-t border-border">
+                    <td colSpan={6} className="px-3 py-10 text-center text-xs text-fg-muted">
+                      No agents match “{search}”.
+                    </td>
+                  </tr>
+                )}
+              </tbody>
+            </table>
+          </div>
+          {total > PAGE_SIZE && (
+            <nav
+              aria-label="Pagination"
+              className="mt-3 flex items-center justify-end gap-2 text-xs text-fg-muted"
+            >
+              <span>
+                {page * PAGE_SIZE + 1}–{Math.min(total, (page + 1) * PAGE_SIZE)} of {total}
+              </span>
+              <Button size="sm" disabled={page === 0} onClick={() => setParams({ page: page - 1 })}>
+                Previous
+              </Button>
+              <Button
+                size="sm"
+                disabled={(page + 1) * PAGE_SIZE >= total}
+                onClick={() => setParams({ page: page + 1 })}
+              >
+                Next
+              </Button>
+            </nav>
+          )}
+        </div>
+      )}
+      <DeleteAgentDialog agent={deleting} onClose={() => setDeleting(null)} />
+    </>
+  );
+}
+
+function setupSummary(agent: Agent): string {
+  const parts = [
+    agent.attached_skill_ids.length &&
+      `${agent.attached_skill_ids.length} skill${agent.attached_skill_ids.length === 1 ? "" : "s"}`,
+    Object.keys(agent.env_vars).length &&
+      `${Object.keys(agent.env_vars).length} secret${Object.keys(agent.env_vars).length === 1 ? "" : "s"}`,
+    agent.sandbox_files.length &&
+      `${agent.sandbox_files.length} file${agent.sandbox_files.length === 1 ? "" : "s"}`,
+    agent.repo_url && "repo",
+  ].filter(Boolean);
+  return parts.length ? parts.join(" · ") : "—";
+}

@@ -1,0 +1,237 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { BookOpen, ChevronLeft, ChevronRight, Plus, Search, Upload } from "lucide-react";
+import { useEffect, useRef, useState } from "react";
+
+import { Button } from "@/components/ui/button";
+import { Input } from "@/components/ui/input";
+import { EmptyState, PageHeader } from "@/components/ui/page-header";
+import { skillQueries } from "@/lib/api-client/skills";
+import type { Skill } from "@/lib/schemas/skill";
+
+import { DeleteSkillDialog } from "./delete-skill-dialog";
+import { LinkButton } from "./link-button";
+import { SkillDropZone, UploadResults, UploadSkillButton, useSkillUpload } from "./skill-upload-zone";
+import { SkillsTable } from "./skills-table";
+
+const PAGE_SIZE = 50;
+
+function useDebounced<T>(value: T, delay: number): T {
+  const [debounced, setDebounced] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setDebounced(value), delay);
+    return () => clearTimeout(timer);
+  }, [value, delay]);
+  return debounced;
+}
+
+export function SkillsLibrary() {
+  const [search, setSearch] = useState("");
+  const query = useDebounced(search.trim(), 200);
+  // The page belongs to the search it was picked for; a new search starts at the first page.
+  const [page, setPage] = useState({ query: "", offset: 0 });
+  const offset = page.query === query ? page.offset : 0;
+  // The list options keep the previous page on screen while the next loads (isPlaceholderData).
+  const list = useQuery(skillQueries.list({ search: query || undefined, limit: PAGE_SIZE, offset }));
+  const upload = useSkillUpload();
+  const [toDelete, setToDelete] = useState<Skill | null>(null);
+  const searchBox = useRef<HTMLInputElement>(null);
+
+  // "/" jumps to search from anywhere on the page that is not already a text field.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== "/" || event.metaKey || event.ctrlKey || event.altKey) return;
+      const target = event.target as HTMLElement | null;
+      if (target?.closest("input, textarea, select, [contenteditable=true], dialog[open]")) return;
+      event.preventDefault();
+      searchBox.current?.focus();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  const data = list.data;
+  const skills = data?.data ?? [];
+  const total = data?.total ?? 0;
+  const goTo = (next: number) => setPage({ query, offset: Math.max(0, next) });
+  const libraryEmpty = data !== undefined && total === 0 && !query && !list.isPlaceholderData;
+
+  return (
+    <SkillDropZone onFiles={(files) => void upload.upload(files)} className="min-h-full">
+      <PageHeader
+        title="Skills"
+        description="Reusable Markdown instructions that agents get when you attach them."
+        actions={
+          <>
+            <UploadSkillButton onFiles={(files) => void upload.upload(files)} />
+            <LinkButton href="/skills/new" variant="primary">
+              <Plus size={14} aria-hidden />
+              New skill
+            </LinkButton>
+          </>
+        }
+      />
+
+      {upload.results.length > 0 && (
+        <div className="px-6 pt-4">
+          <UploadResults results={upload.results} onClear={upload.clear} />
+        </div>
+      )}
+
+      {libraryEmpty ? (
+        <LibraryEmptyState onFiles={(files) => void upload.upload(files)} />
+      ) : (
+        <>
+          <div className="flex h-12 items-center gap-3 px-6">
+            <div className="relative w-full max-w-xs">
+              <Search
+                size={14}
+                aria-hidden
+                className="pointer-events-none absolute top-1/2 left-2.5 -translate-y-1/2 text-fg-subtle"
+              />
+              <Input
+                ref={searchBox}
+                type="search"
+                aria-label="Search skills"
+                placeholder="Search by name or id"
+                value={search}
+                onChange={(e) => setSearch(e.target.value)}
+                onKeyDown={(e) => {
+                  if (e.key === "Escape" && search) {
+                    e.preventDefault();
+                    setSearch("");
+                  }
+                }}
+                className="pr-8 pl-8"
+              />
+              <kbd
+                aria-hidden
+                hidden={search !== ""}
+                className="pointer-events-none absolute top-1/2 right-2 -translate-y-1/2 rounded border border-border px-1 font-sans text-[11px] text-fg-subtle"
+              >
+                /
+              </kbd>
+            </div>
+            <p className="text-xs text-fg-subtle">Drop SKILL.md files anywhere here to add them.</p>
+          </div>
+
+          {list.error && !data ? (
+            <div className="flex items-center gap-3 border-t border-border px-6 py-4 text-xs">
+              <span className="text-danger">Could not load skills: {list.error.message}</span>
+              <Button size="sm" onClick={() => void list.refetch()}>
+                Retry
+              </Button>
+            </div>
+          ) : data && total === 0 && query ? (
+            <EmptyState
+              icon={<Search size={20} aria-hidden />}
+              title={`No skills match “${query}”`}
+              body="Search looks at skill names and ids."
+              action={
+                <Button size="sm" onClick={() => setSearch("")}>
+                  Clear search
+                </Button>
+              }
+            />
+          ) : (
+            <>
+              <div className="border-t border-border">
+                <SkillsTable
+                  skills={skills}
+                  loading={!data}
+                  stale={list.isPlaceholderData}
+                  onDelete={setToDelete}
+                />
+              </div>
+              <Pagination
+                offset={data?.offset ?? offset}
+                shown={skills.length}
+                total={total}
+                loading={!data}
+                onPrevious={() => goTo(offset - PAGE_SIZE)}
+                onNext={() => goTo(offset + PAGE_SIZE)}
+              />
+            </>
+          )}
+        </>
+      )}
+
+      <DeleteSkillDialog
+        skill={toDelete}
+        onClose={() => setToDelete(null)}
+        onDeleted={() => {
+          // Deleting the last row of a later page would leave an empty page: step back one.
+          if (skills.length === 1 && offset > 0) goTo(offset - PAGE_SIZE);
+        }}
+      />
+    </SkillDropZone>
+  );
+}
+
+function Pagination({
+  offset,
+  shown,
+  total,
+  loading,
+  onPrevious,
+  onNext,
+}: {
+  offset: number;
+  shown: number;
+  total: number;
+  loading: boolean;
+  onPrevious: () => void;
+  onNext: () => void;
+}) {
+  return (
+    <nav aria-label="Pagination" className="flex h-12 items-center justify-between gap-3 px-6">
+      <p className="text-xs text-fg-muted tabular-nums" aria-live="polite">
+        {loading ? "\u00a0" : shown === 0 ? `0 of ${total}` : `${offset + 1}–${offset + shown} of ${total}`}
+      </p>
+      <div className="flex gap-2">
+        <Button size="sm" onClick={onPrevious} disabled={loading || offset === 0}>
+          <ChevronLeft size={14} aria-hidden />
+          Previous
+        </Button>
+        <Button size="sm" onClick={onNext} disabled={loading || offset + shown >= total}>
+          Next
+          <ChevronRight size={14} aria-hidden />
+        </Button>
+      </div>
+    </nav>
+  );
+}
+
+function LibraryEmptyState({ onFiles }: { onFiles: (files: File[]) => void }) {
+  return (
+    <div className="px-6 py-6">
+      <div className="rounded-lg border-2 border-dashed border-border">
+        <EmptyState
+          icon={<BookOpen size={22} aria-hidden />}
+          title="No skills yet"
+          body={
+            <>
+              A skill is a Markdown file of instructions (a SKILL.md) that you attach to agents. Each agent
+              keeps its own copy, and every edit here is kept as a version. Write one, or drop SKILL.md files
+              onto this page to add them in one go.
+            </>
+          }
+          action={
+            <div className="flex flex-wrap justify-center gap-2">
+              <LinkButton href="/skills/new" variant="primary">
+                <Plus size={14} aria-hidden />
+                New skill
+              </LinkButton>
+              <UploadSkillButton onFiles={onFiles} />
+            </div>
+          }
+        />
+        <p className="flex items-center justify-center gap-1.5 pb-8 text-xs text-fg-subtle">
+          <Upload size={13} aria-hidden />
+          Drop .md files here
+        </p>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,40 @@
+import fs from "node:fs";
+import path from "node:path";
+
+import { test as base, expect, type APIRequestContext, type Page } from "@playwright/test";
+
+export const KEY = () => process.env.HANGAR_UI_MASTER_KEY as string;
+export const AGENTS = "/api/v1/managed_agents/agents";
+
+/** The REST API with the master key, for arranging data and for reading results back. */
+export async function apiCall(request: APIRequestContext, method: string, url: string, data?: unknown) {
+  const res = await request.fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${KEY()}` },
+    data: data === undefined ? undefined : data,
+  });
+  const text = await res.text();
+  return { status: res.status(), body: text ? JSON.parse(text) : null };
+}
+
+export function unique(label: string) {
+  return `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+const SHOTS = path.join("test-results", "screenshots");
+
+/** A full-page screenshot in light and in dark mode, kept for people to look at. */
+export async function screenshotBothThemes(page: Page, name: string) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.evaluate((dark) => document.documentElement.classList.toggle("dark", dark), scheme === "dark");
+    await page.waitForTimeout(100);
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${scheme}.png`), fullPage: true });
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.evaluate(() => document.documentElement.classList.remove("dark"));
+}
+
+export const test = base;
+export { expect };
