@@ -2,10 +2,13 @@ import { defineConfig } from "@playwright/test";
 
 // Debian's Chromium; browser downloads are impossible here. The flags keep it off the network.
 const CHROMIUM = process.env.HANGAR_CHROMIUM ?? "/usr/bin/chromium";
+// Each run keeps its artifacts and saved login in its own folder, so runs never clobber each other.
+const RUN_DIR = process.env.HANGAR_PW_DIR ?? "test-results";
+process.env.HANGAR_PW_STATE = `${RUN_DIR}/.auth/browser.json`;
 
 export default defineConfig({
   testDir: "e2e/ui",
-  outputDir: "test-results/playwright",
+  outputDir: `${RUN_DIR}/playwright`,
   globalSetup: "./e2e/ui/global-setup.ts",
   fullyParallel: false,
   workers: 1,
@@ -13,7 +16,7 @@ export default defineConfig({
   retries: 0,
   timeout: 60_000,
   expect: { timeout: 10_000 },
-  reporter: [["list"], ["json", { outputFile: "test-results/playwright-report.json" }]],
+  reporter: [["list"], ["json", { outputFile: `${RUN_DIR}/playwright-report.json` }]],
   use: {
     baseURL: process.env.HANGAR_UI_BASE_URL,
     trace: "retain-on-failure",
@@ -38,7 +41,7 @@ export default defineConfig({
       name: "ui",
       testMatch: /.*\.spec\.ts/,
       dependencies: ["setup"],
-      use: { storageState: "test-results/.auth/browser.json" },
+      use: { storageState: process.env.HANGAR_PW_STATE },
     },
   ],
 });

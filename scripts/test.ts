@@ -1,6 +1,7 @@
 /*
- * `npm test`: builds when needed, then runs the whole suite twice against real databases: the
- * machine's PostgreSQL and the embedded PGlite. Ends with one "N passed, N failed" line.
+ * `npm test`: builds when needed, runs the API suite twice against real databases (the machine's
+ * PostgreSQL and the embedded PGlite), then the browser suite in Debian's Chromium. Ends with one
+ * "N passed, N failed" line over all of it.
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -47,6 +48,27 @@ for (const db of databases) {
     console.log(`[${db}] ${result.numPassedTests} passed, ${result.numFailedTests} failed`);
   } catch {
     console.log(`[${db}] no test report: the run failed before tests ran`);
+    exit = 1;
+  }
+}
+
+if (process.env.HANGAR_TEST_UI !== "0" && only.length === 0) {
+  console.log("\n=== Browser suite (Playwright, Chromium) ===\n");
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "hangar-pw-"));
+  const status = run("npx", ["playwright", "test"], { HANGAR_PW_DIR: runDir });
+  if (status !== 0) exit = 1;
+  try {
+    const report = JSON.parse(fs.readFileSync(path.join(runDir, "playwright-report.json"), "utf8")) as {
+      stats: { expected: number; unexpected: number; flaky: number; skipped: number };
+    };
+    passed += report.stats.expected + report.stats.flaky;
+    failed += report.stats.unexpected;
+    skipped += report.stats.skipped;
+    console.log(
+      `[browser] ${report.stats.expected + report.stats.flaky} passed, ${report.stats.unexpected} failed`,
+    );
+  } catch {
+    console.log("[browser] no test report: the run failed before tests ran");
     exit = 1;
   }
 }

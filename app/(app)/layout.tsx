@@ -8,9 +8,9 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
   await requireBrowserSession();
   return (
     <Providers>
-      <div className="flex h-dvh">
+      <div className="flex min-h-dvh">
         <AppSidebar />
-        <main className="min-w-0 flex-1 overflow-y-auto">{children}</main>
+        <main className="min-w-0 flex-1">{children}</main>
       </div>
     </Providers>
   );

@@ -1,7 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { Download, FileText, KeyRound, Pencil, Play, ShieldCheck, ShieldOff, Trash2 } from "lucide-react";
+import { Clock, Download, FileText, KeyRound, Pencil, ShieldCheck, ShieldOff, Trash2 } from "lucide-react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, useSyncExternalStore, type ReactNode } from "react";
@@ -238,7 +238,7 @@ export function AgentDetail({ id }: { id: string }) {
             </dl>
           </Panel>
           <p className="flex items-center gap-1.5 text-xs text-fg-subtle">
-            <Play size={12} aria-hidden /> Created <RelativeTime iso={agent.created_at} />
+            <Clock size={12} aria-hidden /> Created <RelativeTime iso={agent.created_at} />
           </p>
         </div>
       </div>

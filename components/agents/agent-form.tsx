@@ -20,7 +20,7 @@ import { EnvVarEditor } from "./env-var-editor";
 import { childMessages, fileMessages, ownMessage } from "./form-errors";
 import { HarnessPicker } from "./harness-picker";
 import { ModelPicker } from "./model-picker";
-import { SandboxFilesEditor } from "./sandbox-files-editor";
+import { SandboxFilesEditor, storedFileHref } from "./sandbox-files-editor";
 import { SkillAttachment } from "./skill-attachment";
 
 const FIELDS = Object.keys(agentFormSchema.shape);
@@ -261,11 +261,7 @@ export function AgentForm({
               onChange={field.onChange}
               errors={fileMessages(errors.sandbox_files)}
               formError={ownMessage(errors.sandbox_files)}
-              downloadHref={(file, i) =>
-                agentId && "sha256" in file && defaultValues.sandbox_files?.[i] === file
-                  ? `/api/v1/managed_agents/agents/${agentId}/files/${i}`
-                  : null
-              }
+              downloadHref={agentId ? storedFileHref(agentId, storedFiles(defaultValues)) : undefined}
             />
           )}
         />
@@ -311,5 +307,12 @@ export function AgentForm({
         </Button>
       </div>
     </form>
+  );
+}
+
+/** The files the agent stores, by position, as the download links need them. */
+function storedFiles(values: AgentFormInput) {
+  return (values.sandbox_files ?? []).flatMap((file, index) =>
+    "sha256" in file ? [{ index, sha256: file.sha256 }] : [],
   );
 }

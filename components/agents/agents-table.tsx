@@ -28,13 +28,14 @@ const COLUMNS: { key: Sort | null; label: string; className?: string }[] = [
   { key: "created_at", label: "Created" },
 ];
 
-function useListParams() {
-  const params = useSearchParams();
+type ListParams = { search: string; sort: Sort; order: "asc" | "desc"; page: number };
+
+function parseParams(params: URLSearchParams): ListParams {
   const sortParam = params.get("sort") as Sort | null;
   return {
     search: params.get("q") ?? "",
-    sort: sortParam && AGENT_SORT_FIELDS.includes(sortParam) ? sortParam : ("created_at" as Sort),
-    order: params.get("order") === "asc" ? ("asc" as const) : ("desc" as const),
+    sort: sortParam && AGENT_SORT_FIELDS.includes(sortParam) ? sortParam : "created_at",
+    order: params.get("order") === "asc" ? "asc" : "desc",
     page: Math.max(0, Number(params.get("page") ?? "0") || 0),
   };
 }
@@ -42,23 +43,28 @@ function useListParams() {
 export function AgentsTable() {
   const router = useRouter();
   const pathname = usePathname();
-  const { search, sort, order, page } = useListParams();
+  const initial = useSearchParams();
+  // The list state lives here and is mirrored into the URL (for reload and sharing); reading it back
+  // from the router would lag a click behind while Next commits the navigation.
+  const [params, setListParams] = useState(() => parseParams(initial));
+  const { search, sort, order, page } = params;
   const [text, setText] = useState(search);
   const [deleting, setDeleting] = useState<Agent | null>(null);
 
-  const setParams = (next: Partial<{ q: string; sort: Sort; order: "asc" | "desc"; page: number }>) => {
-    const merged = { q: search, sort, order, page, ...next };
+  const setParams = (next: Partial<ListParams>) => setListParams((current) => ({ ...current, ...next }));
+
+  useEffect(() => {
     const qs = new URLSearchParams();
-    if (merged.q) qs.set("q", merged.q);
-    if (merged.sort !== "created_at") qs.set("sort", merged.sort);
-    if (merged.order !== "desc") qs.set("order", merged.order);
-    if (merged.page) qs.set("page", String(merged.page));
-    router.replace(qs.size ? `${pathname}?${qs}` : pathname, { scroll: false });
-  };
+    if (search) qs.set("q", search);
+    if (sort !== "created_at") qs.set("sort", sort);
+    if (order !== "desc") qs.set("order", order);
+    if (page) qs.set("page", String(page));
+    window.history.replaceState(null, "", qs.size ? `${pathname}?${qs}` : pathname);
+  }, [pathname, search, sort, order, page]);
 
   useEffect(() => {
     if (text === search) return;
-    const timer = setTimeout(() => setParams({ q: text, page: 0 }), 200);
+    const timer = setTimeout(() => setParams({ search: text, page: 0 }), 200);
     return () => clearTimeout(timer);
     // eslint-disable-next-line react-hooks/exhaustive-deps -- setParams is rebuilt every render
   }, [text]);

@@ -20,7 +20,10 @@ export function AppSidebar() {
   const pathname = usePathname();
   const [leaving, setLeaving] = useState(false);
   return (
-    <nav aria-label="Main" className="flex w-52 shrink-0 flex-col border-r border-border bg-bg-subtle">
+    <nav
+      aria-label="Main"
+      className="sticky top-0 flex h-dvh w-52 shrink-0 flex-col border-r border-border bg-bg-subtle"
+    >
       <div className="flex h-14 items-center gap-2 px-4">
         <div
           aria-hidden

@@ -1,6 +1,7 @@
 "use client";
 
 import ReactMarkdown, { type Components } from "react-markdown";
+import remarkGfm from "remark-gfm";
 
 import { cn } from "@/lib/cn";
 
@@ -32,7 +33,9 @@ export function MarkdownPreview({ markdown }: { markdown: string }) {
   return (
     <div className={PROSE}>
       {/* react-markdown ignores raw HTML by default, so an uploaded file cannot inject markup. */}
-      <ReactMarkdown components={COMPONENTS}>{markdown}</ReactMarkdown>
+      <ReactMarkdown components={COMPONENTS} remarkPlugins={[remarkGfm]}>
+        {markdown}
+      </ReactMarkdown>
     </div>
   );
 }

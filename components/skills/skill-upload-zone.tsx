@@ -127,10 +127,10 @@ export function SkillDropZone({
       {dragging && (
         <div
           aria-hidden
-          className="pointer-events-none absolute inset-2 z-10 rounded-lg border-2 border-dashed border-accent bg-accent-subtle/80"
+          className="pointer-events-none absolute inset-2 z-10 rounded-lg border-2 border-dashed border-accent bg-accent-subtle/95"
         >
           {/* Sticky, so the message stays in view over a long, scrolled list. */}
-          <div className="sticky top-[35vh] mx-auto mt-[30vh] flex w-fit flex-col items-center gap-1 text-accent">
+          <div className="sticky top-[35vh] mx-auto mt-[30vh] flex w-fit flex-col items-center gap-1 rounded-lg bg-bg px-4 py-3 text-accent shadow-sm">
             <Upload size={20} />
             <p className="text-[13px] font-medium">Drop SKILL.md files to add them to the library</p>
           </div>

@@ -9,7 +9,7 @@ const VARIANTS: Record<Variant, string> = {
   primary: "bg-accent text-accent-fg hover:opacity-90 border border-transparent",
   secondary: "bg-bg border border-border-strong text-fg hover:bg-bg-muted",
   ghost: "border border-transparent text-fg-muted hover:text-fg hover:bg-bg-muted",
-  danger: "bg-danger text-white hover:opacity-90 border border-transparent",
+  danger: "bg-danger text-danger-fg hover:opacity-90 border border-transparent",
 };
 
 const SIZES: Record<Size, string> = {

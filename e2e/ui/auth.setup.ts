@@ -7,5 +7,5 @@ setup("log in", async ({ page }) => {
   await page.getByLabel("Master key").fill(process.env.HANGAR_UI_MASTER_KEY as string);
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page.getByRole("heading", { name: "Agents" })).toBeVisible();
-  await page.context().storageState({ path: "test-results/.auth/browser.json" });
+  await page.context().storageState({ path: process.env.HANGAR_PW_STATE as string });
 });

@@ -1,9 +1,7 @@
-import { test as base } from "@playwright/test";
-
-import { expect, KEY, screenshotBothThemes } from "./fixtures";
+import { expect, KEY, screenshotBothThemes, test } from "./fixtures";
 
 // These start logged out, whatever the project's saved login.
-const test = base.extend({ storageState: async ({}, use) => use({ cookies: [], origins: [] }) });
+test.use({ storageState: { cookies: [], origins: [] } });
 
 test("[AUTH] every page sends a stranger to the login page", async ({ page }) => {
   for (const path of ["/agents", "/agents/new", "/skills", "/skills/new"]) {
@@ -16,7 +14,7 @@ test("[AUTH] a wrong key is refused on the field", async ({ page }) => {
   await page.goto("/login");
   await page.getByLabel("Master key").fill("definitely-not-the-key");
   await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByRole("alert")).toHaveText("That is not the master key");
+  await expect(page.locator("#master_key-error")).toHaveText("That is not the master key");
   await expect(page.getByLabel("Master key")).toHaveAttribute("aria-invalid", "true");
   await screenshotBothThemes(page, "login");
 });

@@ -93,13 +93,15 @@ async function run<O extends Operation>(
 ): Promise<Reply> {
   const started = performance.now();
   const requestId = req.headers.get("x-request-id")?.slice(0, 64) || randomUUID();
-  const url = new URL(req.url, "http://hangar.invalid");
+  const queryAt = req.url.indexOf("?");
+  const pathname = queryAt < 0 ? req.url : req.url.slice(0, queryAt);
   let reply: Reply;
   try {
     await initRuntime();
     const principal = op.auth === "none" ? null : await authenticate(req);
     const params = op.params ? parseWith(op.params, rawParams, "params") : undefined;
-    const query = op.query ? parseWith(op.query, Object.fromEntries(url.searchParams), "query") : undefined;
+    const search = queryAt < 0 ? {} : Object.fromEntries(new URLSearchParams(req.url.slice(queryAt + 1)));
+    const query = op.query ? parseWith(op.query, search, "query") : undefined;
     const body = op.body
       ? parseWith(op.body, await readBody(req, op.maxBodyBytes ?? DEFAULT_MAX_BODY), "body")
       : undefined;
@@ -112,7 +114,7 @@ async function run<O extends Operation>(
     requestId,
     op: op.id,
     method: req.method,
-    path: url.pathname,
+    path: pathname.startsWith("http") ? new URL(pathname).pathname : pathname,
     status: reply.status,
     ms: Math.round((performance.now() - started) * 10) / 10,
   });

@@ -28,11 +28,14 @@ export function applyServerErrors<T extends FieldValues>(
   if (!(err instanceof ApiClientError)) return "Something went wrong. Try again.";
   if (err.issues.length === 0) return err.message;
   let unplaced: string | null = null;
+  let focused = false;
   for (const issue of err.issues) {
     const top = String(issue.path[0] ?? "");
     if (fields.includes(top)) {
       const path = issue.path.length ? issue.path.join(".") : top;
-      form.setError(path as Path<T>, { type: "server", message: issue.message }, { shouldFocus: true });
+      // Focus only the first field: moving focus on would blur (and re-validate) the others.
+      form.setError(path as Path<T>, { type: "server", message: issue.message }, { shouldFocus: !focused });
+      focused = true;
     } else {
       unplaced ??= issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message;
     }
