@@ -176,7 +176,7 @@ async function startServer(opts: {
       key === "MASTER_KEY" ||
       key === "PORT" ||
       key === "HOST" ||
-      key.startsWith("HANGAR_")
+      (key.startsWith("HANGAR_") && key !== "HANGAR_DB_POOL_SIZE")
     ) {
       delete env[key];
     }

@@ -32,7 +32,7 @@ const configSchema = z.object({
   }),
   LITELLM_API_KEY: optionalString,
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
-  HANGAR_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+  HANGAR_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 });
 
 type RawConfig = z.output<typeof configSchema>;
