@@ -11,6 +11,7 @@ import { createApiDispatcher, loadApiRoutes } from "./lib/api/router";
 import { ConfigError } from "./lib/config";
 import { log } from "./lib/log";
 import { initRuntime } from "./lib/runtime";
+import { startSessions } from "./lib/sessions/service";
 
 async function main() {
   const dev = process.argv.includes("--dev");
@@ -23,6 +24,7 @@ async function main() {
   await app.prepare();
   const handler = app.getRequestHandler();
   const api = createApiDispatcher(await loadApiRoutes(path.join(process.cwd(), "app")));
+  await startSessions();
 
   const server = createServer((req, res) => {
     api(req, res)

@@ -33,6 +33,21 @@ const configSchema = z.object({
   LITELLM_API_KEY: optionalString,
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   HANGAR_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  HANGAR_IDLE_TIMEOUT_MINUTES: z.coerce
+    .number()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(30),
+  HANGAR_SANDBOX_DRIVER: z.enum(["local", "process"]).optional(),
+  HANGAR_SESSION_MEMORY_MIB: z.coerce
+    .number()
+    .int()
+    .min(64)
+    .max(1024 * 1024)
+    .default(4096),
+  HANGAR_SESSION_PIDS: z.coerce.number().int().min(16).max(1_000_000).default(512),
+  /** Test-only: "name=ip,…" for the egress gateway's resolver. */
+  HANGAR_TEST_HOSTS: optionalString,
 });
 
 type RawConfig = z.output<typeof configSchema>;

@@ -412,3 +412,15 @@ export async function getAgentFile(agentId: string, index: number, db: Db = getD
   await selectAgent(agentId, db);
   throw new NotFoundError(`agent ${agentId} has no file at index ${index}`);
 }
+
+/** Everything a new session copies from its agent, secrets decrypted: for the launcher only. */
+export async function readAgentForSession(agentId: string, db: Db = getDb()) {
+  const [row] = await db.select().from(agents).where(eq(agents.id, agentId));
+  if (!row) throw new NotFoundError(`agent ${agentId} not found`);
+  const files = await db
+    .select()
+    .from(agentFiles)
+    .where(eq(agentFiles.agentId, agentId))
+    .orderBy(agentFiles.position);
+  return { row, files, env: await readAgentSecrets(agentId, db) };
+}

@@ -1,11 +1,7 @@
-import { customType, integer, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+import { integer, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 
+import { bytea } from "./_columns";
 import { agents } from "./agents";
-
-const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
-  dataType: () => "bytea",
-  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
-});
 
 /** Files an agent injects into every session's sandbox, in order. */
 export const agentFiles = pgTable(

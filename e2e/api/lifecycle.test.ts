@@ -113,3 +113,52 @@ describe("start-up", () => {
     expect(res.stderr).not.toMatch(/at .*\.ts:\d+/);
   });
 });
+
+describe("sessions survive a server crash", () => {
+  it("kill -9 with a session running: the restarted server adopts it; stopping it leaves no process", async () => {
+    const dataDir = tempDir("crash");
+    const port = await freePort();
+    const first = await startServer({ dataDir, port });
+    const agent = await call(first, "POST", "/api/v1/managed_agents/agents", {
+      model: "m/x",
+      harness_id: "claude-agent-sdk",
+    });
+    const booting = await call(first, "POST", `/api/v1/managed_agents/agents/${agent.body.id}/session`, {});
+    const ready = await call(first, "POST", `/api/v1/managed_agents/agents/${agent.body.id}/session`, {});
+    const waitStatus = async (server: { url: string; masterKey: string }, id: string, want: string[]) => {
+      for (let i = 0; i < 300; i++) {
+        const res = await call(server, "GET", `/api/v1/managed_agents/sessions/${id}`);
+        if (want.includes(res.body.status)) return res.body;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`session ${id} never reached ${want.join("/")}`);
+    };
+    await waitStatus(first, ready.body.id, ["ready"]);
+    await waitStatus(first, booting.body.id, ["ready"]);
+    const record = JSON.parse(
+      fs.readFileSync(path.join(dataDir, "sessions", ready.body.id, "run", "sandbox.json"), "utf8"),
+    );
+    first.proc.kill("SIGKILL");
+    await new Promise((r) => first.proc.once("exit", r));
+    expect(fs.existsSync(`/proc/${record.initPid}`)).toBe(true);
+
+    const second = await startServer({ dataDir, masterKey: first.masterKey, port });
+    try {
+      const adopted = await waitStatus(second, ready.body.id, ["ready", "dead", "failed"]);
+      expect(adopted.status).toBe("ready");
+      const log = await call(second, "GET", `/api/v1/managed_agents/sessions/${ready.body.id}/log`);
+      expect(log.body.data.map((e: { type: string }) => e.type)).toContain("recovered");
+      for (const id of [ready.body.id, booting.body.id]) {
+        expect((await call(second, "DELETE", `/api/v1/managed_agents/sessions/${id}`)).body.status).toBe(
+          "dead",
+        );
+      }
+      const stat = fs.existsSync(`/proc/${record.initPid}`)
+        ? fs.readFileSync(`/proc/${record.initPid}/stat`, "utf8")
+        : "";
+      expect(stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")).toBe(true);
+    } finally {
+      await second.stop();
+    }
+  }, 180_000);
+});

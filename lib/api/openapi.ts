@@ -95,7 +95,13 @@ export function buildOpenApiDocument(): JsonSchema {
     },
     servers: [{ url: "/" }],
     security: [{ masterKey: [] }],
-    tags: [{ name: "Agents" }, { name: "Skills" }, { name: "Auth" }, { name: "Platform" }],
+    tags: [
+      { name: "Agents" },
+      { name: "Sessions" },
+      { name: "Skills" },
+      { name: "Auth" },
+      { name: "Platform" },
+    ],
     paths,
     components: {
       securitySchemes: { masterKey: { type: "http", scheme: "bearer", description: "The MASTER_KEY" } },

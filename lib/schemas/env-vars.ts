@@ -30,31 +30,41 @@ export function utf8Length(value: string): number {
 }
 
 /** Problems with one env var key, or null; shared by the schema and the form's live checks. */
-export function envKeyProblem(key: string): string | null {
+export function envKeyProblem(key: string, allowed: readonly string[] = []): string | null {
   if (!ENV_KEY_PATTERN.test(key))
     return `${key || "(empty)"} is not a valid name: use letters, digits and _, not starting with a digit`;
-  if (RESERVED.has(key)) return `${key} is reserved: Hangar sets it in every sandbox`;
+  if (RESERVED.has(key) && !allowed.includes(key))
+    return `${key} is reserved: Hangar sets it in every sandbox`;
   return null;
 }
 
-export const envVarsSchema = z.record(z.string(), z.string()).superRefine((vars, ctx) => {
-  const keys = Object.keys(vars);
-  if (keys.length > ENV_VARS_MAX_KEYS) {
-    ctx.addIssue({ code: "custom", message: `at most ${ENV_VARS_MAX_KEYS} env vars (got ${keys.length})` });
-  }
-  const bytes = utf8Length(JSON.stringify(vars));
-  if (bytes > ENV_VARS_MAX_BYTES) {
-    ctx.addIssue({
-      code: "custom",
-      message: `env vars take ${bytes} bytes as JSON; the limit is ${ENV_VARS_MAX_BYTES}`,
-    });
-  }
-  for (const [key, value] of Object.entries(vars)) {
-    const problem = envKeyProblem(key);
-    if (problem) ctx.addIssue({ code: "custom", path: [key], message: problem });
-    if (value.includes("\0"))
-      ctx.addIssue({ code: "custom", path: [key], message: `${key} contains a NUL byte` });
-  }
-});
+const envVarsSchemaAllowing = (allowed: readonly string[]) =>
+  z.record(z.string(), z.string()).superRefine((vars, ctx) => {
+    const keys = Object.keys(vars);
+    if (keys.length > ENV_VARS_MAX_KEYS) {
+      ctx.addIssue({ code: "custom", message: `at most ${ENV_VARS_MAX_KEYS} env vars (got ${keys.length})` });
+    }
+    const bytes = utf8Length(JSON.stringify(vars));
+    if (bytes > ENV_VARS_MAX_BYTES) {
+      ctx.addIssue({
+        code: "custom",
+        message: `env vars take ${bytes} bytes as JSON; the limit is ${ENV_VARS_MAX_BYTES}`,
+      });
+    }
+    for (const [key, value] of Object.entries(vars)) {
+      const problem = envKeyProblem(key, allowed);
+      if (problem) ctx.addIssue({ code: "custom", path: [key], message: problem });
+      if (value.includes("\0"))
+        ctx.addIssue({ code: "custom", path: [key], message: `${key} contains a NUL byte` });
+    }
+  });
+
+export const envVarsSchema = envVarsSchemaAllowing([]);
+
+/**
+ * Per-session env vars may also carry GIT_TOKEN: it is used for the clone only, then removed, and
+ * like every per-session value it is never stored.
+ */
+export const sessionEnvVarsSchema = envVarsSchemaAllowing(["GIT_TOKEN"]);
 
 export type EnvVars = z.infer<typeof envVarsSchema>;

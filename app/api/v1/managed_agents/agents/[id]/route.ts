@@ -1,6 +1,7 @@
 import { deleteAgent, getAgent, updateAgent } from "@/db/queries/agents";
 import { handle, json, noContent } from "@/lib/api/handler";
 import { operations as op } from "@/lib/api/operations";
+import { stopAgentSessions } from "@/lib/sessions/service";
 
 // GET /api/v1/managed_agents/agents/{id} – get an agent
 export const GET = handle(op.getAgent, async ({ params }) => json(await getAgent(params.id)));
@@ -12,6 +13,7 @@ export const PATCH = handle(op.updateAgent, async ({ params, body }) =>
 
 // DELETE /api/v1/managed_agents/agents/{id} – delete an agent
 export const DELETE = handle(op.deleteAgent, async ({ params }) => {
+  await stopAgentSessions(params.id);
   await deleteAgent(params.id);
   return noContent();
 });

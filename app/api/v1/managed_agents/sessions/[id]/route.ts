@@ -1,0 +1,14 @@
+import { getSession, touchSession } from "@/db/queries/sessions";
+import { handle, json } from "@/lib/api/handler";
+import { operations as op } from "@/lib/api/operations";
+import { deleteSession } from "@/lib/sessions/service";
+
+// GET /api/v1/managed_agents/sessions/{id} – get a session
+export const GET = handle(op.getSession, async ({ params }) => {
+  const session = await getSession(params.id);
+  await touchSession(params.id);
+  return json(session);
+});
+
+// DELETE /api/v1/managed_agents/sessions/{id} – stop a session (idempotent)
+export const DELETE = handle(op.deleteSession, async ({ params }) => json(await deleteSession(params.id)));

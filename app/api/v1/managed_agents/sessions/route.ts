@@ -1,0 +1,6 @@
+import { listSessions } from "@/db/queries/sessions";
+import { handle, json } from "@/lib/api/handler";
+import { operations as op } from "@/lib/api/operations";
+
+// GET /api/v1/managed_agents/sessions – list sessions, newest first
+export const GET = handle(op.listSessions, async ({ query }) => json(await listSessions(query)));

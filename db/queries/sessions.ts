@@ -1,0 +1,203 @@
+import { and, count, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
+
+import { type Db } from "@/db";
+import {
+  sessionEvents,
+  sessionFiles,
+  sessions,
+  type SessionConfig,
+  type SessionSandbox,
+  type SessionTimings,
+} from "@/db/schema";
+import { NotFoundError } from "@/lib/api/errors";
+import { getDb, runtime } from "@/lib/runtime";
+import type { HarnessId } from "@/lib/schemas/harness";
+import type { Session, SessionEvent, SessionListQuery, SessionStatus } from "@/lib/schemas/session";
+
+import { iso } from "./_util";
+
+type SessionRow = typeof sessions.$inferSelect;
+
+export function toApiSession(row: SessionRow): Session {
+  return {
+    id: row.id,
+    agent_id: row.agentId,
+    title: row.title,
+    status: row.status as SessionStatus,
+    phase: row.phase,
+    phase_detail: row.phaseDetail,
+    failure_reason: row.failureReason,
+    harness_id: row.config.harnessId as HarnessId,
+    model: row.config.model,
+    supports_tui: row.supportsTui,
+    sandbox: row.sandbox,
+    timings: row.timings as Record<string, number>,
+    idle_timeout_ms: runtime().config.HANGAR_IDLE_TIMEOUT_MINUTES * 60_000,
+    created_at: iso(row.createdAt),
+    last_seen_at: iso(row.lastSeenAt),
+    ready_at: row.readyAt ? iso(row.readyAt) : null,
+    stopped_at: row.stoppedAt ? iso(row.stoppedAt) : null,
+  };
+}
+
+export type NewSession = {
+  id: string;
+  agentId: string;
+  title: string | null;
+  supportsTui: boolean;
+  config: SessionConfig;
+  envVars: Record<string, string>;
+  modelTokenHash: string;
+  files: {
+    position: number;
+    name: string;
+    sandboxPath: string;
+    contentType: string;
+    size: number;
+    sha256: string;
+    content: Buffer;
+  }[];
+};
+
+export async function insertSession(input: NewSession, db: Db = getDb()): Promise<SessionRow> {
+  return db.transaction(async (tx) => {
+    const { files, ...values } = input;
+    const [row] = await tx
+      .insert(sessions)
+      .values({ ...values, status: "creating", phase: "creating_sandbox" })
+      .returning();
+    if (files.length) await tx.insert(sessionFiles).values(files.map((f) => ({ ...f, sessionId: input.id })));
+    return row as SessionRow;
+  });
+}
+
+export async function getSessionRow(id: string, db: Db = getDb()): Promise<SessionRow> {
+  const [row] = await db.select().from(sessions).where(eq(sessions.id, id));
+  if (!row) throw new NotFoundError(`session ${id} not found`);
+  return row;
+}
+
+export async function getSession(id: string, db: Db = getDb()): Promise<Session> {
+  return toApiSession(await getSessionRow(id, db));
+}
+
+/** Newest first; never the event history (that is /log and /events). */
+export async function listSessions(query: SessionListQuery, db: Db = getDb()) {
+  const filters: SQL[] = [];
+  if (query.agent_id) filters.push(eq(sessions.agentId, query.agent_id));
+  if (query.status) filters.push(eq(sessions.status, query.status));
+  const where = filters.length ? and(...filters) : undefined;
+  const [rows, [total]] = await Promise.all([
+    db
+      .select()
+      .from(sessions)
+      .where(where)
+      .orderBy(desc(sessions.createdAt), desc(sessions.id))
+      .limit(query.limit)
+      .offset(query.offset),
+    db.select({ value: count() }).from(sessions).where(where),
+  ]);
+  return { data: rows.map(toApiSession), total: total?.value ?? 0, limit: query.limit, offset: query.offset };
+}
+
+export async function getSessionFiles(sessionId: string, db: Db = getDb()) {
+  return db
+    .select()
+    .from(sessionFiles)
+    .where(eq(sessionFiles.sessionId, sessionId))
+    .orderBy(sessionFiles.position);
+}
+
+export type SessionPatch = Partial<{
+  status: SessionStatus;
+  phase: string | null;
+  phaseDetail: string | null;
+  failureReason: string | null;
+  sandbox: SessionSandbox | null;
+  timings: SessionTimings;
+  readyAt: Date | null;
+  stoppedAt: Date | null;
+  modelTokenHash: string;
+}>;
+
+/** Updates a session unless it already ended (a late phase report must not revive a dead session). */
+export async function updateSession(
+  id: string,
+  patch: SessionPatch,
+  opts: { onlyIfLive?: boolean } = {},
+  db: Db = getDb(),
+) {
+  const where = opts.onlyIfLive
+    ? and(eq(sessions.id, id), inArray(sessions.status, ["creating", "ready"]))
+    : eq(sessions.id, id);
+  const [row] = await db.update(sessions).set(patch).where(where).returning();
+  return row ?? null;
+}
+
+/** Marks use of a session, for the idle reaper. Cheap enough to call on every request. */
+export async function touchSession(id: string, db: Db = getDb()) {
+  await db.update(sessions).set({ lastSeenAt: new Date() }).where(eq(sessions.id, id));
+}
+
+export async function listLiveSessions(db: Db = getDb()) {
+  return db
+    .select()
+    .from(sessions)
+    .where(inArray(sessions.status, ["creating", "ready"]));
+}
+
+export async function listIdleSessions(idleSince: Date, db: Db = getDb()) {
+  return db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(inArray(sessions.status, ["creating", "ready"]), lt(sessions.lastSeenAt, idleSince)));
+}
+
+export async function listLiveSessionIdsForAgent(agentId: string, db: Db = getDb()) {
+  const rows = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.agentId, agentId), inArray(sessions.status, ["creating", "ready"])));
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Appends one event with the next `seq` of its session. The per-session advisory lock makes
+ * concurrent appends take turns, so `seq` has no gaps and no duplicates.
+ */
+export async function appendSessionEvent(
+  sessionId: string,
+  type: string,
+  data: Record<string, unknown> = {},
+  db: Db = getDb(),
+): Promise<SessionEvent> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${sessionId}))`);
+    const [row] = await tx
+      .insert(sessionEvents)
+      .values({
+        sessionId,
+        type,
+        data,
+        seq: sql`(select coalesce(max(${sessionEvents.seq}), 0) + 1 from ${sessionEvents} where ${sessionEvents.sessionId} = ${sessionId})`,
+      })
+      .returning();
+    const event = row as typeof sessionEvents.$inferSelect;
+    return { seq: event.seq, type: event.type, data: event.data, at: iso(event.createdAt) };
+  });
+}
+
+export async function listSessionEvents(sessionId: string, after: number, limit: number, db: Db = getDb()) {
+  const rows = await db
+    .select()
+    .from(sessionEvents)
+    .where(and(eq(sessionEvents.sessionId, sessionId), gt(sessionEvents.seq, after)))
+    .orderBy(sessionEvents.seq)
+    .limit(limit);
+  return rows.map((row): SessionEvent => ({
+    seq: row.seq,
+    type: row.type,
+    data: row.data,
+    at: iso(row.createdAt),
+  }));
+}

@@ -1,0 +1,57 @@
+import { boolean, index, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+
+import { timestamps } from "./_columns";
+import { agents } from "./agents";
+
+/** What a session runs, frozen at create: editing the agent later does not change it. */
+export type SessionConfig = {
+  name: string | null;
+  model: string;
+  prompt: string | null;
+  harnessId: string;
+  requirements: string | null;
+  repoUrl: string | null;
+  branch: string;
+  mcpServers: string[];
+  allowOut: string[];
+  denyOut: string[];
+  /** Skills materialised as SKILL.md files: the agent's blocks plus per-session extras. */
+  skills: { id: string; name: string; content: string }[];
+};
+
+export type SessionTimings = Partial<Record<string, number>>;
+
+export type SessionSandbox = { driver: string; isolation: "namespaces" | "none"; limits?: string };
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
+    title: text("title"),
+    status: text("status").notNull().default("creating"),
+    phase: text("phase"),
+    phaseDetail: text("phase_detail"),
+    failureReason: text("failure_reason"),
+    supportsTui: boolean("supports_tui").notNull().default(false),
+    config: jsonb("config").$type<SessionConfig>().notNull(),
+    /** The agent's env vars at create, re-encrypted for this session (`enc:v1:`). Never per-session ones. */
+    envVars: jsonb("env_vars").$type<Record<string, string>>().notNull().default({}),
+    sandbox: jsonb("sandbox").$type<SessionSandbox | null>(),
+    /** SHA-256 of the per-session token the sandbox uses for the model endpoint (never the token). */
+    modelTokenHash: text("model_token_hash").notNull(),
+    timings: jsonb("timings").$type<SessionTimings>().notNull().default({}),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    readyAt: timestamp("ready_at", { withTimezone: true, mode: "date" }),
+    stoppedAt: timestamp("stopped_at", { withTimezone: true, mode: "date" }),
+    ...timestamps,
+  },
+  (t) => [
+    index("sessions_agent_id_idx").on(t.agentId),
+    index("sessions_status_idx").on(t.status),
+    index("sessions_created_at_idx").on(t.createdAt),
+    index("sessions_last_seen_at_idx").on(t.lastSeenAt),
+  ],
+);

@@ -1,0 +1,23 @@
+import { createRequire } from "node:module";
+import path from "node:path";
+
+/*
+ * Harness binaries come from pinned npm packages. Their wrapper scripts depend on install scripts
+ * (which npm may not run), so Hangar resolves the native binary in each platform package directly.
+ */
+
+const require = createRequire(path.join(process.cwd(), "package.json"));
+
+function inPackage(pkg: string, ...rest: string[]): string {
+  return path.join(path.dirname(require.resolve(`${pkg}/package.json`)), ...rest);
+}
+
+const ARCH = process.arch === "arm64" ? "arm64" : "x64";
+const TRIPLE = process.arch === "arm64" ? "aarch64-unknown-linux-musl" : "x86_64-unknown-linux-musl";
+
+export const harnessBinaries = {
+  opencode: () => inPackage(`opencode-linux-${ARCH}`, "bin", "opencode"),
+  /** The Agent SDK's platform package holds the same `claude` binary as the Claude Code CLI. */
+  claude: () => inPackage(`@anthropic-ai/claude-agent-sdk-linux-${ARCH}`, "claude"),
+  codex: () => inPackage(`@openai/codex-linux-${ARCH}`, "vendor", TRIPLE, "bin", "codex"),
+};

@@ -1,0 +1,203 @@
+// The bootstrap every sandbox runs as its main process, whatever the driver: write the files, clone
+// the repository, install Python requirements, then start the harness and report each phase.
+// Plain JavaScript with no dependencies: it runs on the host's Node, read-only, inside the sandbox.
+//
+// Input: argv[2] is a JSON spec (see lib/sessions/launch.ts), deleted as soon as it is read since it
+// holds the session's secrets. Output: one JSON line per phase appended to argv[3]. Both may start
+// with ~/. The working directory is the workspace, where the repository is cloned.
+
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+
+const [specPath, statusPath] = process.argv.slice(2);
+const started = Date.now();
+
+function report(event) {
+  fs.appendFileSync(
+    expandHome(statusPath, process.env.HOME),
+    JSON.stringify({ ...event, at: Date.now() - started }) + "\n",
+  );
+}
+
+function fail(phase, reason, detail) {
+  report({ type: "failed", phase, reason, detail: detail ? tail(detail, 20) : undefined });
+  process.exit(1);
+}
+
+function tail(text, lines) {
+  return String(text).trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+function expandHome(p, home) {
+  return p === "~" ? home : p.startsWith("~/") ? path.join(home, p.slice(2)) : p;
+}
+
+/** Runs a command to completion; resolves with its exit code and combined output. */
+function run(argv, options) {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const keep = (chunk) => {
+      output = (output + chunk.toString()).slice(-64 * 1024);
+      process.stdout.write(chunk);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    child.on("error", (err) => resolve({ code: 127, output: output + String(err.message) }));
+    child.on("close", (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+function waitForPort(port, child, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve) => {
+    const attempt = () => {
+      if (child.exitCode !== null) return resolve(false);
+      const socket = net.connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => {
+        socket.destroy();
+        if (Date.now() > deadline) resolve(false);
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+function writeFiles(files, home) {
+  report({ type: "phase", phase: "writing_files", detail: `${files.length} file(s)` });
+  for (const file of files) {
+    const target = expandHome(file.path, home);
+    try {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, Buffer.from(file.content, "base64"), { mode: file.mode ?? 0o644 });
+    } catch (err) {
+      const where =
+        err.code === "EROFS" || err.code === "EACCES"
+          ? " (read-only in this sandbox: use a path under ~/ or /tmp)"
+          : "";
+      fail("writing_files", `could not write ${file.path}: ${err.code ?? err.message}${where}`);
+    }
+  }
+}
+
+function cloneFailure(output, repo) {
+  const host = (() => {
+    try {
+      return new URL(repo.url).host;
+    } catch {
+      return repo.url;
+    }
+  })();
+  if (/Remote branch .* not found|couldn't find remote ref/i.test(output)) {
+    return `clone failed: branch "${repo.branch}" does not exist in ${repo.url}`;
+  }
+  if (/Authentication failed|could not read Username|terminal prompts disabled|\b401\b/i.test(output)) {
+    return `clone failed: ${host} refused the credentials (set GIT_TOKEN for a private repository)`;
+  }
+  if (/CONNECT tunnel failed|\b403\b/i.test(output)) return `clone failed: egress to ${host} was refused`;
+  if (/not found|\b404\b/i.test(output)) return `clone failed: ${repo.url} was not found`;
+  return `clone failed: git exited with an error`;
+}
+
+async function cloneRepo(repo, home, env) {
+  report({ type: "phase", phase: "cloning_repo", detail: `${repo.url} @ ${repo.branch}` });
+  const workspace = process.cwd();
+  const cloneEnv = { ...env, GIT_TERMINAL_PROMPT: "0" };
+  if (repo.token) {
+    // The token reaches git through an askpass helper's environment only: never argv, never .git/config.
+    const askpass = path.join(home, ".hangar", "askpass.sh");
+    fs.writeFileSync(
+      askpass,
+      '#!/bin/sh\ncase "$1" in Username*) echo x-access-token;; *) echo "$HANGAR_GIT_TOKEN";; esac\n',
+      { mode: 0o700 },
+    );
+    Object.assign(cloneEnv, { GIT_ASKPASS: askpass, HANGAR_GIT_TOKEN: repo.token });
+  }
+  const result = await run(
+    ["git", "clone", "--depth", "1", "--branch", repo.branch, "--", repo.url, workspace],
+    {
+      env: cloneEnv,
+      cwd: home,
+    },
+  );
+  if (repo.token) fs.rmSync(path.join(home, ".hangar", "askpass.sh"), { force: true });
+  if (result.code !== 0) fail("cloning_repo", cloneFailure(result.output, repo), result.output);
+}
+
+async function installRequirements(requirements, home, env) {
+  report({ type: "phase", phase: "installing_deps" });
+  const venv = path.join(home, ".venv");
+  const file = path.join(home, ".hangar", "requirements.txt");
+  fs.writeFileSync(file, requirements);
+  const made = await run(["python3", "-m", "venv", venv], { env, cwd: home });
+  if (made.code !== 0) fail("installing_deps", "could not create a Python virtual environment", made.output);
+  const pip = await run(
+    [path.join(venv, "bin", "pip"), "install", "--disable-pip-version-check", "--no-input", "-r", file],
+    { env, cwd: process.cwd() },
+  );
+  if (pip.code !== 0) {
+    const missing = /No matching distribution found for ([^\s]+)/.exec(pip.output);
+    const reason = missing
+      ? `pip failed: no package matches ${missing[1]}`
+      : "pip failed: see the sandbox logs";
+    fail("installing_deps", reason, pip.output);
+  }
+}
+
+async function startHarness(harness, env) {
+  report({ type: "phase", phase: "starting_harness", detail: harness.argv[0] });
+  const child = spawn(harness.argv[0], harness.argv.slice(1), {
+    env,
+    cwd: harness.cwd,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  let spawnError = null;
+  child.on("error", (err) => (spawnError = err));
+  const forward = (signal) => () => child.kill(signal);
+  process.on("SIGTERM", forward("SIGTERM"));
+  process.on("SIGINT", forward("SIGINT"));
+  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+
+  if (harness.ready.kind === "port") {
+    const up = await waitForPort(harness.ready.port, child, harness.ready.timeoutMs);
+    if (!up) {
+      const { code } = child.exitCode !== null ? { code: child.exitCode } : { code: null };
+      fail(
+        "starting_harness",
+        spawnError
+          ? `harness could not start: ${spawnError.message}`
+          : `harness did not listen on port ${harness.ready.port}${code !== null ? ` (exited with ${code})` : ""}`,
+      );
+    }
+  } else if (harness.ready.kind === "command") {
+    const check = await run(harness.ready.argv, { env, cwd: harness.cwd });
+    if (check.code !== 0)
+      fail("starting_harness", `harness check failed: ${harness.ready.argv.join(" ")}`, check.output);
+  }
+  report({ type: "ready" });
+  const { code, signal } = await exited;
+  report({ type: "exited", code, signal });
+  process.exit(code ?? 1);
+}
+
+async function main() {
+  const home = process.env.HOME;
+  const spec = JSON.parse(fs.readFileSync(expandHome(specPath, home), "utf8"));
+  fs.rmSync(expandHome(specPath, home), { force: true });
+  const env = { ...process.env, ...spec.env };
+  // The checkout comes first so that sandbox files may overlay files of the repository.
+  if (spec.repo) await cloneRepo(spec.repo, home, env);
+  writeFiles(spec.files, home);
+  if (spec.requirements) await installRequirements(spec.requirements, home, env);
+  if (spec.requirements) env.PATH = `${path.join(home, ".venv", "bin")}:${env.PATH}`;
+  await startHarness(spec.harness, env);
+}
+
+main().catch((err) => fail("boot", `bootstrap crashed: ${err.message}`));

@@ -1,0 +1,240 @@
+import { describe, expect, it } from "vitest";
+
+import {
+  buildBwrapArgs,
+  buildEntryScript,
+  type BwrapPlan,
+  normaliseHidden,
+  procNetTcpListen,
+  sandboxEnv,
+  shellQuote,
+} from "./bwrap-args";
+
+const plan = (over: Partial<BwrapPlan> = {}): BwrapPlan => ({
+  sessionDir: "/srv/hangar/sessions/s1",
+  argv: ["node", "server.js"],
+  env: { PATH: "/usr/bin:/bin", HOME: "/home/agent", TOKEN: "t0k" },
+  hide: [],
+  readOnly: [],
+  socketBinds: [],
+  ...over,
+});
+
+/** Each `--flag a b` occurrence as [a, b], for flags that take two arguments. */
+function pairs(args: string[], flag: string): [string, string][] {
+  const out: [string, string][] = [];
+  args.forEach((a, i) => a === flag && out.push([args[i + 1]!, args[i + 2]!]));
+  return out;
+}
+
+function singles(args: string[], flag: string): string[] {
+  return args.flatMap((a, i) => (a === flag ? [args[i + 1]!] : []));
+}
+
+describe("buildBwrapArgs", () => {
+  it("always takes root's capabilities away with a user namespace, uid/gid 1000 and --disable-userns", () => {
+    const args = buildBwrapArgs(plan());
+    expect(args).toContain("--unshare-user");
+    expect(singles(args, "--uid")).toEqual(["1000"]);
+    expect(singles(args, "--gid")).toEqual(["1000"]);
+    expect(args).toContain("--disable-userns");
+    expect(singles(args, "--cap-drop")).toEqual(["ALL"]);
+  });
+
+  it("unshares pid, net, ipc and uts, names the host, dies with its parent and starts a new session", () => {
+    const args = buildBwrapArgs(plan());
+    for (const flag of ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]) {
+      expect(args).toContain(flag);
+    }
+    expect(args).not.toContain("--share-net");
+    expect(singles(args, "--hostname")).toEqual(["sandbox"]);
+    expect(args).toContain("--die-with-parent");
+    expect(args).toContain("--new-session");
+  });
+
+  it("clears the environment and sets exactly the given variables", () => {
+    const args = buildBwrapArgs(plan());
+    const clear = args.indexOf("--clearenv");
+    expect(clear).toBeGreaterThan(-1);
+    const set = pairs(args, "--setenv");
+    expect(Object.fromEntries(set)).toEqual({ PATH: "/usr/bin:/bin", HOME: "/home/agent", TOKEN: "t0k" });
+    expect(args.indexOf("--setenv")).toBeGreaterThan(clear);
+    expect(args).not.toContain("--unsetenv");
+  });
+
+  it("binds the host root read-only and only the session's home, workspace, tmp and sock read-write", () => {
+    const args = buildBwrapArgs(plan());
+    expect(pairs(args, "--ro-bind")).toContainEqual(["/", "/"]);
+    expect(pairs(args, "--bind")).toEqual([
+      ["/srv/hangar/sessions/s1/tmp", "/tmp"],
+      ["/srv/hangar/sessions/s1/home", "/home/agent"],
+      ["/srv/hangar/sessions/s1/workspace", "/home/agent/workspace"],
+      ["/srv/hangar/sessions/s1/run/sock", "/run/hangar/sock"],
+    ]);
+    expect(pairs(args, "--ro-bind")).toContainEqual([
+      "/srv/hangar/sessions/s1/run/entry.sh",
+      "/run/hangar/entry.sh",
+    ]);
+    expect(singles(args, "--chdir")).toEqual(["/home/agent/workspace"]);
+    expect(args).toContain("--proc");
+    expect(args).toContain("--dev");
+  });
+
+  it("hides paths with read-only tmpfs (folders) or /dev/null (files), /home and /run always", () => {
+    const args = buildBwrapArgs(
+      plan({
+        hide: [
+          { path: "/var/lib/hangar", kind: "dir" },
+          { path: "/root", kind: "dir" },
+          { path: "/etc/shadow", kind: "file" },
+        ],
+      }),
+    );
+    const tmpfs = singles(args, "--tmpfs");
+    expect(tmpfs).toEqual(expect.arrayContaining(["/var/lib/hangar", "/root", "/home", "/run"]));
+    expect(pairs(args, "--ro-bind")).toContainEqual(["/dev/null", "/etc/shadow"]);
+    expect(singles(args, "--remount-ro").sort()).toEqual([...tmpfs].sort());
+    // Hiding comes after the root bind, and the read-only remounts after every mount below them.
+    const rootBind = args.indexOf("/", args.indexOf("--ro-bind"));
+    expect(args.indexOf("/var/lib/hangar")).toBeGreaterThan(rootBind);
+    const lastMount = Math.max(
+      ...args.flatMap((a, i) => (a === "--bind" || a === "--ro-bind" || a === "--tmpfs" ? [i] : [])),
+    );
+    expect(args.indexOf("--remount-ro")).toBeGreaterThan(lastMount);
+  });
+
+  it("re-exposes read-only paths after hiding, and re-hides what they uncover", () => {
+    const args = buildBwrapArgs(
+      plan({
+        hide: [
+          { path: "/srv", kind: "dir" },
+          { path: "/srv/tools/secrets", kind: "dir" },
+        ],
+        readOnly: ["/srv/tools"],
+      }),
+    );
+    const hideSrv = args.indexOf("/srv");
+    const expose = args.findIndex((a, i) => a === "--ro-bind" && args[i + 1] === "/srv/tools");
+    expect(hideSrv).toBeGreaterThan(-1);
+    expect(expose).toBeGreaterThan(hideSrv);
+    // /srv/tools/secrets was covered by /srv at first, so it is hidden only once, after the bind.
+    expect(args.lastIndexOf("/srv/tools/secrets")).toBeGreaterThan(expose);
+  });
+
+  it("binds forward-bridge sockets as single read-only files and reports status on the given fd", () => {
+    const args = buildBwrapArgs(
+      plan({
+        socketBinds: [{ hostPath: "/var/lib/hangar/gw/s1.sock", sandboxPath: "/run/hangar/bridge/0.sock" }],
+        statusFd: 3,
+      }),
+    );
+    expect(pairs(args, "--ro-bind")).toContainEqual([
+      "/var/lib/hangar/gw/s1.sock",
+      "/run/hangar/bridge/0.sock",
+    ]);
+    expect(singles(args, "--json-status-fd")).toEqual(["3"]);
+  });
+
+  it("runs the entry script with the command after --", () => {
+    const args = buildBwrapArgs(plan());
+    expect(args.slice(args.indexOf("--"))).toEqual([
+      "--",
+      "/bin/sh",
+      "/run/hangar/entry.sh",
+      "node",
+      "server.js",
+    ]);
+  });
+
+  it("rejects relative paths and hiding the root", () => {
+    expect(() => buildBwrapArgs(plan({ hide: [{ path: "data", kind: "dir" }] }))).toThrow(/absolute/);
+    expect(() => buildBwrapArgs(plan({ hide: [{ path: "/", kind: "dir" }] }))).toThrow(/root/);
+    expect(() => buildBwrapArgs(plan({ readOnly: ["tools"] }))).toThrow(/absolute/);
+  });
+});
+
+describe("normaliseHidden", () => {
+  it("drops duplicates, children of hidden folders and paths under replaced mounts", () => {
+    expect(
+      normaliseHidden([
+        { path: "/home/user/.hangar", kind: "dir" },
+        { path: "/home", kind: "dir" },
+        { path: "/home/", kind: "dir" },
+        { path: "/tmp/hangar", kind: "dir" },
+        { path: "/var/lib/hangar/../hangar", kind: "dir" },
+        { path: "/etc/shadow", kind: "file" },
+      ]),
+    ).toEqual([
+      { path: "/etc/shadow", kind: "file" },
+      { path: "/home", kind: "dir" },
+      { path: "/var/lib/hangar", kind: "dir" },
+    ]);
+  });
+});
+
+describe("sandboxEnv", () => {
+  it("adds HOME and a default PATH, keeps the spec's PATH, and inherits nothing", () => {
+    process.env.HANGAR_ENV_CANARY = "leak";
+    try {
+      expect(sandboxEnv({ A: "1" }, "/home/agent")).toEqual({
+        A: "1",
+        HOME: "/home/agent",
+        PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      });
+      expect(sandboxEnv({ PATH: "/x", HOME: "/elsewhere" }, "/home/agent")).toEqual({
+        PATH: "/x",
+        HOME: "/home/agent",
+      });
+    } finally {
+      delete process.env.HANGAR_ENV_CANARY;
+    }
+  });
+
+  it("rejects names a shell or env(1) would misread", () => {
+    expect(() => sandboxEnv({ "A=B": "1" }, "/h")).toThrow(/Invalid/);
+    expect(() => sandboxEnv({ "": "1" }, "/h")).toThrow(/Invalid/);
+    expect(() => sandboxEnv({ A: "x\0y" }, "/h")).toThrow(/NUL/);
+  });
+});
+
+describe("buildEntryScript", () => {
+  it("starts forward and reverse socat bridges, waits for them, restores PATH and execs the command", () => {
+    const script = buildEntryScript(
+      {
+        forward: [{ port: 4010, connect: "/run/hangar/bridge/0.sock" }],
+        reverse: [{ listen: "/run/hangar/sock/opencode.sock", port: 4096 }],
+      },
+      "/usr/bin/socat",
+    );
+    expect(script).toContain(
+      "/usr/bin/socat TCP-LISTEN:4010,bind=127.0.0.1,reuseaddr,fork UNIX-CONNECT:/run/hangar/bridge/0.sock &",
+    );
+    expect(script).toContain(
+      "/usr/bin/socat UNIX-LISTEN:/run/hangar/sock/opencode.sock,fork,unlink-early,mode=600 TCP:127.0.0.1:4096 &",
+    );
+    expect(script).toContain(`grep -q '0100007F:0FAA 00000000:0000 0A' /proc/net/tcp`);
+    expect(script).toContain("[ -S /run/hangar/sock/opencode.sock ]");
+    expect(script.indexOf("PATH=$hangar_path")).toBeLessThan(script.indexOf('exec "$@"'));
+    expect(script.trimEnd().endsWith('exec "$@"')).toBe(true);
+  });
+
+  it("just execs when there are no bridges", () => {
+    expect(buildEntryScript({ forward: [], reverse: [] })).not.toContain("socat");
+  });
+
+  it("quotes paths with shell metacharacters", () => {
+    const script = buildEntryScript({ forward: [{ port: 1, connect: "/a b/$(x).sock" }], reverse: [] });
+    expect(script).toContain(`'UNIX-CONNECT:/a b/$(x).sock'`);
+  });
+});
+
+describe("helpers", () => {
+  it("procNetTcpListen matches /proc/net/tcp's hex notation", () => {
+    expect(procNetTcpListen(80)).toBe("0100007F:0050 00000000:0000 0A");
+  });
+
+  it("shellQuote leaves plain words alone and single-quotes the rest", () => {
+    expect(shellQuote("/usr/bin/socat")).toBe("/usr/bin/socat");
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+  });
+});

@@ -1,0 +1,71 @@
+import path from "node:path";
+
+import { log } from "@/lib/log";
+
+import type { LaunchSpec, Preflight } from "../types";
+import { sandboxEnv, type SessionPaths } from "./bwrap-args";
+import {
+  type DriverOptions,
+  findExecutable,
+  type Prepared,
+  type SandboxRecord,
+  SupervisedDriver,
+} from "./local";
+
+/*
+ * The same contract as the local driver with no isolation at all: a plain child process of this
+ * machine's user, with the session's env, cwd (workspace/), HOME (home/) and TMPDIR (tmp/). Bridges run
+ * on the host's loopback, so their ports must be free. Only for machines without bubblewrap; hidePaths
+ * and readOnlyPaths are ignored because nothing is hidden.
+ */
+export class ProcessDriver extends SupervisedDriver {
+  readonly name = "process";
+  readonly isolation = "none" as const;
+
+  async preflight(): Promise<Preflight> {
+    const problems = (["socat", "prlimit"] as const)
+      .filter((name) => !findExecutable(this.bin[name]))
+      .map((name) => `${name} not found`);
+    return {
+      ok: problems.length === 0,
+      problems,
+      notes: ["no isolation: sandboxed programs can read and write whatever this server's user can"],
+    };
+  }
+
+  protected environment(spec: LaunchSpec, paths: SessionPaths): Record<string, string> {
+    return { TMPDIR: paths.tmp, ...sandboxEnv(spec.env, paths.home) };
+  }
+
+  protected prepare(spec: LaunchSpec, paths: SessionPaths, env: Record<string, string>): Prepared {
+    if ((spec.hidePaths?.length ?? 0) + (spec.readOnlyPaths?.length ?? 0) > 0) {
+      log.warn("process sandbox driver ignores hidePaths and readOnlyPaths", { sessionId: spec.sessionId });
+    }
+    return {
+      command: ["/bin/sh", paths.entry, ...spec.argv],
+      supervisorEnv: env,
+      cwd: paths.workspace,
+      bridges: {
+        forward: (spec.bridges ?? []).map((b) => ({ port: b.port, connect: path.resolve(b.socketPath) })),
+        reverse: (spec.reverseBridges ?? []).map((b) => ({
+          listen: path.resolve(b.socketPath),
+          port: b.port,
+        })),
+      },
+      statusFd: false,
+      entryAsSeen: paths.entry,
+    };
+  }
+
+  protected execCommand(record: SandboxRecord, argv: string[], env: Record<string, string>, cwd?: string) {
+    const workspace = path.join(record.sessionDir, "workspace");
+    return {
+      command: ["/usr/bin/env", "-i", "--", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv],
+      cwd: cwd === undefined ? workspace : path.resolve(workspace, cwd),
+    };
+  }
+}
+
+export function createProcessDriver(options: DriverOptions): ProcessDriver {
+  return new ProcessDriver(options);
+}

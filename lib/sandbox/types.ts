@@ -1,0 +1,95 @@
+/*
+ * The sandbox driver contract. A driver runs one sandbox per session id, keyed by that id: launching an
+ * id that is running returns the running sandbox, stopping one that is gone is a no-op. Everything a
+ * driver needs after a server restart lives in the session dir, so a fresh driver instance can find
+ * (adopt) sandboxes an earlier process started.
+ */
+
+export type Isolation = "namespaces" | "none";
+
+/** "127.0.0.1:port inside the sandbox → a Unix socket on the host" (the egress gateway listens there). */
+export type Bridge = { port: number; socketPath: string };
+
+/**
+ * "A Unix socket on the host → 127.0.0.1:port inside the sandbox", to reach a harness server from the
+ * host. The socket must sit directly in the session's `run/sock/` (see `sessionPaths`).
+ */
+export type ReverseBridge = { socketPath: string; port: number };
+
+export type ResourceLimits = { memoryMiB?: number; pids?: number; nofile?: number };
+
+export type LaunchSpec = {
+  sessionId: string;
+  /** Host path, directly under the driver's root; the driver creates home/, workspace/, tmp/, run/. */
+  sessionDir: string;
+  /** The sandbox's main process; the sandbox ends when it exits. */
+  argv: string[];
+  /** The whole environment. The driver adds HOME (and PATH when missing); nothing is inherited. */
+  env: Record<string, string>;
+  bridges?: Bridge[];
+  reverseBridges?: ReverseBridge[];
+  limits?: ResourceLimits;
+  /** Host paths shown read-only at the same place, after hiding (to re-expose e.g. a toolchain). */
+  readOnlyPaths?: string[];
+  /** Host paths replaced by an empty, read-only folder (or an empty file), e.g. the data folder. */
+  hidePaths?: string[];
+};
+
+export type LimitMechanism = "cgroup-v2" | "cgroup-v1" | "rlimit" | "none";
+
+/** What was actually enforced; `notes` says what could not be. */
+export type AppliedLimits = ResourceLimits & { mechanism: LimitMechanism; notes: string[] };
+
+export type SandboxHandle = {
+  sessionId: string;
+  driver: string;
+  isolation: Isolation;
+  state: "running" | "exited";
+  /** Supervisor pid, leader of the sandbox's process group. */
+  pid: number;
+  /** Host pid of the sandbox's init (pid 1 inside its pid namespace); absent without isolation. */
+  initPid?: number;
+  startedAt: string;
+  exitedAt?: string;
+  exitCode?: number;
+  sessionDir: string;
+  logPath: string;
+  limits: AppliedLimits;
+};
+
+export type ExecOptions = {
+  /** Inside the sandbox; relative paths start at the workspace. */
+  cwd?: string;
+  /** Added to the sandbox's environment for this command. */
+  env?: Record<string, string>;
+  stdin?: string | Uint8Array;
+  timeoutMs?: number;
+};
+
+export type ExecResult = { exitCode: number; stdout: string; stderr: string; timedOut: boolean };
+
+export type StopOptions = { graceMs?: number; removeDir?: boolean };
+
+export type Preflight = { ok: boolean; problems: string[]; notes: string[] };
+
+export type SandboxDriver = {
+  readonly name: string;
+  readonly isolation: Isolation;
+  preflight(): Promise<Preflight>;
+  launch(spec: LaunchSpec): Promise<SandboxHandle>;
+  /** `null` when the id has never been launched under this driver's root. */
+  status(sessionId: string): Promise<SandboxHandle | null>;
+  stop(sessionId: string, options?: StopOptions): Promise<void>;
+  exec(sessionId: string, argv: string[], options?: ExecOptions): Promise<ExecResult>;
+  list(): Promise<SandboxHandle[]>;
+};
+
+export class SandboxError extends Error {
+  constructor(
+    readonly code: "invalid_spec" | "not_found" | "not_running" | "launch_failed" | "unavailable",
+    message: string,
+  ) {
+    super(message);
+    this.name = "SandboxError";
+  }
+}

@@ -1,0 +1,88 @@
+import { z } from "zod";
+
+import { isoDateTimeSchema, pageOf, paginationQuerySchema } from "./common";
+import { sessionEnvVarsSchema } from "./env-vars";
+import { harnessIdSchema } from "./harness";
+
+export const SESSION_STATUSES = ["creating", "ready", "dead", "failed"] as const;
+export const SESSION_PHASES = [
+  "creating_sandbox",
+  "cloning_repo",
+  "writing_files",
+  "installing_deps",
+  "starting_harness",
+  "ready",
+] as const;
+
+export const sessionStatusSchema = z.enum(SESSION_STATUSES);
+export const sessionPhaseSchema = z.enum(SESSION_PHASES);
+
+/** POST /agents/{id}/session. Per-session env vars reach only the sandbox: never the database or logs. */
+export const createSessionSchema = z.object({
+  title: z.string().trim().max(200).optional(),
+  initial_prompt: z
+    .string()
+    .max(256 * 1024)
+    .optional(),
+  env_vars: sessionEnvVarsSchema.default({}),
+  skill_ids: z
+    .array(z.string().min(1).max(64))
+    .max(10)
+    .refine((ids) => new Set(ids).size === ids.length, "skill_ids must not repeat an id")
+    .default([]),
+});
+
+/** POST /sessions/{id}/restart: a new sandbox, same configuration; pass per-session env vars again. */
+export const restartSessionSchema = z.object({ env_vars: sessionEnvVarsSchema.default({}) });
+
+export const sessionSchema = z.object({
+  id: z.string(),
+  agent_id: z.string(),
+  title: z.string().nullable(),
+  status: sessionStatusSchema,
+  phase: z.string().nullable(),
+  phase_detail: z.string().nullable(),
+  failure_reason: z.string().nullable(),
+  harness_id: harnessIdSchema,
+  model: z.string(),
+  supports_tui: z.boolean(),
+  sandbox: z
+    .object({ driver: z.string(), isolation: z.enum(["namespaces", "none"]), limits: z.string().optional() })
+    .nullable(),
+  timings: z.record(z.string(), z.number()).meta({ description: "Milliseconds per boot phase, and total." }),
+  idle_timeout_ms: z.number().int(),
+  created_at: isoDateTimeSchema,
+  last_seen_at: isoDateTimeSchema,
+  ready_at: isoDateTimeSchema.nullable(),
+  stopped_at: isoDateTimeSchema.nullable(),
+});
+
+export const sessionListQuerySchema = paginationQuerySchema.extend({
+  agent_id: z.string().min(1).max(64).optional(),
+  status: sessionStatusSchema.optional(),
+});
+
+export const sessionListSchema = pageOf(sessionSchema);
+export const sessionIdParamsSchema = z.object({ id: z.string().min(1).max(64) });
+
+export const sessionEventSchema = z.object({
+  seq: z.number().int(),
+  type: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  at: isoDateTimeSchema,
+});
+
+export const sessionLogQuerySchema = z.object({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(500),
+});
+
+export const sandboxLogsQuerySchema = z.object({
+  tail_lines: z.coerce.number().int().min(1).max(5000).default(500),
+});
+
+export type CreateSessionInput = z.infer<typeof createSessionSchema>;
+export type Session = z.infer<typeof sessionSchema>;
+export type SessionListQuery = z.infer<typeof sessionListQuerySchema>;
+export type SessionEvent = z.infer<typeof sessionEventSchema>;
+export type SessionStatus = z.infer<typeof sessionStatusSchema>;

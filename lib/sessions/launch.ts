@@ -1,0 +1,389 @@
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+
+import type { sessions } from "@/db/schema";
+import { appendSessionEvent, getSessionFiles, updateSession } from "@/db/queries/sessions";
+import { harnessLaunch, HARNESS_PORT } from "@/lib/harness/adapters";
+import { log } from "@/lib/log";
+import { runtime } from "@/lib/runtime";
+import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
+import { compileEgressPolicy } from "@/lib/sandbox/egress/policy";
+import type { EnvVars } from "@/lib/schemas/env-vars";
+import type { HarnessId } from "@/lib/schemas/harness";
+
+import { sessionManager } from "./manager";
+import { listenModelEndpoint } from "./model-endpoint";
+import { sessionDir, sessionsRoot } from "./paths";
+
+type SessionRow = typeof sessions.$inferSelect;
+
+/** Loopback ports inside the sandbox, each bridged to a Unix socket in the session's run/ dir. */
+export const EGRESS_PROXY_PORT = 3128;
+export const MODEL_ENDPOINT_PORT = 4000;
+const BOOT = path.join(process.cwd(), "lib", "sandbox", "bootstrap", "boot.mjs");
+const SPEC = "~/.hangar/boot.json";
+const STATUS = "~/.hangar/status.jsonl";
+const POLL_MS = 25;
+
+export function newModelToken(): { token: string; hash: string } {
+  const token = "hst_" + randomBytes(24).toString("base64url");
+  return { token, hash: createHash("sha256").update(token).digest("hex") };
+}
+
+function slug(name: string, taken: Set<string>): string {
+  const base =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "")
+      .slice(0, 60) || "skill";
+  let candidate = base;
+  for (let n = 2; taken.has(candidate); n++) candidate = `${base}-${n}`;
+  taken.add(candidate);
+  return candidate;
+}
+
+function skillFile(skill: { id: string; name: string; content: string }): string {
+  if (skill.content.trimStart().startsWith("---")) return skill.content;
+  return `---\nname: ${JSON.stringify(skill.name)}\nskill_id: ${skill.id}\n---\n\n${skill.content.trim()}\n`;
+}
+
+/**
+ * The harness environment, lowest precedence first: Hangar's reserved keys, the agent's env vars,
+ * then the per-session ones (they win). The model endpoint is the per-session one, with a
+ * per-session token: the platform's real gateway key never enters a sandbox.
+ */
+function harnessEnv(
+  row: SessionRow,
+  agentEnv: EnvVars,
+  sessionEnv: EnvVars,
+  modelToken: string,
+  prompt: string,
+) {
+  const { GIT_TOKEN: _token, ...session } = sessionEnv;
+  const proxy = `http://127.0.0.1:${EGRESS_PROXY_PORT}`;
+  return {
+    HTTP_PROXY: proxy,
+    HTTPS_PROXY: proxy,
+    http_proxy: proxy,
+    https_proxy: proxy,
+    NO_PROXY: "127.0.0.1,localhost",
+    no_proxy: "127.0.0.1,localhost",
+    REPO_URL: row.config.repoUrl ?? "",
+    BRANCH: row.config.branch,
+    LITELLM_API_BASE: `http://127.0.0.1:${MODEL_ENDPOINT_PORT}`,
+    LITELLM_API_KEY: modelToken,
+    LITELLM_DEFAULT_MODEL: row.config.model,
+    AGENT_PROMPT: prompt,
+    PORT: String(HARNESS_PORT),
+    AGENT_REQUIREMENTS: row.config.requirements ?? "",
+    ...agentEnv,
+    ...session,
+  };
+}
+
+async function bootSpec(row: SessionRow, agentEnv: EnvVars, sessionEnv: EnvVars, modelToken: string) {
+  const config = row.config;
+  const prompt = config.prompt ?? "";
+  const harness = harnessLaunch(config.harnessId as HarnessId, {
+    model: config.model,
+    prompt,
+    serverPassword: randomBytes(18).toString("base64url"),
+  });
+  const files = (await getSessionFiles(row.id)).map((f) => ({
+    path: f.sandboxPath,
+    content: f.content.toString("base64"),
+  }));
+  const taken = new Set<string>();
+  for (const skill of config.skills) {
+    const content = Buffer.from(skillFile(skill)).toString("base64");
+    const dir = slug(skill.name, taken);
+    // Claude reads ~/.claude/skills; opencode and codex read ~/.agents/skills.
+    files.push(
+      { path: `~/.claude/skills/${dir}/SKILL.md`, content },
+      { path: `~/.agents/skills/${dir}/SKILL.md`, content },
+    );
+  }
+  for (const file of harness.files)
+    files.push({ path: file.path, content: Buffer.from(file.content).toString("base64") });
+  return {
+    files,
+    env: { ...harnessEnv(row, agentEnv, sessionEnv, modelToken, prompt), ...harness.env },
+    repo: config.repoUrl ? { url: config.repoUrl, branch: config.branch, token: sessionEnv.GIT_TOKEN } : null,
+    requirements: config.requirements,
+    harness: { argv: harness.argv, ready: harness.ready, cwd: undefined },
+    serves: harness.serves,
+  };
+}
+
+async function event(sessionId: string, type: string, data: Record<string, unknown>) {
+  await appendSessionEvent(sessionId, type, data).catch((err: unknown) =>
+    log.error("event append failed", { sessionId, err }),
+  );
+}
+
+async function settle(sessionId: string, status: "failed" | "dead", reason: string) {
+  const manager = sessionManager();
+  manager.watchers.get(sessionId)?.stop();
+  manager.watchers.delete(sessionId);
+  const row = await updateSession(
+    sessionId,
+    {
+      status,
+      failureReason: status === "failed" ? reason : null,
+      phaseDetail: reason,
+      stoppedAt: new Date(),
+    },
+    { onlyIfLive: true },
+  );
+  if (row) await event(sessionId, "status", { status, reason });
+  await manager.driver.stop(sessionId).catch(() => undefined);
+  await manager.gatewaySessions
+    .get(sessionId)
+    ?.close()
+    .catch(() => undefined);
+  manager.gatewaySessions.delete(sessionId);
+  await manager.modelEndpoints
+    .get(sessionId)
+    ?.close()
+    .catch(() => undefined);
+  manager.modelEndpoints.delete(sessionId);
+}
+
+function lastLines(file: string, lines = 15): string {
+  try {
+    const text = fs.readFileSync(file, "utf8");
+    return text.trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+/** Follows the bootstrap's status lines and the sandbox process until the session settles. */
+function watchBoot(row: SessionRow, started: number, timings: Record<string, number>, offset = 0) {
+  const manager = sessionManager();
+  const paths = sessionPaths(sessionDir(row.id));
+  const statusFile = path.join(paths.home, ".hangar", "status.jsonl");
+  let position = offset;
+  let phase = row.phase ?? "creating_sandbox";
+  let phaseStarted = started + (timings.creating_sandbox ?? 0);
+  let ready = row.status === "ready";
+  let busy = false;
+  let lastProcessCheck = 0;
+
+  const handle = async (line: {
+    type: string;
+    phase?: string;
+    detail?: string;
+    reason?: string;
+    code?: number | null;
+    at?: number;
+  }) => {
+    const now = Date.now();
+    if (line.type === "phase" && line.phase) {
+      timings[phase] = now - phaseStarted;
+      phase = line.phase;
+      phaseStarted = now;
+      await updateSession(row.id, { phase, phaseDetail: line.detail ?? null, timings }, { onlyIfLive: true });
+      await event(row.id, "phase", { phase, detail: line.detail ?? null });
+    } else if (line.type === "ready") {
+      timings[phase] = now - phaseStarted;
+      timings.total = now - started;
+      ready = true;
+      await updateSession(
+        row.id,
+        { status: "ready", phase: "ready", phaseDetail: null, timings, readyAt: new Date() },
+        { onlyIfLive: true },
+      );
+      await event(row.id, "status", { status: "ready", timings });
+    } else if (line.type === "failed") {
+      await settle(row.id, "failed", line.reason ?? "boot failed");
+    } else if (line.type === "exited") {
+      const tail = lastLines(paths.log);
+      const reason = `harness exited${line.code !== null && line.code !== undefined ? ` with code ${line.code}` : ""}${tail ? `: ${tail.split("\n").slice(-3).join(" | ")}` : ""}`;
+      await settle(row.id, ready ? "dead" : "failed", reason);
+    }
+  };
+
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      let text = "";
+      try {
+        const fd = fs.openSync(statusFile, "r");
+        const size = fs.fstatSync(fd).size;
+        if (size > position) {
+          const buffer = Buffer.alloc(size - position);
+          fs.readSync(fd, buffer, 0, buffer.length, position);
+          text = buffer.toString("utf8");
+        }
+        fs.closeSync(fd);
+      } catch {
+        // not written yet
+      }
+      const complete = text.slice(0, text.lastIndexOf("\n") + 1);
+      position += Buffer.byteLength(complete);
+      for (const raw of complete.split("\n").filter(Boolean)) {
+        try {
+          await handle(JSON.parse(raw));
+        } catch (err) {
+          log.warn("bad boot status line", { sessionId: row.id, err });
+        }
+        if (!manager.watchers.has(row.id)) return;
+      }
+      if (Date.now() - lastProcessCheck > 500) {
+        lastProcessCheck = Date.now();
+        const status = await manager.driver.status(row.id);
+        if (!status || status.state === "exited") {
+          const tail = lastLines(paths.log, 5);
+          await settle(
+            row.id,
+            ready ? "dead" : "failed",
+            `the sandbox exited${status?.exitCode !== undefined ? ` with code ${status.exitCode}` : ""}${tail ? `: ${tail.replace(/\n/g, " | ")}` : ""}`,
+          );
+        }
+      }
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), POLL_MS);
+  manager.watchers.set(row.id, { stop: () => clearInterval(timer) });
+}
+
+/** Denied connections become events of their session. */
+function wireEgressEvents() {
+  const manager = sessionManager();
+  manager.onDenied = (d) =>
+    void event(d.sessionId, "egress_denied", {
+      host: d.host,
+      port: d.port,
+      reason: d.reason,
+      message: d.message,
+    });
+}
+
+/** The host-side listeners a sandbox's bridges connect to: egress gateway and model endpoint. */
+async function listenHostSide(row: SessionRow) {
+  const manager = sessionManager();
+  wireEgressEvents();
+  const paths = sessionPaths(sessionDir(row.id));
+  // Host listeners live in run/sock/, which the sandbox sees as a folder: a listener re-created after
+  // a Hangar restart is then visible inside (a single bound socket file would keep the dead one).
+  fs.mkdirSync(paths.sock, { recursive: true, mode: 0o700 });
+  const egress = await manager.gateway.listen(
+    row.id,
+    path.join(paths.sock, "egress.sock"),
+    compileEgressPolicy({ allow: row.config.allowOut, deny: row.config.denyOut }),
+  );
+  manager.gatewaySessions.set(row.id, egress);
+  manager.modelEndpoints.set(
+    row.id,
+    await listenModelEndpoint(row.id, path.join(paths.sock, "model.sock"), row.modelTokenHash),
+  );
+}
+
+/**
+ * Brings a session up in the background: egress gateway, boot spec, sandbox, then the bootstrap's
+ * phases. Per-session env vars go straight into the sandbox's boot file and nowhere else.
+ */
+export async function launchSession(
+  row: SessionRow,
+  agentEnv: EnvVars,
+  sessionEnv: EnvVars,
+  modelToken: string,
+) {
+  const manager = sessionManager();
+  const started = Date.now();
+  const timings: Record<string, number> = {};
+  const dir = sessionDir(row.id);
+  const paths = sessionPaths(dir);
+  try {
+    fs.mkdirSync(path.join(paths.home, ".hangar"), { recursive: true, mode: 0o700 });
+    fs.rmSync(path.join(paths.home, ".hangar", "status.jsonl"), { force: true });
+    await listenHostSide(row);
+    const spec = await bootSpec(row, agentEnv, sessionEnv, modelToken);
+    fs.writeFileSync(path.join(paths.home, ".hangar", "boot.json"), JSON.stringify(spec), { mode: 0o600 });
+    const config = runtime().config;
+    const handle = await manager.driver.launch({
+      sessionId: row.id,
+      sessionDir: dir,
+      argv: [process.execPath, BOOT, SPEC, STATUS],
+      env: { LANG: "C.UTF-8", TERM: "xterm-256color" },
+      bridges: [
+        { port: EGRESS_PROXY_PORT, socketPath: path.join(paths.sock, "egress.sock") },
+        { port: MODEL_ENDPOINT_PORT, socketPath: path.join(paths.sock, "model.sock") },
+      ],
+      reverseBridges: spec.serves
+        ? [{ socketPath: path.join(paths.sock, "harness.sock"), port: HARNESS_PORT }]
+        : [],
+      limits: { memoryMiB: config.HANGAR_SESSION_MEMORY_MIB, pids: config.HANGAR_SESSION_PIDS, nofile: 4096 },
+      hidePaths: [config.HANGAR_DATA_DIR, sessionsRoot()],
+    });
+    timings.creating_sandbox = Date.now() - started;
+    await updateSession(
+      row.id,
+      {
+        sandbox: { driver: handle.driver, isolation: handle.isolation, limits: handle.limits.mechanism },
+        timings,
+      },
+      { onlyIfLive: true },
+    );
+    await event(row.id, "phase", {
+      phase: "sandbox_started",
+      driver: handle.driver,
+      isolation: handle.isolation,
+    });
+    watchBoot(row, started, timings);
+  } catch (err) {
+    log.error("session launch failed", { sessionId: row.id, err });
+    await settle(row.id, "failed", `the sandbox could not start: ${(err as Error).message}`);
+  }
+}
+
+/** Stops a session's sandbox and marks it dead (idempotent). */
+export async function stopSession(sessionId: string, reason: string) {
+  await settle(sessionId, "dead", reason);
+}
+
+/** After a restart: adopt sandboxes still running, settle the rest, and stop sandboxes with no session. */
+export async function reconcile(live: SessionRow[]) {
+  const manager = sessionManager();
+  const known = new Set(live.map((s) => s.id));
+  for (const row of live) {
+    const status = await manager.driver.status(row.id).catch(() => null);
+    if (status?.state === "running") {
+      await listenHostSide(row);
+      const statusFile = path.join(sessionPaths(sessionDir(row.id)).home, ".hangar", "status.jsonl");
+      let offset = 0;
+      try {
+        offset = fs.statSync(statusFile).size;
+      } catch {
+        offset = 0;
+      }
+      // Lines written while Hangar was down are replayed from the start when the session was still booting.
+      watchBoot(
+        row,
+        row.createdAt.getTime(),
+        (row.timings as Record<string, number>) ?? {},
+        row.status === "ready" ? offset : 0,
+      );
+      await event(row.id, "recovered", { note: "adopted after a Hangar restart" });
+      log.info("adopted running sandbox", { sessionId: row.id });
+    } else {
+      await settle(
+        row.id,
+        row.status === "ready" ? "dead" : "failed",
+        "Hangar restarted and the sandbox was no longer running",
+      );
+    }
+  }
+  for (const sandbox of await manager.driver.list().catch(() => [])) {
+    if (!known.has(sandbox.sessionId) && sandbox.state === "running") {
+      log.warn("stopping a sandbox with no live session", { sessionId: sandbox.sessionId });
+      await manager.driver.stop(sandbox.sessionId).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,150 @@
+import { readAgentForSession } from "@/db/queries/agents";
+import { getSkillsByIds } from "@/db/queries/skills";
+import {
+  appendSessionEvent,
+  getSessionRow,
+  insertSession,
+  listIdleSessions,
+  listLiveSessionIdsForAgent,
+  listLiveSessions,
+  toApiSession,
+  updateSession,
+} from "@/db/queries/sessions";
+import { ConflictError } from "@/lib/api/errors";
+import { newId } from "@/lib/ids";
+import { log } from "@/lib/log";
+import { runtime } from "@/lib/runtime";
+import type { EnvVars } from "@/lib/schemas/env-vars";
+import { supportsTui, type HarnessId } from "@/lib/schemas/harness";
+import type { CreateSessionInput, Session } from "@/lib/schemas/session";
+import { appendSkillBlock, parseSkillIds, skillSnapshots } from "@/lib/skill-blocks";
+
+import { launchSession, newModelToken, reconcile, stopSession } from "./launch";
+
+function envContext(sessionId: string, key: string) {
+  return `session:${sessionId}:env:${key}`;
+}
+
+/** The agent's env vars kept with the session, re-encrypted for it (restart needs them, not the agent). */
+function sessionSecrets(sessionId: string, stored: Record<string, string>, decrypt = false): EnvVars {
+  const box = runtime().box;
+  return Object.fromEntries(
+    Object.entries(stored).map(([key, value]) => [
+      key,
+      decrypt
+        ? box.decrypt(value, envContext(sessionId, key))
+        : box.encrypt(value, envContext(sessionId, key)),
+    ]),
+  );
+}
+
+/**
+ * Creates a session: snapshots the agent (prompt, skills, files, secrets) so later edits to the agent
+ * do not reach it, answers at once with status `creating`, and boots the sandbox in the background.
+ */
+export async function createSession(agentId: string, input: CreateSessionInput): Promise<Session> {
+  const { row: agent, files, env } = await readAgentForSession(agentId);
+  const extra = await getSkillsByIds(input.skill_ids);
+  const library = await getSkillsByIds(parseSkillIds(agent.prompt)).catch(() => []);
+  const names = new Map([...library, ...extra].map((s) => [s.id, s.name]));
+  const snapshots = skillSnapshots(agent.prompt);
+  const prompt = extra.reduce<string | null>((p, s) => appendSkillBlock(p, s.id, s.content), agent.prompt);
+  const id = newId("session");
+  const token = newModelToken();
+  const row = await insertSession({
+    id,
+    agentId,
+    title: input.title ?? null,
+    supportsTui: supportsTui(agent.harnessId as HarnessId),
+    modelTokenHash: token.hash,
+    config: {
+      name: agent.name,
+      model: agent.model,
+      prompt,
+      harnessId: agent.harnessId,
+      requirements: agent.requirements,
+      repoUrl: agent.repoUrl,
+      branch: agent.branch,
+      mcpServers: agent.mcpServers,
+      allowOut: agent.allowOut,
+      denyOut: agent.denyOut,
+      skills: [
+        ...Object.entries(snapshots).map(([sid, content]) => ({
+          id: sid,
+          name: names.get(sid) ?? sid,
+          content,
+        })),
+        ...extra.map((s) => ({ id: s.id, name: s.name, content: s.content })),
+      ],
+    },
+    envVars: sessionSecrets(id, env),
+    files: files.map((f) => ({
+      position: f.position,
+      name: f.name,
+      sandboxPath: f.sandboxPath,
+      contentType: f.contentType,
+      size: f.size,
+      sha256: f.sha256,
+      content: f.content,
+    })),
+  });
+  await appendSessionEvent(id, "created", {
+    agent_id: agentId,
+    title: row.title,
+    harness_id: agent.harnessId,
+  });
+  if (input.initial_prompt)
+    await appendSessionEvent(id, "user_message", { text: input.initial_prompt, pending: true });
+  void launchSession(row, env, input.env_vars, token.token);
+  return toApiSession(row);
+}
+
+/** A new sandbox with the same configuration; per-session env vars only if the caller passes them again. */
+export async function restartSession(sessionId: string, sessionEnv: EnvVars): Promise<Session> {
+  const row = await getSessionRow(sessionId);
+  if (row.status === "creating")
+    throw new ConflictError(`session ${sessionId} is still starting; wait until it is ready or failed`);
+  await stopSession(sessionId, "restarting");
+  const token = newModelToken();
+  const fresh = await updateSession(sessionId, {
+    status: "creating",
+    phase: "creating_sandbox",
+    phaseDetail: null,
+    failureReason: null,
+    timings: {},
+    readyAt: null,
+    stoppedAt: null,
+    modelTokenHash: token.hash,
+  });
+  if (!fresh) throw new ConflictError(`session ${sessionId} could not be restarted`);
+  await appendSessionEvent(sessionId, "status", { status: "creating", reason: "restart" });
+  void launchSession(fresh, sessionSecrets(sessionId, row.envVars, true), sessionEnv, token.token);
+  return toApiSession(fresh);
+}
+
+export async function deleteSession(sessionId: string): Promise<Session> {
+  const row = await getSessionRow(sessionId);
+  if (row.status === "creating" || row.status === "ready") await stopSession(sessionId, "stopped by request");
+  return toApiSession(await getSessionRow(sessionId));
+}
+
+export async function stopAgentSessions(agentId: string) {
+  for (const id of await listLiveSessionIdsForAgent(agentId)) await stopSession(id, "the agent was deleted");
+}
+
+let reaper: NodeJS.Timeout | null = null;
+
+/** Called once by server.ts: adopt or settle what a previous process left, then reap idle sessions. */
+export async function startSessions() {
+  await reconcile(await listLiveSessions());
+  const minutes = runtime().config.HANGAR_IDLE_TIMEOUT_MINUTES;
+  reaper ??= setInterval(() => {
+    void (async () => {
+      for (const { id } of await listIdleSessions(new Date(Date.now() - minutes * 60_000))) {
+        log.info("reaping idle session", { sessionId: id });
+        await stopSession(id, `idle for ${minutes} minutes`);
+      }
+    })().catch((err: unknown) => log.error("idle reaper failed", { err }));
+  }, 30_000);
+  reaper.unref();
+}
