@@ -4,6 +4,8 @@ import path from "node:path";
 /*
  * Harness binaries come from pinned npm packages. Their wrapper scripts depend on install scripts
  * (which npm may not run), so Hangar resolves the native binary in each platform package directly.
+ * opencode is installed as its platform package alone: the `opencode-ai` wrapper lists platform
+ * packages this registry does not serve, which leaves a lock file that `npm ci` refuses.
  */
 
 const require = createRequire(path.join(process.cwd(), "package.json"));

@@ -7,8 +7,8 @@ import { harnessIdSchema } from "./harness";
 export const SESSION_STATUSES = ["creating", "ready", "dead", "failed"] as const;
 export const SESSION_PHASES = [
   "creating_sandbox",
-  "cloning_repo",
   "writing_files",
+  "cloning_repo",
   "installing_deps",
   "starting_harness",
   "ready",

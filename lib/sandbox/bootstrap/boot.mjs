@@ -71,7 +71,6 @@ function waitForPort(port, child, timeoutMs) {
 }
 
 function writeFiles(files, home) {
-  report({ type: "phase", phase: "writing_files", detail: `${files.length} file(s)` });
   for (const file of files) {
     const target = expandHome(file.path, home);
     try {
@@ -120,13 +119,14 @@ async function cloneRepo(repo, home, env) {
     );
     Object.assign(cloneEnv, { GIT_ASKPASS: askpass, HANGAR_GIT_TOKEN: repo.token });
   }
-  const result = await run(
-    ["git", "clone", "--depth", "1", "--branch", repo.branch, "--", repo.url, workspace],
-    {
+  const clone = (depth) =>
+    run(["git", "clone", ...depth, "--branch", repo.branch, "--", repo.url, workspace], {
       env: cloneEnv,
       cwd: home,
-    },
-  );
+    });
+  let result = await clone(["--depth", "1"]);
+  // Servers that speak only git's "dumb" HTTP protocol cannot serve a shallow clone: take it all.
+  if (result.code !== 0 && /does not support shallow/.test(result.output)) result = await clone([]);
   if (repo.token) fs.rmSync(path.join(home, ".hangar", "askpass.sh"), { force: true });
   if (result.code !== 0) fail("cloning_repo", cloneFailure(result.output, repo), result.output);
 }
@@ -192,9 +192,17 @@ async function main() {
   const spec = JSON.parse(fs.readFileSync(expandHome(specPath, home), "utf8"));
   fs.rmSync(expandHome(specPath, home), { force: true });
   const env = { ...process.env, ...spec.env };
-  // The checkout comes first so that sandbox files may overlay files of the repository.
+  // Files go first (a CA certificate or SSH config may be needed for the clone), except those inside
+  // the workspace: git clones into an empty folder, so they overlay the checkout afterwards.
+  const workspace = process.cwd() + path.sep;
+  const inWorkspace = (f) => expandHome(f.path, home).startsWith(workspace);
+  report({ type: "phase", phase: "writing_files", detail: `${spec.files.length} file(s)` });
+  writeFiles(
+    spec.files.filter((f) => !inWorkspace(f)),
+    home,
+  );
   if (spec.repo) await cloneRepo(spec.repo, home, env);
-  writeFiles(spec.files, home);
+  writeFiles(spec.files.filter(inWorkspace), home);
   if (spec.requirements) await installRequirements(spec.requirements, home, env);
   if (spec.requirements) env.PATH = `${path.join(home, ".venv", "bin")}:${env.PATH}`;
   await startHarness(spec.harness, env);
