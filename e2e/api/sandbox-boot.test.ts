@@ -293,6 +293,13 @@ describe("egress from a real sandbox", () => {
     expect(env.stdout).toMatch(/LITELLM_API_KEY=hst_/);
     const readData = await inside(s.id, `cat ${hangar.dataDir}/master.key; ls ${hangar.dataDir}`);
     expect(readData.stdout).not.toContain(hangar.masterKey);
+    // Of Hangar's install the sandbox sees the bootstrap and the harness binaries, not sources or settings.
+    const install = await inside(
+      s.id,
+      `cat ${process.cwd()}/package.json; ls ${process.cwd()}/lib/sandbox/bootstrap`,
+    );
+    expect(install.stdout).not.toContain('"name": "hangar"');
+    expect(install.stdout).toContain("boot.mjs");
     await call("DELETE", `/api/v1/managed_agents/sessions/${s.id}`);
   }, 120_000);
 });

@@ -17,6 +17,15 @@ function inPackage(pkg: string, ...rest: string[]): string {
 const ARCH = process.arch === "arm64" ? "arm64" : "x64";
 const TRIPLE = process.arch === "arm64" ? "aarch64-unknown-linux-musl" : "x86_64-unknown-linux-musl";
 
+/** The folders holding the binaries, which a sandbox must see (read-only) wherever Hangar is installed. */
+export function harnessPackageDirs(): string[] {
+  return [
+    inPackage(`opencode-linux-${ARCH}`),
+    inPackage(`@anthropic-ai/claude-agent-sdk-linux-${ARCH}`),
+    inPackage(`@openai/codex-linux-${ARCH}`),
+  ];
+}
+
 export const harnessBinaries = {
   opencode: () => inPackage(`opencode-linux-${ARCH}`, "bin", "opencode"),
   /** The Agent SDK's platform package holds the same `claude` binary as the Claude Code CLI. */

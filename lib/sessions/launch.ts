@@ -5,6 +5,7 @@ import path from "node:path";
 import type { sessions } from "@/db/schema";
 import { appendSessionEvent, getSessionFiles, updateSession } from "@/db/queries/sessions";
 import { harnessLaunch, HARNESS_PORT } from "@/lib/harness/adapters";
+import { harnessPackageDirs } from "@/lib/harness/binaries";
 import { log } from "@/lib/log";
 import { runtime } from "@/lib/runtime";
 import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
@@ -320,7 +321,10 @@ export async function launchSession(
         ? [{ socketPath: path.join(paths.sock, "harness.sock"), port: HARNESS_PORT }]
         : [],
       limits: { memoryMiB: config.HANGAR_SESSION_MEMORY_MIB, pids: config.HANGAR_SESSION_PIDS, nofile: 4096 },
-      hidePaths: [config.HANGAR_DATA_DIR, sessionsRoot()],
+      hidePaths: [config.HANGAR_DATA_DIR, sessionsRoot(), process.cwd()],
+      // Only the bootstrap and the harness binaries of Hangar's install are shown, wherever it lives
+      // (even under a hidden folder such as /tmp or /home): never its sources, settings or data.
+      readOnlyPaths: [path.dirname(BOOT), ...harnessPackageDirs()],
     });
     timings.creating_sandbox = Date.now() - started;
     await updateSession(
