@@ -1,13 +1,13 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { ArrowDown, ArrowUp, Bot, Plus, Search, Trash2 } from "lucide-react";
+import { ArrowDown, ArrowUp, Bot, Plus, Trash2 } from "lucide-react";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
 
 import { Button } from "@/components/ui/button";
-import { Input } from "@/components/ui/input";
+import { SearchInput } from "@/components/ui/search-input";
 import { EmptyState, PageHeader } from "@/components/ui/page-header";
 import { RelativeTime } from "@/components/ui/time";
 import { agentQueries } from "@/lib/api-client/agents";
@@ -120,21 +120,13 @@ export function AgentsTable() {
       ) : (
         <div className="px-6 py-4">
           <div className="mb-3 flex items-center gap-3">
-            <div className="relative w-72">
-              <Search
-                size={14}
-                aria-hidden
-                className="pointer-events-none absolute top-1/2 left-2.5 -translate-y-1/2 text-fg-subtle"
-              />
-              <Input
-                type="search"
-                aria-label="Search agents"
-                placeholder="Search name, id, model, harness"
-                value={text}
-                onChange={(e) => setText(e.target.value)}
-                className="pl-8"
-              />
-            </div>
+            <SearchInput
+              wrapperClassName="w-72"
+              aria-label="Search agents"
+              placeholder="Search name, id, model, harness"
+              value={text}
+              onChange={(e) => setText(e.target.value)}
+            />
             <span className="text-xs text-fg-muted" aria-live="polite">
               {data ? `${total} agent${total === 1 ? "" : "s"}` : ""}
             </span>

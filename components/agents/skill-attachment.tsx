@@ -1,11 +1,12 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { BookOpen, Plus, Search, X } from "lucide-react";
+import { BookOpen, Plus, X } from "lucide-react";
 import { useState } from "react";
 
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
+import { SearchInput } from "@/components/ui/search-input";
 import { FieldError } from "@/components/ui/field";
 import { Input, Textarea } from "@/components/ui/input";
 import { ApiClientError } from "@/lib/api-client/fetcher";
@@ -69,21 +70,13 @@ export function SkillAttachment({
 
       <div className="flex flex-col gap-2 rounded-md border border-dashed border-border-strong p-3">
         <div className="flex items-center gap-2">
-          <div className="relative flex-1">
-            <Search
-              size={14}
-              aria-hidden
-              className="pointer-events-none absolute top-1/2 left-2.5 -translate-y-1/2 text-fg-subtle"
-            />
-            <Input
-              type="search"
-              aria-label="Search the skill library"
-              placeholder="Search the skill library"
-              className="pl-8"
-              value={search}
-              onChange={(e) => setSearch(e.target.value)}
-            />
-          </div>
+          <SearchInput
+            wrapperClassName="flex-1"
+            aria-label="Search the skill library"
+            placeholder="Search the skill library"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+          />
           <Button size="sm" onClick={() => setComposing((v) => !v)} aria-expanded={composing}>
             <Plus size={14} aria-hidden />
             Write a new skill

@@ -1,6 +1,6 @@
-import { integer, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+import { pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 
-import { bytea } from "./_columns";
+import { sandboxFileColumns } from "./_columns";
 import { agents } from "./agents";
 
 /** Files an agent injects into every session's sandbox, in order. */
@@ -10,13 +10,7 @@ export const agentFiles = pgTable(
     agentId: text("agent_id")
       .notNull()
       .references(() => agents.id, { onDelete: "cascade" }),
-    position: integer("position").notNull(),
-    name: text("name").notNull(),
-    sandboxPath: text("sandbox_path").notNull(),
-    contentType: text("content_type").notNull(),
-    size: integer("size").notNull(),
-    sha256: text("sha256").notNull(),
-    content: bytea("content").notNull(),
+    ...sandboxFileColumns(),
   },
   (t) => [primaryKey({ name: "agent_files_pkey", columns: [t.agentId, t.position] })],
 );

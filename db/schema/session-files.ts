@@ -1,6 +1,6 @@
-import { integer, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+import { pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 
-import { bytea } from "./_columns";
+import { sandboxFileColumns } from "./_columns";
 import { sessions } from "./sessions";
 
 /** The agent's sandbox files as they were when the session was created (restart writes them again). */
@@ -10,13 +10,7 @@ export const sessionFiles = pgTable(
     sessionId: text("session_id")
       .notNull()
       .references(() => sessions.id, { onDelete: "cascade" }),
-    position: integer("position").notNull(),
-    name: text("name").notNull(),
-    sandboxPath: text("sandbox_path").notNull(),
-    contentType: text("content_type").notNull(),
-    size: integer("size").notNull(),
-    sha256: text("sha256").notNull(),
-    content: bytea("content").notNull(),
+    ...sandboxFileColumns(),
   },
   (t) => [primaryKey({ name: "session_files_pkey", columns: [t.sessionId, t.position] })],
 );
