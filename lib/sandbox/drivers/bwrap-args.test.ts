@@ -237,4 +237,16 @@ describe("helpers", () => {
     expect(shellQuote("/usr/bin/socat")).toBe("/usr/bin/socat");
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
   });
+
+  it("binds read-only paths after /tmp and home, so an install under /tmp stays visible", () => {
+    const args = buildBwrapArgs(
+      plan({ readOnly: ["/tmp/clone/lib/sandbox/bootstrap"], hide: [{ path: "/tmp/clone", kind: "dir" }] }),
+    );
+    const at = (flag: string, a: string, b: string) =>
+      args.findIndex((x, i) => x === flag && args[i + 1] === a && args[i + 2] === b);
+    const tmpBind = at("--bind", "/srv/hangar/sessions/s1/tmp", "/tmp");
+    const install = at("--ro-bind", "/tmp/clone/lib/sandbox/bootstrap", "/tmp/clone/lib/sandbox/bootstrap");
+    expect(tmpBind).toBeGreaterThan(-1);
+    expect(install).toBeGreaterThan(tmpBind);
+  });
 });

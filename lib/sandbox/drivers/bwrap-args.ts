@@ -222,11 +222,13 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
     ...["--die-with-parent", "--new-session"],
     ...["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"],
     ...hidden.flatMap(hideArgs),
-    ...readOnly.flatMap((r) => ["--ro-bind", r, r]),
-    ...rehidden.flatMap(hideArgs),
     ...["--bind", p.tmp, "/tmp"],
     ...["--bind", p.home, SANDBOX_HOME],
     ...["--bind", p.workspace, SANDBOX_WORKSPACE],
+    // After /tmp and home are in place, so a read-only path under them (Hangar installed in /tmp, say)
+    // is not covered again by the session's own folders.
+    ...readOnly.flatMap((r) => ["--ro-bind", r, r]),
+    ...rehidden.flatMap(hideArgs),
     ...["--ro-bind", p.entry, `${SANDBOX_RUN}/entry.sh`],
     ...["--bind", p.sock, `${SANDBOX_RUN}/sock`],
     ...plan.socketBinds.flatMap((s) => ["--ro-bind", s.hostPath, s.sandboxPath]),
