@@ -24,6 +24,7 @@ const COLUMNS: { key: Sort | null; label: string; className?: string }[] = [
   { key: "name", label: "Name" },
   { key: "harness_id", label: "Harness" },
   { key: "model", label: "Model" },
+  { key: null, label: "Sessions" },
   { key: null, label: "Setup", className: "hidden lg:table-cell" },
   { key: "created_at", label: "Created" },
 ];
@@ -172,7 +173,7 @@ export function AgentsTable() {
                 {!data &&
                   Array.from({ length: 6 }, (_, i) => (
                     <tr key={i} className="h-11 border-t border-border" aria-hidden>
-                      <td colSpan={6} className="px-3">
+                      <td colSpan={7} className="px-3">
                         <div className="h-3 w-1/3 animate-pulse rounded bg-bg-muted" />
                       </td>
                     </tr>
@@ -192,6 +193,17 @@ export function AgentsTable() {
                       <HarnessBadge harness={agent.harness_id} />
                     </td>
                     <td className="max-w-56 truncate px-3 font-mono text-xs">{agent.model}</td>
+                    <td className="px-3 text-xs whitespace-nowrap text-fg-muted">
+                      <span className="inline-flex items-center gap-1.5">
+                        {agent.has_active_session && (
+                          <span
+                            aria-label="a session is live"
+                            className="h-1.5 w-1.5 rounded-full bg-success"
+                          />
+                        )}
+                        {agent.session_count}
+                      </span>
+                    </td>
                     <td className="hidden px-3 text-xs text-fg-muted lg:table-cell">{setupSummary(agent)}</td>
                     <td className="px-3 text-xs whitespace-nowrap text-fg-muted">
                       <RelativeTime iso={agent.created_at} />
@@ -210,7 +222,7 @@ export function AgentsTable() {
                 ))}
                 {data && data.data.length === 0 && (
                   <tr className="border-t border-border">
-                    <td colSpan={6} className="px-3 py-10 text-center text-xs text-fg-muted">
+                    <td colSpan={7} className="px-3 py-10 text-center text-xs text-fg-muted">
                       No agents match “{search}”.
                     </td>
                   </tr>

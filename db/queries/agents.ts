@@ -4,7 +4,7 @@ import { and, asc, count, desc, eq, ilike, inArray, or, sql, type SQL } from "dr
 
 import { type Db, type Tx } from "@/db";
 import { getDb, runtime } from "@/lib/runtime";
-import { agentFiles, agents } from "@/db/schema";
+import { agentFiles, agents, sessions } from "@/db/schema";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/api/errors";
 import { newId } from "@/lib/ids";
 import type { SecretBox } from "@/lib/secret-box";
@@ -26,14 +26,23 @@ import { getSkillsByIds, insertSkill } from "./skills";
 
 type AgentRow = typeof agents.$inferSelect;
 
+// The outer row's id, always qualified: drizzle renders a bare `${agents.id}` as "id" in a one-table
+// select, which inside a subquery would bind to the subquery's own table.
+const AGENT_ID = sql`"agents"."id"`;
+
 // File metadata in wire shape, gathered in the same statement as the agent row.
 const filesColumn = sql<SandboxFile[]>`coalesce((
   select json_agg(json_build_object(
     'index', f.position, 'name', f.name, 'sandbox_path', f.sandbox_path,
     'content_type', f.content_type, 'size', f.size, 'sha256', f.sha256
   ) order by f.position)
-  from ${agentFiles} f where f.agent_id = ${agents.id}
+  from ${agentFiles} f where f.agent_id = ${AGENT_ID}
 ), '[]'::json)`;
+
+const sessionCountColumn = sql<number>`(select count(*)::int from ${sessions} s where s.agent_id = ${AGENT_ID})`;
+const hasActiveSessionColumn = sql<boolean>`exists(
+  select 1 from ${sessions} s where s.agent_id = ${AGENT_ID} and s.status in ('creating', 'ready')
+)`;
 
 const SORT_COLUMNS = {
   created_at: agents.createdAt,
@@ -186,7 +195,12 @@ export async function listAgents(query: AgentListQuery, db: Db = getDb()) {
   const direction = query.order === "asc" ? asc : desc;
   const [rows, [total]] = await Promise.all([
     db
-      .select({ row: agents, files: filesColumn })
+      .select({
+        row: agents,
+        files: filesColumn,
+        sessionCount: sessionCountColumn,
+        hasActiveSession: hasActiveSessionColumn,
+      })
       .from(agents)
       .where(where)
       .orderBy(direction(SORT_COLUMNS[query.sort]), direction(agents.id))
@@ -195,7 +209,11 @@ export async function listAgents(query: AgentListQuery, db: Db = getDb()) {
     db.select({ value: count() }).from(agents).where(where),
   ]);
   return {
-    data: rows.map(({ row, files }) => toApiAgent(row, files)),
+    data: rows.map(({ row, files, sessionCount, hasActiveSession }) => ({
+      ...toApiAgent(row, files),
+      session_count: Number(sessionCount),
+      has_active_session: Boolean(hasActiveSession),
+    })),
     total: total?.value ?? 0,
     limit: query.limit,
     offset: query.offset,

@@ -4,7 +4,14 @@ import path from "node:path";
 
 import { describe, expect, inject, it } from "vitest";
 
-import { createTestDatabase, freePort, startServer, tempDir, type DbChoice } from "../support/server";
+import {
+  createTestDatabase,
+  freePort,
+  startServer,
+  tempDir,
+  waitForExit,
+  type DbChoice,
+} from "../support/server";
 
 async function call(server: { url: string; masterKey: string }, method: string, p: string, body?: unknown) {
   const res = await fetch(server.url + p, {
@@ -38,7 +45,7 @@ describe.each(DBS)("a server killed with SIGKILL restarts on the same data (%s)"
       await Promise.all(writes.slice(0, 30));
       first.proc.kill("SIGKILL");
       await Promise.allSettled(writes);
-      await new Promise((r) => first.proc.once("exit", r));
+      await waitForExit(first.proc);
       expect(ids.length).toBeGreaterThanOrEqual(30);
 
       const second = await startServer({
@@ -139,7 +146,7 @@ describe("sessions survive a server crash", () => {
       fs.readFileSync(path.join(dataDir, "sessions", ready.body.id, "run", "sandbox.json"), "utf8"),
     );
     first.proc.kill("SIGKILL");
-    await new Promise((r) => first.proc.once("exit", r));
+    await waitForExit(first.proc);
     expect(fs.existsSync(`/proc/${record.initPid}`)).toBe(true);
 
     const second = await startServer({ dataDir, masterKey: first.masterKey, port });

@@ -180,6 +180,8 @@ describe("sessions", () => {
     const live = await api("GET", `${SESSIONS}?agent_id=${agent.id}&status=ready`);
     expect(live.body.data.map((s: { id: string }) => s.id)).toEqual([b.id]);
     expect(Object.keys(list.body.data[0])).not.toContain("history");
+    const agents = await api("GET", `${AGENTS}?search=${agent.id}`);
+    expect(agents.body.data[0]).toMatchObject({ id: agent.id, session_count: 2, has_active_session: true });
     // Deleting the agent stops its live sessions.
     const record = JSON.parse(fs.readFileSync(path.join(sessionDir(b.id), "run", "sandbox.json"), "utf8"));
     expect((await api("DELETE", `${AGENTS}/${agent.id}`)).status).toBe(204);

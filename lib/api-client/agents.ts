@@ -4,6 +4,7 @@ import type { z } from "zod";
 
 import type {
   Agent,
+  AgentListItem,
   AgentListQuery,
   AttachSkillInput,
   createAgentSchema,
@@ -16,7 +17,7 @@ import { apiFetch, queryString } from "./fetcher";
 const BASE = "/api/v1/managed_agents/agents";
 
 export type AgentListParams = Partial<AgentListQuery>;
-export type AgentPage = { data: Agent[]; total: number; limit: number; offset: number };
+export type AgentPage = { data: AgentListItem[]; total: number; limit: number; offset: number };
 
 export const agentQueries = {
   all: () => ["agents"] as const,

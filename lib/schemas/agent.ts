@@ -154,7 +154,13 @@ export const agentListQuerySchema = paginationQuerySchema.extend({
   search: searchQuerySchema,
 });
 
-export const agentListSchema = pageOf(agentSchema);
+/** List items also say how many sessions the agent has had and whether one is live. */
+export const agentListItemSchema = agentSchema.extend({
+  session_count: z.number().int(),
+  has_active_session: z.boolean(),
+});
+
+export const agentListSchema = pageOf(agentListItemSchema);
 
 export const agentIdParamsSchema = z.object({ id: z.string().min(1).max(64) });
 
@@ -178,5 +184,6 @@ export type AgentFormInput = z.input<typeof agentFormSchema>;
 export type AgentFormValues = z.output<typeof agentFormSchema>;
 export type UpdateAgentInput = z.infer<typeof updateAgentSchema>;
 export type Agent = z.infer<typeof agentSchema>;
+export type AgentListItem = z.infer<typeof agentListItemSchema>;
 export type AgentListQuery = z.infer<typeof agentListQuerySchema>;
 export type AttachSkillInput = z.infer<typeof attachSkillSchema>;
