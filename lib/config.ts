@@ -35,7 +35,7 @@ const configSchema = z.object({
   HANGAR_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   HANGAR_IDLE_TIMEOUT_MINUTES: z.coerce
     .number()
-    .min(1)
+    .min(0.05)
     .max(7 * 24 * 60)
     .default(30),
   HANGAR_SANDBOX_DRIVER: z.enum(["local", "process"]).optional(),

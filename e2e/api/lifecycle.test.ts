@@ -169,3 +169,41 @@ describe("sessions survive a server crash", () => {
     }
   }, 180_000);
 });
+
+describe("idle sessions", () => {
+  it("are stopped after the idle timeout; any use of the session keeps it alive", async () => {
+    const server = await startServer({ env: { HANGAR_IDLE_TIMEOUT_MINUTES: "0.1" } });
+    try {
+      const agent = await call(server, "POST", "/api/v1/managed_agents/agents", {
+        model: "m/x",
+        harness_id: "codex",
+      });
+      const start = async () => {
+        const s = await call(server, "POST", `/api/v1/managed_agents/agents/${agent.body.id}/session`, {});
+        for (let i = 0; i < 100; i++) {
+          const r = await call(server, "GET", `/api/v1/managed_agents/sessions/${s.body.id}`);
+          if (r.body.status === "ready") return s.body.id as string;
+          await new Promise((res) => setTimeout(res, 100));
+        }
+        throw new Error("not ready");
+      };
+      const idle = await start();
+      const used = await start();
+      // Touch one of them every second for 12 s (twice the 6 s timeout); leave the other alone.
+      for (let i = 0; i < 12; i++) {
+        await call(server, "GET", `/api/v1/managed_agents/sessions/${used}/log`);
+        await new Promise((res) => setTimeout(res, 1000));
+      }
+      const [idleNow, usedNow] = await Promise.all(
+        [idle, used].map(
+          async (id) => (await call(server, "GET", `/api/v1/managed_agents/sessions/${id}`)).body,
+        ),
+      );
+      expect(idleNow).toMatchObject({ status: "dead", phase_detail: "idle for 6 seconds" });
+      expect(usedNow.status).toBe("ready");
+      await call(server, "DELETE", `/api/v1/managed_agents/sessions/${used}`);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+});

@@ -137,14 +137,19 @@ let reaper: NodeJS.Timeout | null = null;
 /** Called once by server.ts: adopt or settle what a previous process left, then reap idle sessions. */
 export async function startSessions() {
   await reconcile(await listLiveSessions());
-  const minutes = runtime().config.HANGAR_IDLE_TIMEOUT_MINUTES;
-  reaper ??= setInterval(() => {
-    void (async () => {
-      for (const { id } of await listIdleSessions(new Date(Date.now() - minutes * 60_000))) {
-        log.info("reaping idle session", { sessionId: id });
-        await stopSession(id, `idle for ${minutes} minutes`);
-      }
-    })().catch((err: unknown) => log.error("idle reaper failed", { err }));
-  }, 30_000);
+  const idleMs = runtime().config.HANGAR_IDLE_TIMEOUT_MINUTES * 60_000;
+  const idleFor =
+    idleMs < 120_000 ? `${Math.round(idleMs / 1000)} seconds` : `${Math.round(idleMs / 60_000)} minutes`;
+  reaper ??= setInterval(
+    () => {
+      void (async () => {
+        for (const { id } of await listIdleSessions(new Date(Date.now() - idleMs))) {
+          log.info("reaping idle session", { sessionId: id });
+          await stopSession(id, `idle for ${idleFor}`);
+        }
+      })().catch((err: unknown) => log.error("idle reaper failed", { err }));
+    },
+    Math.min(30_000, Math.max(1000, idleMs / 3)),
+  );
   reaper.unref();
 }
