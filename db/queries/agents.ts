@@ -86,13 +86,10 @@ function encryptEnv(agentId: string, vars: EnvVars, box: SecretBox): Record<stri
   );
 }
 
-/** Plaintext env vars of an agent, for the sandbox launcher only; never for an API response. */
-export async function readAgentSecrets(agentId: string, db: Db = getDb()): Promise<EnvVars> {
-  const [row] = await db.select({ envVars: agents.envVars }).from(agents).where(eq(agents.id, agentId));
-  if (!row) throw new NotFoundError(`agent ${agentId} not found`);
+function decryptEnv(agentId: string, stored: Record<string, string>): EnvVars {
   const box = runtime().box;
   return Object.fromEntries(
-    Object.entries(row.envVars).map(([key, value]) => [key, box.decrypt(value, envContext(agentId, key))]),
+    Object.entries(stored).map(([key, value]) => [key, box.decrypt(value, envContext(agentId, key))]),
   );
 }
 
@@ -440,5 +437,5 @@ export async function readAgentForSession(agentId: string, db: Db = getDb()) {
     .from(agentFiles)
     .where(eq(agentFiles.agentId, agentId))
     .orderBy(agentFiles.position);
-  return { row, files, env: await readAgentSecrets(agentId, db) };
+  return { row, files, env: decryptEnv(agentId, row.envVars) };
 }

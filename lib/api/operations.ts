@@ -6,23 +6,26 @@ import {
   agentListQuerySchema,
   agentListSchema,
   agentSchema,
+  attachSkillResultSchema,
   attachSkillSchema,
   createAgentSchema,
   detachSkillQuerySchema,
+  detachSkillResultSchema,
   updateAgentSchema,
 } from "@/lib/schemas/agent";
 import { authSessionSchema, loginSchema } from "@/lib/schemas/auth";
 import { errorEnvelopeSchema } from "@/lib/schemas/common";
+import { healthSchema } from "@/lib/schemas/health";
 import { modelListSchema } from "@/lib/schemas/model";
 import {
   createSessionSchema,
   restartSessionSchema,
   sandboxLogsQuerySchema,
-  sessionEventSchema,
   sessionIdParamsSchema,
   sessionListQuerySchema,
   sessionListSchema,
   sessionLogQuerySchema,
+  sessionLogSchema,
   sessionSchema,
 } from "@/lib/schemas/session";
 import {
@@ -46,8 +49,6 @@ const invalid = err("Malformed JSON, or a field breaks a rule (see `issues`)");
 const missing = err("No such resource");
 const conflict = err("Stale `expected_version`");
 
-const agentWithSkillSchema = z.object({ agent: agentSchema, skill: skillSchema.nullable() });
-
 /** Every API operation. Route files wrap these; OpenAPI and the auth tests are generated from them. */
 export const operations = {
   health: defineOperation({
@@ -58,7 +59,7 @@ export const operations = {
     summary: "Liveness and database check (no auth)",
     auth: "none",
     responses: {
-      200: { description: "Up", schema: z.object({ ok: z.literal(true), database: z.string() }) },
+      200: { description: "Up", schema: healthSchema },
       503: err("Database unreachable"),
     },
   }),
@@ -197,7 +198,7 @@ export const operations = {
     responses: {
       200: {
         description: "The agent, and the skill when it is in the library",
-        schema: agentWithSkillSchema,
+        schema: attachSkillResultSchema,
       },
       400: invalid,
       404: missing,
@@ -212,7 +213,7 @@ export const operations = {
     params: agentIdParamsSchema,
     query: detachSkillQuerySchema,
     responses: {
-      200: { description: "The agent", schema: z.object({ agent: agentSchema }) },
+      200: { description: "The agent", schema: detachSkillResultSchema },
       404: err("No such agent, or the skill is not attached"),
     },
   }),
@@ -303,7 +304,7 @@ export const operations = {
     responses: {
       200: {
         description: "Events after `after`, oldest first",
-        schema: z.object({ data: z.array(sessionEventSchema) }),
+        schema: sessionLogSchema,
       },
       404: missing,
     },

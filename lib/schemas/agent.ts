@@ -11,7 +11,7 @@ import { egressRulesSchema } from "./egress";
 import { envVarsSchema } from "./env-vars";
 import { harnessIdSchema } from "./harness";
 import { sandboxFileSchema, sandboxFilesInputSchema, sandboxFilesUpdateSchema } from "./sandbox-file";
-import { skillCreateFields } from "./skill";
+import { skillCreateFields, skillSchema } from "./skill";
 
 export const PROMPT_MAX = 256 * 1024;
 
@@ -176,6 +176,10 @@ export const attachSkillSchema = z.union(
   ],
   { error: () => "send {skill_id} to attach a library skill, or {name, content} to write one inline" },
 );
+
+/** POST /agents/{id}/skill answers with the agent and the skill (null when not saved to the library). */
+export const attachSkillResultSchema = z.object({ agent: agentSchema, skill: skillSchema.nullable() });
+export const detachSkillResultSchema = z.object({ agent: agentSchema });
 
 export const detachSkillQuerySchema = z.object({ skill_id: z.string().min(1).max(64).optional() });
 

@@ -72,6 +72,8 @@ export const sessionEventSchema = z.object({
   at: isoDateTimeSchema,
 });
 
+export const sessionLogSchema = z.object({ data: z.array(sessionEventSchema) });
+
 export const sessionLogQuerySchema = z.object({
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(500),

@@ -26,15 +26,17 @@ function envContext(sessionId: string, key: string) {
 }
 
 /** The agent's env vars kept with the session, re-encrypted for it (restart needs them, not the agent). */
-function sessionSecrets(sessionId: string, stored: Record<string, string>, decrypt = false): EnvVars {
+function sealForSession(sessionId: string, env: EnvVars): Record<string, string> {
   const box = runtime().box;
   return Object.fromEntries(
-    Object.entries(stored).map(([key, value]) => [
-      key,
-      decrypt
-        ? box.decrypt(value, envContext(sessionId, key))
-        : box.encrypt(value, envContext(sessionId, key)),
-    ]),
+    Object.entries(env).map(([k, v]) => [k, box.encrypt(v, envContext(sessionId, k))]),
+  );
+}
+
+function openForSession(sessionId: string, stored: Record<string, string>): EnvVars {
+  const box = runtime().box;
+  return Object.fromEntries(
+    Object.entries(stored).map(([k, v]) => [k, box.decrypt(v, envContext(sessionId, k))]),
   );
 }
 
@@ -77,7 +79,7 @@ export async function createSession(agentId: string, input: CreateSessionInput):
         ...extra.map((s) => ({ id: s.id, name: s.name, content: s.content })),
       ],
     },
-    envVars: sessionSecrets(id, env),
+    envVars: sealForSession(id, env),
     files: files.map((f) => ({
       position: f.position,
       name: f.name,
@@ -118,7 +120,7 @@ export async function restartSession(sessionId: string, sessionEnv: EnvVars): Pr
   });
   if (!fresh) throw new ConflictError(`session ${sessionId} could not be restarted`);
   await appendSessionEvent(sessionId, "status", { status: "creating", reason: "restart" });
-  void launchSession(fresh, sessionSecrets(sessionId, row.envVars, true), sessionEnv, token.token);
+  void launchSession(fresh, openForSession(sessionId, row.envVars), sessionEnv, token.token);
   return toApiSession(fresh);
 }
 

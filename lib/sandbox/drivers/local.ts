@@ -674,7 +674,7 @@ export abstract class SupervisedDriver implements SandboxDriver {
     this.watchLog(record);
 
     try {
-      await this.waitStarted(record, paths, prepared, spec.argv);
+      await this.waitStarted(record, paths, prepared);
     } catch (err) {
       await this.killSandbox(record, 0);
       await this.reconcile(record);
@@ -691,7 +691,7 @@ export abstract class SupervisedDriver implements SandboxDriver {
   }
 
   /** Waits for bwrap's child pid (when isolated) and until entry.sh has exec'd the main command. */
-  private async waitStarted(record: SandboxRecord, paths: SessionPaths, prepared: Prepared, argv: string[]) {
+  private async waitStarted(record: SandboxRecord, paths: SessionPaths, prepared: Prepared) {
     const deadline = Date.now() + START_TIMEOUT_MS;
     const failed = (why: string) =>
       new SandboxError("launch_failed", `Sandbox ${record.sessionId} ${why}. Log tail:\n${tail(paths.log)}`);
@@ -717,9 +717,9 @@ export abstract class SupervisedDriver implements SandboxDriver {
       const main = listPids().find((pid) => readProcStat(pid)?.ppid === parent);
       if (main !== undefined) {
         const cmd = readCmdline(main);
-        // Only the main command itself counts: while the entry script starts and polls the bridges, its
-        // own helpers (socat, sleep, grep) are children of init too.
-        if (cmd.length > 0 && cmd[0] === argv[0] && cmd[1] !== prepared.entryAsSeen) return;
+        // The entry script execs the main command in place (which may exec again): anything but the
+        // entry script, or a bridge it is still starting, is the main command running.
+        if (cmd.length > 0 && cmd[1] !== prepared.entryAsSeen && cmd[0] !== this.bin.socat) return;
       }
       if (!this.isRunning(record)) {
         // The supervisor writes the exit code right after bwrap returns.
