@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 
 const PREFIX = "enc:v1:";
 
@@ -20,6 +20,12 @@ export class SecretBox {
     cipher.setAAD(Buffer.from(context));
     const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
     return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64");
+  }
+
+  /** A stable secret for `label` (HMAC-SHA-256 under a key derived for that use), base64url. */
+  derive(label: string): string {
+    const subkey = createHmac("sha256", this.#key).update("hangar-derive-v1").digest();
+    return createHmac("sha256", subkey).update(label).digest("base64url");
   }
 
   decrypt(stored: string, context: string): string {

@@ -7,7 +7,11 @@ import { describe, expect, inject, it } from "vitest";
 
 import { sessionSchema } from "@/lib/schemas/session";
 
+import { LocalDriver } from "@/lib/sandbox/drivers/local";
+import { ProcessDriver } from "@/lib/sandbox/drivers/process";
+
 import { AGENTS, api, b64, createAgent, createSkill } from "../support/api";
+import { renderedTerminal } from "../support/terminal";
 
 const SESSIONS = "/api/v1/managed_agents/sessions";
 
@@ -153,6 +157,37 @@ describe("sessions", () => {
     const record = JSON.parse(fs.readFileSync(path.join(dir, "run", "sandbox.json"), "utf8"));
     expect(isGone(record.initPid)).toBe(true);
   }, 120_000);
+
+  it.each([
+    ["claude-code", /Claude Code v2\.1\.332/],
+    ["codex", /OpenAI Codex \(v0\.171\.0\)/],
+  ])(
+    "a %s session holds its TUI in a terminal: at its prompt, no onboarding, still there after detach",
+    async (harness, banner) => {
+      const agent = await createAgent({ harness_id: harness, prompt: "Be brief." });
+      const session = (await api("POST", `${AGENTS}/${agent.id}/session`, { body: {} })).body;
+      const ready = await waitFor(session.id, ["ready", "failed"]);
+      expect(ready).toMatchObject({ status: "ready", supports_tui: true });
+      // Attach the way Hangar does, through the driver that launched it (records are on disk).
+      const root = path.join(inject("dataDir"), "sessions");
+      const driver =
+        ready.sandbox.driver === "local" ? new LocalDriver({ root }) : new ProcessDriver({ root });
+      const first = await renderedTerminal((events) => driver.attachPty(session.id, "tui", events));
+      const screen = await first.waitFor(banner, 20_000);
+      expect(screen).not.toMatch(/trust this folder|Trust and continue|Unable to connect|Welcome to Claude/i);
+      expect(first.status()).toMatchObject({ running: true, starts: 1 });
+      first.connection.close();
+      // A second client gets the same screen back from the holder.
+      const second = await renderedTerminal((events) => driver.attachPty(session.id, "tui", events));
+      await second.waitFor(banner);
+      second.connection.close();
+      const timeline = await api("GET", `${SESSIONS}/${session.id}/log`);
+      expect(timeline.body.data.map((e: { type: string }) => e.type)).toContain("terminal");
+      await api("DELETE", `${SESSIONS}/${session.id}`);
+      await expect(driver.attachPty(session.id, "tui", {})).rejects.toThrow(/No terminal/);
+    },
+    120_000,
+  );
 
   it("editing the agent does not change a session; restart keeps the configuration", async () => {
     const agent = await createAgent({ harness_id: "claude-agent-sdk", prompt: "Original." });

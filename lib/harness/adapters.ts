@@ -8,15 +8,20 @@ export const HARNESS_PORT = 4096;
 export type HarnessReady =
   { kind: "port"; port: number; timeoutMs: number } | { kind: "command"; argv: string[] };
 
+/** A file the bootstrap writes; `template` files get {{HOME}} and {{WORKSPACE}} filled in there. */
+export type HarnessFile = { path: string; content: string; template?: boolean };
+
 export type HarnessLaunch = {
   argv: string[];
   ready: HarnessReady;
   /** Extra environment for the harness (never secrets of the platform). */
   env: Record<string, string>;
   /** Configuration files the harness reads, written by the bootstrap (paths may start with ~/). */
-  files: { path: string; content: string }[];
+  files: HarnessFile[];
   /** Whether the host should reach a server inside the sandbox on HARNESS_PORT. */
   serves: boolean;
+  /** TUI harnesses: the program Hangar starts in a terminal it holds once the sandbox is ready. */
+  tui: { argv: string[]; title: string } | undefined;
 };
 
 export type HarnessContext = {
@@ -24,11 +29,115 @@ export type HarnessContext = {
   prompt: string;
   /** Per-session secret the host uses to talk to the harness server. */
   serverPassword: string;
+  /** The per-session model endpoint as the sandbox sees it (no path), e.g. http://127.0.0.1:4000. */
+  modelBase: string;
+  /** The per-session model token (LITELLM_API_KEY inside the sandbox). */
+  modelToken: string;
 };
 
 // The sandbox's main process for harnesses that Hangar drives per turn (SDK) or through a PTY (TUIs):
 // it keeps the sandbox alive, like a pod's pause container.
 const KEEP_ALIVE = ["sleep", "infinity"];
+
+/** opencode's provider for the per-session model endpoint; the model id is the agent's model string. */
+export const OPENCODE_PROVIDER = "hangar";
+
+function opencodeConfig(ctx: HarnessContext): string {
+  return JSON.stringify(
+    {
+      $schema: "https://opencode.ai/config.json",
+      provider: {
+        [OPENCODE_PROVIDER]: {
+          npm: "@ai-sdk/openai-compatible",
+          name: "Hangar model gateway",
+          options: { baseURL: `${ctx.modelBase}/v1`, apiKey: "{env:LITELLM_API_KEY}" },
+          models: { [ctx.model]: { name: ctx.model } },
+        },
+      },
+      enabled_providers: [OPENCODE_PROVIDER],
+      model: `${OPENCODE_PROVIDER}/${ctx.model}`,
+      small_model: `${OPENCODE_PROVIDER}/${ctx.model}`,
+      // The sandbox is the boundary: the agent may run commands and edit files without asking.
+      permission: { bash: "allow", edit: "allow", webfetch: "allow" },
+      autoupdate: false,
+      share: "disabled",
+    },
+    null,
+    2,
+  );
+}
+
+/** Claude Code starts straight at its prompt: onboarding done and the workspace trusted. */
+const CLAUDE_STATE = JSON.stringify(
+  {
+    hasCompletedOnboarding: true,
+    theme: "dark",
+    projects: { "{{WORKSPACE}}": { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
+  },
+  null,
+  2,
+);
+
+function toml(value: string): string {
+  return JSON.stringify(value);
+}
+
+/** Codex talks Responses to the per-session endpoint; its own sandbox is off (ours is the boundary). */
+function codexConfig(ctx: HarnessContext): string {
+  return [
+    `model = ${toml(ctx.model)}`,
+    `model_provider = "hangar"`,
+    `approval_policy = "never"`,
+    `sandbox_mode = "danger-full-access"`,
+    ``,
+    `[model_providers.hangar]`,
+    `name = "Hangar model gateway"`,
+    `base_url = ${toml(`${ctx.modelBase}/v1`)}`,
+    `env_key = "LITELLM_API_KEY"`,
+    `wire_api = "responses"`,
+    ``,
+    `[features]`,
+    `daemon_auto_start = false`,
+    `apps = false`,
+    `plugins = false`,
+    `remote_plugin = false`,
+    `in_app_updates = false`,
+    ``,
+    `[analytics]`,
+    `enabled = false`,
+    ``,
+    `[projects."{{WORKSPACE}}"]`,
+    `trust_level = "trusted"`,
+    ``,
+  ].join("\n");
+}
+
+function claudeEnv(ctx: HarnessContext): Record<string, string> {
+  return {
+    ANTHROPIC_BASE_URL: ctx.modelBase,
+    // A bearer token rather than ANTHROPIC_API_KEY: the TUI asks to approve a custom API key.
+    ANTHROPIC_AUTH_TOKEN: ctx.modelToken,
+    ANTHROPIC_MODEL: ctx.model,
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    DISABLE_AUTOUPDATER: "1",
+  };
+}
+
+/** The TUI a session of this harness shows in its terminal, if it has one. */
+export function harnessTui(harness: HarnessId, model: string): { argv: string[]; title: string } | undefined {
+  if (harness === "claude-code")
+    return { argv: [harnessBinaries.claude(), "--model", model], title: "claude" };
+  if (harness === "codex") return { argv: [harnessBinaries.codex()], title: "codex" };
+  return undefined;
+}
+
+/**
+ * Runs `argv` inside the sandbox with the session's harness environment, which the bootstrap keeps
+ * in ~/.hangar/env.sh (per-session values exist only there, in the sandbox).
+ */
+export function withSessionEnv(argv: string[]): string[] {
+  return ["/bin/sh", "-c", '. "$HOME/.hangar/env.sh" && exec "$@"', "hangar-env", ...argv];
+}
 
 /** How each harness starts inside the sandbox. Turn handling and PTYs live in the messaging layer. */
 export function harnessLaunch(harness: HarnessId, ctx: HarnessContext): HarnessLaunch {
@@ -49,25 +158,37 @@ export function harnessLaunch(harness: HarnessId, ctx: HarnessContext): HarnessL
           OPENCODE_DISABLE_MODELS_FETCH: "1",
           OPENCODE_DISABLE_AUTOUPDATE: "1",
         },
-        files: [],
+        files: [
+          { path: "~/.config/opencode/opencode.json", content: opencodeConfig(ctx) },
+          ...(ctx.prompt ? [{ path: "~/.config/opencode/AGENTS.md", content: ctx.prompt }] : []),
+        ],
         serves: true,
+        tui: undefined,
       };
     case "claude-agent-sdk":
     case "claude-code":
       return {
         argv: KEEP_ALIVE,
         ready: { kind: "command", argv: [harnessBinaries.claude(), "--version"] },
-        env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1", DISABLE_AUTOUPDATER: "1" },
-        files: ctx.prompt ? [{ path: "~/.claude/CLAUDE.md", content: ctx.prompt }] : [],
+        env: claudeEnv(ctx),
+        files: [
+          { path: "~/.claude.json", content: CLAUDE_STATE, template: true },
+          ...(ctx.prompt ? [{ path: "~/.claude/CLAUDE.md", content: ctx.prompt }] : []),
+        ],
         serves: false,
+        tui: harnessTui(harness, ctx.model),
       };
     case "codex":
       return {
         argv: KEEP_ALIVE,
         ready: { kind: "command", argv: [harnessBinaries.codex(), "--version"] },
         env: {},
-        files: ctx.prompt ? [{ path: "~/.codex/AGENTS.md", content: ctx.prompt }] : [],
+        files: [
+          { path: "~/.codex/config.toml", content: codexConfig(ctx), template: true },
+          ...(ctx.prompt ? [{ path: "~/.codex/AGENTS.md", content: ctx.prompt }] : []),
+        ],
         serves: false,
+        tui: harnessTui(harness, ctx.model),
       };
   }
 }

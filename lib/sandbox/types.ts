@@ -5,6 +5,8 @@
  * (adopt) sandboxes an earlier process started.
  */
 
+import type { PtyConnection, PtyEvents } from "@/lib/pty/client";
+
 export type Isolation = "namespaces" | "none";
 
 /** "127.0.0.1:port inside the sandbox → a Unix socket on the host" (the egress gateway listens there). */
@@ -72,6 +74,23 @@ export type StopOptions = { graceMs?: number; removeDir?: boolean };
 
 export type Preflight = { ok: boolean; problems: string[]; notes: string[] };
 
+/** A program run in a terminal that the sandbox holds (a TUI harness), independent of any client. */
+export type PtySpec = {
+  /** One terminal per name and session: lower-case letters, digits and dashes. */
+  name: string;
+  argv: string[];
+  /** Added to the sandbox's environment. */
+  env?: Record<string, string>;
+  /** Inside the sandbox; relative paths start at the workspace. */
+  cwd?: string;
+  cols?: number;
+  rows?: number;
+  /** How the program is named in notices ("claude exited with code 0"). */
+  title?: string;
+};
+
+export type PtyInfo = { name: string; holderPid: number; created: boolean };
+
 export type SandboxDriver = {
   readonly name: string;
   readonly isolation: Isolation;
@@ -82,6 +101,13 @@ export type SandboxDriver = {
   stop(sessionId: string, options?: StopOptions): Promise<void>;
   exec(sessionId: string, argv: string[], options?: ExecOptions): Promise<ExecResult>;
   list(): Promise<SandboxHandle[]>;
+  /**
+   * Starts `spec.argv` in a terminal held for the session (idempotent on the name: a running one is
+   * kept). It keeps running with no client attached, and across server restarts.
+   */
+  startPty(sessionId: string, spec: PtySpec): Promise<PtyInfo>;
+  /** Attaches to a held terminal: the current screen arrives first, then live output. */
+  attachPty(sessionId: string, name: string, events: Partial<PtyEvents>): Promise<PtyConnection>;
 };
 
 export class SandboxError extends Error {

@@ -4,7 +4,7 @@ import path from "node:path";
 
 import type { sessions } from "@/db/schema";
 import { appendSessionEvent, getSessionFiles, updateSession } from "@/db/queries/sessions";
-import { harnessLaunch, HARNESS_PORT } from "@/lib/harness/adapters";
+import { harnessLaunch, HARNESS_PORT, harnessTui, withSessionEnv } from "@/lib/harness/adapters";
 import { harnessPackageDirs } from "@/lib/harness/binaries";
 import { log } from "@/lib/log";
 import { runtime } from "@/lib/runtime";
@@ -26,6 +26,14 @@ const BOOT = path.join(process.cwd(), "lib", "sandbox", "bootstrap", "boot.mjs")
 const SPEC = "~/.hangar/boot.json";
 const STATUS = "~/.hangar/status.jsonl";
 const POLL_MS = 25;
+
+/**
+ * The password of a harness server inside the sandbox (opencode serve), derived from the encryption
+ * key and the session id: the host can always recompute it, also after a restart, and never stores it.
+ */
+export function harnessPassword(sessionId: string): string {
+  return runtime().box.derive(`harness-password:${sessionId}`);
+}
 
 export function newModelToken(): { token: string; hash: string } {
   const token = "hst_" + randomBytes(24).toString("base64url");
@@ -90,7 +98,9 @@ async function bootSpec(row: SessionRow, agentEnv: EnvVars, sessionEnv: EnvVars,
   const harness = harnessLaunch(config.harnessId as HarnessId, {
     model: config.model,
     prompt,
-    serverPassword: randomBytes(18).toString("base64url"),
+    serverPassword: harnessPassword(row.id),
+    modelBase: `http://127.0.0.1:${MODEL_ENDPOINT_PORT}`,
+    modelToken,
   });
   const files = (await getSessionFiles(row.id)).map((f) => ({
     path: f.sandboxPath,
@@ -107,7 +117,7 @@ async function bootSpec(row: SessionRow, agentEnv: EnvVars, sessionEnv: EnvVars,
     );
   }
   for (const file of harness.files)
-    files.push({ path: file.path, content: Buffer.from(file.content).toString("base64") });
+    files.push({ ...file, content: Buffer.from(file.content).toString("base64") });
   return {
     files,
     env: { ...harnessEnv(row, agentEnv, sessionEnv, modelToken, prompt), ...harness.env },
@@ -115,6 +125,7 @@ async function bootSpec(row: SessionRow, agentEnv: EnvVars, sessionEnv: EnvVars,
     requirements: config.requirements,
     harness: { argv: harness.argv, ready: harness.ready, cwd: undefined },
     serves: harness.serves,
+    tui: harness.tui,
   };
 }
 
@@ -189,7 +200,13 @@ function watchBoot(row: SessionRow, started: number, timings: Record<string, num
       await updateSession(row.id, { phase, phaseDetail: line.detail ?? null, timings }, { onlyIfLive: true });
       await event(row.id, "phase", { phase, detail: line.detail ?? null });
     } else if (line.type === "ready") {
-      timings[phase] = now - phaseStarted;
+      try {
+        await startTui(row);
+      } catch (err) {
+        await settle(row.id, "failed", `the terminal could not start: ${(err as Error).message}`);
+        return;
+      }
+      timings[phase] = Date.now() - phaseStarted;
       timings.total = now - started;
       ready = true;
       await updateSession(
@@ -252,6 +269,27 @@ function watchBoot(row: SessionRow, started: number, timings: Record<string, num
   };
   const timer = setInterval(() => void tick(), POLL_MS);
   manager.watchers.set(row.id, { stop: () => clearInterval(timer) });
+}
+
+/** The terminal name of a session's TUI (claude-code, codex); lib/pty attaches clients to it. */
+export const TUI_TERMINAL = "tui";
+
+/**
+ * TUI harnesses run in a terminal Hangar holds, started once the sandbox is ready (idempotent: an
+ * adopted session keeps its running TUI). The holder outlives Hangar restarts like the sandbox does.
+ */
+async function startTui(row: SessionRow) {
+  const tui = harnessTui(row.config.harnessId as HarnessId, row.config.model);
+  if (!tui) return;
+  const started = await sessionManager().driver.startPty(row.id, {
+    name: TUI_TERMINAL,
+    argv: withSessionEnv(tui.argv),
+    title: tui.title,
+    cols: 120,
+    rows: 32,
+  });
+  if (started.created)
+    await event(row.id, "terminal", { name: TUI_TERMINAL, program: tui.title, started: true });
 }
 
 /** Denied connections become events of their session. */
@@ -360,6 +398,11 @@ export async function reconcile(live: SessionRow[]) {
     const status = await manager.driver.status(row.id).catch(() => null);
     if (status?.state === "running") {
       await listenHostSide(row);
+      if (row.status === "ready") {
+        await startTui(row).catch((err: unknown) =>
+          log.warn("could not restore the session's terminal", { sessionId: row.id, err }),
+        );
+      }
       const statusFile = path.join(sessionPaths(sessionDir(row.id)).home, ".hangar", "status.jsonl");
       let offset = 0;
       try {

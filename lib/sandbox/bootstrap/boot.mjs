@@ -70,12 +70,20 @@ function waitForPort(port, child, timeoutMs) {
   });
 }
 
+// Harness config files name the sandbox's own paths, which only the sandbox knows (they differ by
+// driver): `template: true` files get {{HOME}} and {{WORKSPACE}} filled in.
+function fileBytes(file, home) {
+  const bytes = Buffer.from(file.content, "base64");
+  if (!file.template) return bytes;
+  return bytes.toString("utf8").replaceAll("{{HOME}}", home).replaceAll("{{WORKSPACE}}", process.cwd());
+}
+
 function writeFiles(files, home) {
   for (const file of files) {
     const target = expandHome(file.path, home);
     try {
       fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, Buffer.from(file.content, "base64"), { mode: file.mode ?? 0o644 });
+      fs.writeFileSync(target, fileBytes(file, home), { mode: file.mode ?? 0o644 });
     } catch (err) {
       const where =
         err.code === "EROFS" || err.code === "EACCES"
@@ -151,6 +159,16 @@ async function installRequirements(requirements, home, env) {
   }
 }
 
+// Later programs started in the sandbox (a TUI in Hangar's terminal, the SDK's CLI, a user's shell)
+// get the same environment by sourcing this file. It stays inside the sandbox, readable by it alone.
+function writeEnvFile(specEnv, env, home) {
+  const quote = (value) => `'${String(value).replaceAll("'", `'\\''`)}'`;
+  const lines = Object.entries({ ...specEnv, PATH: env.PATH })
+    .filter(([key]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+    .map(([key, value]) => `export ${key}=${quote(value)}`);
+  fs.writeFileSync(path.join(home, ".hangar", "env.sh"), lines.join("\n") + "\n", { mode: 0o600 });
+}
+
 async function startHarness(harness, env) {
   report({ type: "phase", phase: "starting_harness", detail: harness.argv[0] });
   const child = spawn(harness.argv[0], harness.argv.slice(1), {
@@ -205,6 +223,7 @@ async function main() {
   writeFiles(spec.files.filter(inWorkspace), home);
   if (spec.requirements) await installRequirements(spec.requirements, home, env);
   if (spec.requirements) env.PATH = `${path.join(home, ".venv", "bin")}:${env.PATH}`;
+  writeEnvFile(spec.env, env, home);
   await startHarness(spec.harness, env);
 }
 

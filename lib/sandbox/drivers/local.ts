@@ -4,6 +4,7 @@ import { constants as osConstants } from "node:os";
 import path from "node:path";
 
 import { log } from "@/lib/log";
+import { connectPty, type PtyConnection, type PtyEvents } from "@/lib/pty/client";
 
 import type {
   AppliedLimits,
@@ -12,6 +13,8 @@ import type {
   Isolation,
   LaunchSpec,
   Preflight,
+  PtyInfo,
+  PtySpec,
   ResourceLimits,
   SandboxDriver,
   SandboxHandle,
@@ -65,6 +68,8 @@ const EXEC_MAX_OUTPUT = 16 * 1024 * 1024;
 const START_TIMEOUT_MS = 10_000;
 const EXIT_BRIDGE_FAILED = 97;
 const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const PTY_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const PTY_HOLDER = path.join(process.cwd(), "lib", "pty", "holder.mjs");
 
 type Binaries = Record<"bwrap" | "socat" | "nsenter" | "setpriv" | "prlimit", string>;
 
@@ -233,6 +238,50 @@ function readNumber(file: string): number | undefined {
 const asProcessEnv = (env: Record<string, string>) => env as NodeJS.ProcessEnv;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A session's terminals live in run/pty/ (host only): <name>.sock, <name>.pid, <name>.log. */
+function ptyFiles(sessionDir: string, name: string) {
+  const dir = path.join(sessionDir, "run", "pty");
+  return {
+    dir,
+    socket: path.join(dir, `${name}.sock`),
+    pid: path.join(dir, `${name}.pid`),
+    log: path.join(dir, `${name}.log`),
+  };
+}
+
+/** The holder's pid when its pid file names a live holder process (guards against pid reuse). */
+function runningHolder(pidFile: string): number | null {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+  } catch {
+    return null;
+  }
+  return Number.isInteger(pid) && pid > 0 && isLive(pid) && readCmdline(pid).includes(PTY_HOLDER)
+    ? pid
+    : null;
+}
+
+/** Ends every terminal holder of a session (each also notices on its own when the sandbox is gone). */
+function stopHolders(sessionDir: string) {
+  const dir = path.join(sessionDir, "run", "pty");
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((name) => name.endsWith(".pid"));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = runningHolder(path.join(dir, name));
+    if (!pid) continue;
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // Gone already.
+    }
+  }
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Resource limits: cgroup v2, cgroup v1, then rlimits
@@ -524,6 +573,7 @@ export abstract class SupervisedDriver implements SandboxDriver {
     await this.inflight.get(sessionId)?.catch(() => undefined);
     const record = this.findRecord(sessionId);
     if (record) {
+      stopHolders(record.sessionDir);
       if (this.isRunning(record)) {
         await this.killSandbox(record, options.graceMs ?? 1000);
         log.info("sandbox stopped", { sessionId, driver: this.name });
@@ -562,6 +612,90 @@ export abstract class SupervisedDriver implements SandboxDriver {
       stdin: options.stdin,
       timeoutMs: options.timeoutMs,
     });
+  }
+
+  async startPty(sessionId: string, spec: PtySpec): Promise<PtyInfo> {
+    if (!PTY_NAME.test(spec.name))
+      throw new SandboxError("invalid_spec", `Invalid terminal name: ${spec.name}`);
+    if (spec.argv.length === 0 || !spec.argv[0])
+      throw new SandboxError("invalid_spec", "A terminal needs a command");
+    const record = this.findRecord(sessionId);
+    if (!record) throw new SandboxError("not_found", `No sandbox for session ${sessionId}`);
+    if (!this.isRunning(record)) throw new SandboxError("not_running", `Sandbox ${sessionId} is not running`);
+    const files = ptyFiles(record.sessionDir, spec.name);
+    const running = runningHolder(files.pid);
+    if (running && fs.existsSync(files.socket))
+      return { name: spec.name, holderPid: running, created: false };
+
+    let extra: Record<string, string>;
+    try {
+      extra = assertEnv(spec.env ?? {});
+    } catch (err) {
+      throw new SandboxError("invalid_spec", (err as Error).message);
+    }
+    const { command, cwd } = this.execCommand(record, spec.argv, { ...record.env, ...extra }, spec.cwd);
+    const script = [
+      'fail() { echo "hangar: $1" >&2; exit 125; }',
+      ...joinLimitsScript(record, this.bin.prlimit),
+      'exec "$@"',
+    ];
+    fs.mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+    fs.rmSync(files.socket, { force: true });
+    const logFd = fs.openSync(files.log, "a", 0o600);
+    // Detached and in its own session, like the sandbox supervisor: the terminal outlives a server
+    // restart. Its config (which holds the session's environment) goes through stdin, never to disk.
+    const holder = spawn(process.execPath, [PTY_HOLDER], {
+      cwd: files.dir,
+      detached: true,
+      stdio: ["pipe", logFd, logFd],
+      env: asProcessEnv({ PATH: DEFAULT_PATH }),
+    });
+    fs.closeSync(logFd);
+    holder.stdin!.end(
+      JSON.stringify({
+        socketPath: files.socket,
+        pidPath: files.pid,
+        argv: ["/bin/sh", "-c", script.join("\n"), "hangar-pty", ...command],
+        env: { PATH: DEFAULT_PATH, LANG: "C.UTF-8" },
+        cwd,
+        cols: spec.cols,
+        rows: spec.rows,
+        title: spec.title ?? path.basename(spec.argv[0]),
+        watchPid: record.pid,
+      }),
+    );
+    holder.unref();
+    const exited = new Promise<never>((_, reject) =>
+      holder.once("exit", (code) =>
+        reject(
+          new SandboxError("launch_failed", `The terminal holder exited (code ${code}): ${tail(files.log)}`),
+        ),
+      ),
+    );
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (!(fs.existsSync(files.pid) && fs.existsSync(files.socket))) {
+      if (Date.now() > deadline) {
+        holder.kill("SIGKILL");
+        throw new SandboxError("launch_failed", `The terminal holder did not start: ${tail(files.log)}`);
+      }
+      await Promise.race([sleep(10), exited]);
+    }
+    holder.removeAllListeners("exit");
+    return { name: spec.name, holderPid: holder.pid!, created: true };
+  }
+
+  async attachPty(sessionId: string, name: string, events: Partial<PtyEvents>): Promise<PtyConnection> {
+    if (!PTY_NAME.test(name)) throw new SandboxError("invalid_spec", `Invalid terminal name: ${name}`);
+    const record = this.findRecord(sessionId);
+    if (!record) throw new SandboxError("not_found", `No sandbox for session ${sessionId}`);
+    const files = ptyFiles(record.sessionDir, name);
+    if (!runningHolder(files.pid))
+      throw new SandboxError("not_running", `No terminal "${name}" in ${sessionId}`);
+    try {
+      return await connectPty(files.socket, events);
+    } catch (err) {
+      throw new SandboxError("not_running", `Terminal "${name}" of ${sessionId}: ${(err as Error).message}`);
+    }
   }
 
   // -------------------------------------------------------------------------------------------------
