@@ -4,6 +4,8 @@ import path from "node:path";
 
 import { describe, expect, inject, it } from "vitest";
 
+import { LocalDriver } from "@/lib/sandbox/drivers/local";
+
 import {
   createTestDatabase,
   freePort,
@@ -12,6 +14,7 @@ import {
   waitForExit,
   type DbChoice,
 } from "../support/server";
+import { renderedTerminal } from "../support/terminal";
 
 async function call(server: { url: string; masterKey: string }, method: string, p: string, body?: unknown) {
   const res = await fetch(server.url + p, {
@@ -122,6 +125,50 @@ describe("start-up", () => {
 });
 
 describe("sessions survive a server crash", () => {
+  const waitStatus = async (server: { url: string; masterKey: string }, id: string, want: string[]) => {
+    for (let i = 0; i < 300; i++) {
+      const res = await call(server, "GET", `/api/v1/managed_agents/sessions/${id}`);
+      if (want.includes(res.body.status)) return res.body;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`session ${id} never reached ${want.join("/")}`);
+  };
+
+  it("kill -9 with a TUI session: the TUI keeps running in its terminal and its screen comes back", async () => {
+    const dataDir = tempDir("crash-tui");
+    const port = await freePort();
+    const first = await startServer({ dataDir, port });
+    const agent = await call(first, "POST", "/api/v1/managed_agents/agents", {
+      model: "m/x",
+      harness_id: "codex",
+    });
+    const session = await call(first, "POST", `/api/v1/managed_agents/agents/${agent.body.id}/session`, {});
+    await waitStatus(first, session.body.id, ["ready"]);
+    const driver = new LocalDriver({ root: path.join(dataDir, "sessions") });
+    const before = await renderedTerminal((events) => driver.attachPty(session.body.id, "tui", events));
+    await before.waitFor("OpenAI Codex", 20_000);
+    before.connection.write("typed before the crash");
+    await before.waitFor("typed before the crash");
+    const tuiPid = before.status()?.pid;
+    expect(tuiPid).toBeGreaterThan(0);
+    first.proc.kill("SIGKILL");
+    await waitForExit(first.proc);
+
+    const second = await startServer({ dataDir, masterKey: first.masterKey, port });
+    try {
+      expect((await waitStatus(second, session.body.id, ["ready", "dead", "failed"])).status).toBe("ready");
+      const after = await renderedTerminal((events) => driver.attachPty(session.body.id, "tui", events));
+      await after.waitFor("typed before the crash");
+      expect(after.status()).toMatchObject({ running: true, pid: tuiPid, starts: 1 });
+      after.connection.close();
+      before.connection.close();
+      await call(second, "DELETE", `/api/v1/managed_agents/sessions/${session.body.id}`);
+      await expect(driver.attachPty(session.body.id, "tui", {})).rejects.toThrow(/No terminal/);
+    } finally {
+      await second.stop();
+    }
+  }, 180_000);
+
   it("kill -9 with a session running: the restarted server adopts it; stopping it leaves no process", async () => {
     const dataDir = tempDir("crash");
     const port = await freePort();
@@ -132,14 +179,6 @@ describe("sessions survive a server crash", () => {
     });
     const booting = await call(first, "POST", `/api/v1/managed_agents/agents/${agent.body.id}/session`, {});
     const ready = await call(first, "POST", `/api/v1/managed_agents/agents/${agent.body.id}/session`, {});
-    const waitStatus = async (server: { url: string; masterKey: string }, id: string, want: string[]) => {
-      for (let i = 0; i < 300; i++) {
-        const res = await call(server, "GET", `/api/v1/managed_agents/sessions/${id}`);
-        if (want.includes(res.body.status)) return res.body;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`session ${id} never reached ${want.join("/")}`);
-    };
     await waitStatus(first, ready.body.id, ["ready"]);
     await waitStatus(first, booting.body.id, ["ready"]);
     const record = JSON.parse(

@@ -156,6 +156,10 @@ describe("sessions", () => {
     expect((await api("DELETE", `${SESSIONS}/${ready.id}`)).body.status).toBe("dead");
     const record = JSON.parse(fs.readFileSync(path.join(dir, "run", "sandbox.json"), "utf8"));
     expect(isGone(record.initPid)).toBe(true);
+    // Nothing of the sandbox stays on disk but its log: the per-session values went with it.
+    for (const gone of ["home", "workspace", "tmp"]) expect(fs.existsSync(path.join(dir, gone))).toBe(false);
+    expect(spawnSync("grep", ["-rlaF", canary, dir], { encoding: "utf8" }).stdout).toBe("");
+    expect((await api("GET", `${SESSIONS}/${ready.id}/sandbox_logs`)).status).toBe(200);
   }, 120_000);
 
   it.each([

@@ -135,6 +135,21 @@ async function event(sessionId: string, type: string, data: Record<string, unkno
   );
 }
 
+/**
+ * A stopped sandbox leaves nothing behind but its log (sandbox_logs stays readable): the workspace,
+ * home and tmp go, and with them the per-session environment the sandbox held.
+ */
+function removeSandboxData(sessionId: string) {
+  const paths = sessionPaths(sessionDir(sessionId));
+  for (const dir of [paths.home, paths.workspace, paths.tmp, paths.sock, path.join(paths.run, "pty")]) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch (err) {
+      log.warn("could not remove a stopped sandbox's files", { sessionId, dir, err });
+    }
+  }
+}
+
 async function settle(sessionId: string, status: "failed" | "dead", reason: string) {
   const manager = sessionManager();
   manager.watchers.get(sessionId)?.stop();
@@ -151,6 +166,7 @@ async function settle(sessionId: string, status: "failed" | "dead", reason: stri
   );
   if (row) await event(sessionId, "status", { status, reason });
   await manager.driver.stop(sessionId).catch(() => undefined);
+  removeSandboxData(sessionId);
   await manager.gatewaySessions
     .get(sessionId)
     ?.close()
