@@ -1,7 +1,17 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { Clock, Download, FileText, KeyRound, Pencil, ShieldCheck, ShieldOff, Trash2 } from "lucide-react";
+import {
+  Clock,
+  Download,
+  FileText,
+  KeyRound,
+  Pencil,
+  Play,
+  ShieldCheck,
+  ShieldOff,
+  Trash2,
+} from "lucide-react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, useSyncExternalStore, type ReactNode } from "react";
@@ -12,6 +22,8 @@ import { CopyButton } from "@/components/ui/copy-button";
 import { formatBytes } from "@/components/ui/meter";
 import { PageHeader } from "@/components/ui/page-header";
 import { RelativeTime } from "@/components/ui/time";
+import { AgentSessions } from "@/components/sessions/agent-sessions";
+import { NewSessionDialog } from "@/components/sessions/new-session-dialog";
 import { agentQueries, fileUrl } from "@/lib/api-client/agents";
 import { skillQueries } from "@/lib/api-client/skills";
 import type { Agent } from "@/lib/schemas/agent";
@@ -50,6 +62,7 @@ export function AgentDetail({ id }: { id: string }) {
   const query = useQuery(agentQueries.detail(id));
   const skills = useQuery(skillQueries.list({ limit: 200 }));
   const [deleting, setDeleting] = useState<Agent | null>(null);
+  const [starting, setStarting] = useState(false);
   const origin = useSyncExternalStore(
     () => () => {},
     () => window.location.origin,
@@ -87,6 +100,10 @@ export function AgentDetail({ id }: { id: string }) {
               <Pencil size={13} aria-hidden />
               Edit
             </Link>
+            <Button size="sm" variant="primary" onClick={() => setStarting(true)}>
+              <Play size={13} aria-hidden />
+              New session
+            </Button>
           </>
         }
       />
@@ -112,6 +129,17 @@ export function AgentDetail({ id }: { id: string }) {
               <RelativeTime iso={agent.updated_at} />
             </Fact>
           </dl>
+
+          <Panel
+            title="Sessions"
+            aside={
+              <Link href={`/sessions?agent=${agent.id}`} className="text-xs text-fg-muted hover:text-fg">
+                View all
+              </Link>
+            }
+          >
+            <AgentSessions agentId={agent.id} />
+          </Panel>
 
           <Panel title="System prompt">
             {prompt ? (
@@ -164,10 +192,6 @@ export function AgentDetail({ id }: { id: string }) {
             ) : (
               <Empty>No files.</Empty>
             )}
-          </Panel>
-
-          <Panel title="Sessions">
-            <Empty>Sessions of this agent will be listed here.</Empty>
           </Panel>
         </div>
 
@@ -242,6 +266,13 @@ export function AgentDetail({ id }: { id: string }) {
           </p>
         </div>
       </div>
+      {starting && (
+        <NewSessionDialog
+          agentId={agent.id}
+          agentName={agent.name ?? "Untitled agent"}
+          onClose={() => setStarting(false)}
+        />
+      )}
       <DeleteAgentDialog
         agent={deleting}
         onClose={() => setDeleting(null)}

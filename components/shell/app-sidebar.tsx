@@ -1,6 +1,6 @@
 "use client";
 
-import { Bot, BookOpen, FileCode2, LogOut } from "lucide-react";
+import { Bot, BookOpen, FileCode2, LogOut, SquareTerminal } from "lucide-react";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { useState } from "react";
@@ -12,6 +12,7 @@ import { cn } from "@/lib/cn";
 
 const NAV = [
   { href: "/agents", label: "Agents", icon: Bot },
+  { href: "/sessions", label: "Sessions", icon: SquareTerminal },
   { href: "/skills", label: "Skills", icon: BookOpen },
   { href: "/docs/api", label: "API reference", icon: FileCode2 },
 ];

@@ -5,6 +5,7 @@ import { test as base, expect, type APIRequestContext, type Page } from "@playwr
 
 export const KEY = () => process.env.HANGAR_UI_MASTER_KEY as string;
 export const AGENTS = "/api/v1/managed_agents/agents";
+export const SESSIONS = "/api/v1/managed_agents/sessions";
 
 /** The REST API with the master key, for arranging data and for reading results back. */
 export async function apiCall(request: APIRequestContext, method: string, url: string, data?: unknown) {
@@ -17,11 +18,29 @@ export async function apiCall(request: APIRequestContext, method: string, url: s
   return { status: res.status(), body: text ? JSON.parse(text) : null };
 }
 
+/** Polls GET /sessions/{id} until the session reaches one of `statuses`; returns it. */
+export async function waitForSession(
+  request: APIRequestContext,
+  id: string,
+  statuses: string[],
+  timeoutMs = 30_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await apiCall(request, "GET", `${SESSIONS}/${id}`);
+    if (statuses.includes(body?.status)) return body;
+    if (Date.now() > deadline)
+      throw new Error(`session ${id} did not reach ${statuses}: ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export function unique(label: string) {
   return `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
 
-const SHOTS = path.join("test-results", "screenshots");
+// Next to the run's other artifacts (HANGAR_PW_DIR), so parallel runs never overwrite each other's.
+const SHOTS = path.join(process.env.HANGAR_PW_DIR ?? "test-results", "screenshots");
 
 /** A full-page screenshot in light and in dark mode, kept for people to look at. */
 export async function screenshotBothThemes(page: Page, name: string) {
