@@ -246,3 +246,36 @@ describe("idle sessions", () => {
     }
   }, 120_000);
 });
+
+describe("the process driver (no isolation)", () => {
+  it("runs several sessions at once, each on its own loopback ports, and says it isolates nothing", async () => {
+    const server = await startServer({ env: { HANGAR_SANDBOX_DRIVER: "process" } });
+    try {
+      const agent = await call(server, "POST", "/api/v1/managed_agents/agents", {
+        model: "m/x",
+        harness_id: "opencode",
+      });
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        ids.push(
+          (await call(server, "POST", `/api/v1/managed_agents/agents/${agent.body.id}/session`, {})).body.id,
+        );
+      }
+      for (const id of ids) {
+        for (let i = 0; ; i++) {
+          const res = await call(server, "GET", `/api/v1/managed_agents/sessions/${id}`);
+          if (res.body.status === "ready") {
+            expect(res.body.sandbox).toMatchObject({ driver: "process", isolation: "none" });
+            break;
+          }
+          if (res.body.status === "failed" || i > 600) throw new Error(JSON.stringify(res.body));
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      expect(fs.readFileSync(server.logFile, "utf8")).toMatch(/HAS NO ISOLATION/);
+      for (const id of ids) await call(server, "DELETE", `/api/v1/managed_agents/sessions/${id}`);
+    } finally {
+      await server.stop();
+    }
+  }, 180_000);
+});

@@ -2,11 +2,13 @@ import type { HarnessId } from "@/lib/schemas/harness";
 
 import { harnessBinaries } from "./binaries";
 
-/** Port the harness server listens on inside the sandbox, bridged to a socket in run/ on the host. */
-export const HARNESS_PORT = 4096;
-
+/**
+ * How the bootstrap knows the harness is up: an HTTP endpoint answering 200 (with Basic auth when the
+ * server has a password: opencode accepts connections about a second before it answers), or a command.
+ */
 export type HarnessReady =
-  { kind: "port"; port: number; timeoutMs: number } | { kind: "command"; argv: string[] };
+  | { kind: "http"; port: number; path: string; user?: string; passwordEnv?: string; timeoutMs: number }
+  | { kind: "command"; argv: string[] };
 
 /** A file the bootstrap writes; `template` files get {{HOME}} and {{WORKSPACE}} filled in there. */
 export type HarnessFile = { path: string; content: string; template?: boolean };
@@ -18,7 +20,7 @@ export type HarnessLaunch = {
   env: Record<string, string>;
   /** Configuration files the harness reads, written by the bootstrap (paths may start with ~/). */
   files: HarnessFile[];
-  /** Whether the host should reach a server inside the sandbox on HARNESS_PORT. */
+  /** Whether the host should reach a server inside the sandbox on `port`. */
   serves: boolean;
   /** TUI harnesses: the program Hangar starts in a terminal it holds once the sandbox is ready. */
   tui: { argv: string[]; title: string } | undefined;
@@ -29,6 +31,8 @@ export type HarnessContext = {
   prompt: string;
   /** Per-session secret the host uses to talk to the harness server. */
   serverPassword: string;
+  /** Loopback port a harness server listens on inside the sandbox (PORT). */
+  port: number;
   /** The per-session model endpoint as the sandbox sees it (no path), e.g. http://127.0.0.1:4000. */
   modelBase: string;
   /** The per-session model token (LITELLM_API_KEY inside the sandbox). */
@@ -150,9 +154,16 @@ export function harnessLaunch(harness: HarnessId, ctx: HarnessContext): HarnessL
           "--hostname",
           "127.0.0.1",
           "--port",
-          String(HARNESS_PORT),
+          String(ctx.port),
         ],
-        ready: { kind: "port", port: HARNESS_PORT, timeoutMs: 60_000 },
+        ready: {
+          kind: "http",
+          port: ctx.port,
+          path: "/global/health",
+          user: "opencode",
+          passwordEnv: "OPENCODE_SERVER_PASSWORD",
+          timeoutMs: 60_000,
+        },
         env: {
           OPENCODE_SERVER_PASSWORD: ctx.serverPassword,
           OPENCODE_DISABLE_MODELS_FETCH: "1",

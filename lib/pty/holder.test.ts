@@ -154,6 +154,21 @@ describe.each(drivers)("held terminals on the %s driver", (_name, available, mak
     expect(leftovers).toEqual([]);
   });
 
+  it.skipIf(!available)("spawns a program in the sandbox that it talks to over pipes", async () => {
+    await sandbox("pty-e");
+    const child = driver.spawn("pty-e", ["sh", "-c", 'read line; echo "got $line $EXTRA $(id -u)"'], {
+      env: { EXTRA: "x1" },
+    });
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d));
+    child.stdin!.end("hello\n");
+    const code = await new Promise((r) => child.once("exit", r));
+    expect(code).toBe(0);
+    expect(out).toMatch(/^got hello x1 \d+\n$/);
+    if (_name.startsWith("local")) expect(out).toBe("got hello x1 1000\n");
+    expect(() => driver.spawn("nope", ["true"])).toThrow(/No sandbox/);
+  });
+
   it.skipIf(!available)("refuses bad names and stopped sandboxes", async () => {
     await expect(driver.startPty("nope", { name: "tui", argv: ["bash"] })).rejects.toThrow(/No sandbox/);
     await sandbox("pty-d");

@@ -5,6 +5,8 @@
  * (adopt) sandboxes an earlier process started.
  */
 
+import type { ChildProcess } from "node:child_process";
+
 import type { PtyConnection, PtyEvents } from "@/lib/pty/client";
 
 export type Isolation = "namespaces" | "none";
@@ -100,6 +102,15 @@ export type SandboxDriver = {
   status(sessionId: string): Promise<SandboxHandle | null>;
   stop(sessionId: string, options?: StopOptions): Promise<void>;
   exec(sessionId: string, argv: string[], options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Starts a program inside the sandbox with pipes for stdin, stdout and stderr, for callers that
+   * talk to it while it runs (the Agent SDK's CLI). It ends with the sandbox at the latest.
+   */
+  spawn(
+    sessionId: string,
+    argv: string[],
+    options?: { env?: Record<string, string>; cwd?: string },
+  ): ChildProcess;
   list(): Promise<SandboxHandle[]>;
   /**
    * Starts `spec.argv` in a terminal held for the session (idempotent on the name: a running one is

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 
 import type { sessions } from "@/db/schema";
 import { appendSessionEvent, getSessionFiles, updateSession } from "@/db/queries/sessions";
-import { harnessLaunch, HARNESS_PORT, harnessTui, withSessionEnv } from "@/lib/harness/adapters";
+import { harnessLaunch, harnessTui, withSessionEnv } from "@/lib/harness/adapters";
 import { harnessPackageDirs } from "@/lib/harness/binaries";
 import { log } from "@/lib/log";
 import { runtime } from "@/lib/runtime";
@@ -19,9 +20,30 @@ import { sessionDir, sessionsRoot } from "./paths";
 
 type SessionRow = typeof sessions.$inferSelect;
 
-/** Loopback ports inside the sandbox, each bridged to a Unix socket in the session's run/ dir. */
-export const EGRESS_PROXY_PORT = 3128;
-export const MODEL_ENDPOINT_PORT = 4000;
+/**
+ * Loopback ports inside the sandbox: the egress proxy and the model endpoint (each bridged to a Unix
+ * socket in run/sock/), and the harness server (bridged back out). A sandbox with its own network
+ * namespace always uses the same ones; without isolation sessions share the host's loopback, so each
+ * gets free ports of its own.
+ */
+export type SandboxPorts = { egress: number; model: number; harness: number };
+const NAMESPACED_PORTS: SandboxPorts = { egress: 3128, model: 4000, harness: 4096 };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function sandboxPorts(): Promise<SandboxPorts> {
+  if (sessionManager().driver.isolation !== "none") return NAMESPACED_PORTS;
+  return { egress: await freePort(), model: await freePort(), harness: await freePort() };
+}
 const BOOT = path.join(process.cwd(), "lib", "sandbox", "bootstrap", "boot.mjs");
 const SPEC = "~/.hangar/boot.json";
 const STATUS = "~/.hangar/status.jsonl";
@@ -69,9 +91,10 @@ function harnessEnv(
   sessionEnv: EnvVars,
   modelToken: string,
   prompt: string,
+  ports: SandboxPorts,
 ) {
   const { GIT_TOKEN: _token, ...session } = sessionEnv;
-  const proxy = `http://127.0.0.1:${EGRESS_PROXY_PORT}`;
+  const proxy = `http://127.0.0.1:${ports.egress}`;
   return {
     HTTP_PROXY: proxy,
     HTTPS_PROXY: proxy,
@@ -81,26 +104,33 @@ function harnessEnv(
     no_proxy: "127.0.0.1,localhost",
     REPO_URL: row.config.repoUrl ?? "",
     BRANCH: row.config.branch,
-    LITELLM_API_BASE: `http://127.0.0.1:${MODEL_ENDPOINT_PORT}`,
+    LITELLM_API_BASE: `http://127.0.0.1:${ports.model}`,
     LITELLM_API_KEY: modelToken,
     LITELLM_DEFAULT_MODEL: row.config.model,
     AGENT_PROMPT: prompt,
-    PORT: String(HARNESS_PORT),
+    PORT: String(ports.harness),
     AGENT_REQUIREMENTS: row.config.requirements ?? "",
     ...agentEnv,
     ...session,
   };
 }
 
-async function bootSpec(row: SessionRow, agentEnv: EnvVars, sessionEnv: EnvVars, modelToken: string) {
+async function bootSpec(
+  row: SessionRow,
+  agentEnv: EnvVars,
+  sessionEnv: EnvVars,
+  modelToken: string,
+  ports: SandboxPorts,
+) {
   const config = row.config;
   const prompt = config.prompt ?? "";
   const harness = harnessLaunch(config.harnessId as HarnessId, {
     model: config.model,
     prompt,
     serverPassword: harnessPassword(row.id),
-    modelBase: `http://127.0.0.1:${MODEL_ENDPOINT_PORT}`,
+    modelBase: `http://127.0.0.1:${ports.model}`,
     modelToken,
+    port: ports.harness,
   });
   const files = (await getSessionFiles(row.id)).map((f) => ({
     path: f.sandboxPath,
@@ -120,7 +150,7 @@ async function bootSpec(row: SessionRow, agentEnv: EnvVars, sessionEnv: EnvVars,
     files.push({ ...file, content: Buffer.from(file.content).toString("base64") });
   return {
     files,
-    env: { ...harnessEnv(row, agentEnv, sessionEnv, modelToken, prompt), ...harness.env },
+    env: { ...harnessEnv(row, agentEnv, sessionEnv, modelToken, prompt, ports), ...harness.env },
     repo: config.repoUrl ? { url: config.repoUrl, branch: config.branch, token: sessionEnv.GIT_TOKEN } : null,
     requirements: config.requirements,
     harness: { argv: harness.argv, ready: harness.ready, cwd: undefined },
@@ -195,7 +225,8 @@ function watchBoot(row: SessionRow, started: number, timings: Record<string, num
   const statusFile = path.join(paths.home, ".hangar", "status.jsonl");
   let position = offset;
   let phase = row.phase ?? "creating_sandbox";
-  let phaseStarted = started + (timings.creating_sandbox ?? 0);
+  // The sandbox phase runs from the POST until the bootstrap's first report (its own start included).
+  let phaseStarted = phase === "creating_sandbox" ? started : Date.now();
   let ready = row.status === "ready";
   let busy = false;
   let lastProcessCheck = 0;
@@ -223,7 +254,7 @@ function watchBoot(row: SessionRow, started: number, timings: Record<string, num
         return;
       }
       timings[phase] = Date.now() - phaseStarted;
-      timings.total = now - started;
+      timings.total = Date.now() - started;
       ready = true;
       await updateSession(
         row.id,
@@ -359,7 +390,8 @@ export async function launchSession(
     fs.mkdirSync(path.join(paths.home, ".hangar"), { recursive: true, mode: 0o700 });
     fs.rmSync(path.join(paths.home, ".hangar", "status.jsonl"), { force: true });
     await listenHostSide(row);
-    const spec = await bootSpec(row, agentEnv, sessionEnv, modelToken);
+    const ports = await sandboxPorts();
+    const spec = await bootSpec(row, agentEnv, sessionEnv, modelToken, ports);
     fs.writeFileSync(path.join(paths.home, ".hangar", "boot.json"), JSON.stringify(spec), { mode: 0o600 });
     const config = runtime().config;
     const handle = await manager.driver.launch({
@@ -368,11 +400,11 @@ export async function launchSession(
       argv: [process.execPath, BOOT, SPEC, STATUS],
       env: { LANG: "C.UTF-8", TERM: "xterm-256color" },
       bridges: [
-        { port: EGRESS_PROXY_PORT, socketPath: path.join(paths.sock, "egress.sock") },
-        { port: MODEL_ENDPOINT_PORT, socketPath: path.join(paths.sock, "model.sock") },
+        { port: ports.egress, socketPath: path.join(paths.sock, "egress.sock") },
+        { port: ports.model, socketPath: path.join(paths.sock, "model.sock") },
       ],
       reverseBridges: spec.serves
-        ? [{ socketPath: path.join(paths.sock, "harness.sock"), port: HARNESS_PORT }]
+        ? [{ socketPath: path.join(paths.sock, "harness.sock"), port: ports.harness }]
         : [],
       limits: { memoryMiB: config.HANGAR_SESSION_MEMORY_MIB, pids: config.HANGAR_SESSION_PIDS, nofile: 4096 },
       hidePaths: [config.HANGAR_DATA_DIR, sessionsRoot(), process.cwd()],

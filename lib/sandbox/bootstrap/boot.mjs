@@ -8,7 +8,7 @@
 
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
+import http from "node:http";
 import path from "node:path";
 
 const [specPath, statusPath] = process.argv.slice(2);
@@ -50,21 +50,29 @@ function run(argv, options) {
   });
 }
 
-function waitForPort(port, child, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
+// Ready once the harness's health endpoint answers 200: a listening port alone is not enough (opencode
+// accepts connections about a second before it answers them).
+function waitForHttp(ready, env, child) {
+  const deadline = Date.now() + ready.timeoutMs;
+  const headers = {};
+  if (ready.user) {
+    const password = ready.passwordEnv ? (env[ready.passwordEnv] ?? "") : "";
+    headers.authorization = "Basic " + Buffer.from(`${ready.user}:${password}`).toString("base64");
+  }
   return new Promise((resolve) => {
+    const retry = () => (Date.now() > deadline ? resolve(false) : setTimeout(attempt, 25));
     const attempt = () => {
       if (child.exitCode !== null) return resolve(false);
-      const socket = net.connect(port, "127.0.0.1");
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => {
-        socket.destroy();
-        if (Date.now() > deadline) resolve(false);
-        else setTimeout(attempt, 50);
-      });
+      const req = http.get(
+        { host: "127.0.0.1", port: ready.port, path: ready.path, headers, timeout: 1000 },
+        (res) => {
+          res.resume();
+          if (res.statusCode === 200) resolve(true);
+          else retry();
+        },
+      );
+      req.on("timeout", () => req.destroy());
+      req.on("error", retry);
     };
     attempt();
   });
@@ -107,6 +115,10 @@ function cloneFailure(output, repo) {
   }
   if (/Authentication failed|could not read Username|terminal prompts disabled|\b401\b/i.test(output)) {
     return `clone failed: ${host} refused the credentials (set GIT_TOKEN for a private repository)`;
+  }
+  // The egress gateway answers 403 for a policy refusal and 502 when the host cannot be resolved or reached.
+  if (/CONNECT tunnel failed, response 50\d|\b502\b/i.test(output)) {
+    return `clone failed: ${host} could not be reached (the name does not resolve or the connection failed)`;
   }
   if (/CONNECT tunnel failed|\b403\b/i.test(output)) return `clone failed: egress to ${host} was refused`;
   if (/not found|\b404\b/i.test(output)) return `clone failed: ${repo.url} was not found`;
@@ -183,15 +195,15 @@ async function startHarness(harness, env) {
   process.on("SIGINT", forward("SIGINT"));
   const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
 
-  if (harness.ready.kind === "port") {
-    const up = await waitForPort(harness.ready.port, child, harness.ready.timeoutMs);
+  if (harness.ready.kind === "http") {
+    const up = await waitForHttp(harness.ready, env, child);
     if (!up) {
       const { code } = child.exitCode !== null ? { code: child.exitCode } : { code: null };
       fail(
         "starting_harness",
         spawnError
           ? `harness could not start: ${spawnError.message}`
-          : `harness did not listen on port ${harness.ready.port}${code !== null ? ` (exited with ${code})` : ""}`,
+          : `harness did not answer on port ${harness.ready.port}${code !== null ? ` (exited with ${code})` : ""}`,
       );
     }
   } else if (harness.ready.kind === "command") {

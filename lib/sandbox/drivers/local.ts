@@ -590,27 +590,30 @@ export abstract class SupervisedDriver implements SandboxDriver {
   async exec(sessionId: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (argv.length === 0 || !argv[0]) throw new SandboxError("invalid_spec", "exec needs a command");
     if (argv[0].includes("=")) throw new SandboxError("invalid_spec", "exec command name contains '='");
-    const record = this.findRecord(sessionId);
-    if (!record) throw new SandboxError("not_found", `No sandbox for session ${sessionId}`);
-    if (!this.isRunning(record)) throw new SandboxError("not_running", `Sandbox ${sessionId} is not running`);
+    const record = this.runningRecord(sessionId);
     this.checkLog(record);
-    let extra: Record<string, string>;
-    try {
-      extra = assertEnv(options.env ?? {});
-    } catch (err) {
-      throw new SandboxError("invalid_spec", (err as Error).message);
-    }
-    const env = { ...record.env, ...extra };
+    const env = { ...record.env, ...this.extraEnv(options.env) };
     const { command, cwd } = this.execCommand(record, argv, env, options.cwd);
-    const script = [
-      'fail() { echo "hangar: $1" >&2; exit 125; }',
-      ...joinLimitsScript(record, this.bin.prlimit),
-      'exec "$@"',
-    ];
-    return runCommand(["/bin/sh", "-c", script.join("\n"), "hangar-exec", ...command], {
+    return runCommand(["/bin/sh", "-c", this.joinScript(record), "hangar-exec", ...command], {
       cwd,
       stdin: options.stdin,
       timeoutMs: options.timeoutMs,
+    });
+  }
+
+  spawn(sessionId: string, argv: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
+    if (argv.length === 0 || !argv[0]) throw new SandboxError("invalid_spec", "spawn needs a command");
+    const record = this.runningRecord(sessionId);
+    const { command, cwd } = this.execCommand(
+      record,
+      argv,
+      { ...record.env, ...this.extraEnv(options.env) },
+      options.cwd,
+    );
+    return spawn("/bin/sh", ["-c", this.joinScript(record), "hangar-spawn", ...command], {
+      cwd,
+      stdio: ["pipe", "pipe", "pipe"],
+      env: asProcessEnv({ PATH: DEFAULT_PATH }),
     });
   }
 
@@ -619,26 +622,14 @@ export abstract class SupervisedDriver implements SandboxDriver {
       throw new SandboxError("invalid_spec", `Invalid terminal name: ${spec.name}`);
     if (spec.argv.length === 0 || !spec.argv[0])
       throw new SandboxError("invalid_spec", "A terminal needs a command");
-    const record = this.findRecord(sessionId);
-    if (!record) throw new SandboxError("not_found", `No sandbox for session ${sessionId}`);
-    if (!this.isRunning(record)) throw new SandboxError("not_running", `Sandbox ${sessionId} is not running`);
+    const record = this.runningRecord(sessionId);
     const files = ptyFiles(record.sessionDir, spec.name);
     const running = runningHolder(files.pid);
     if (running && fs.existsSync(files.socket))
       return { name: spec.name, holderPid: running, created: false };
 
-    let extra: Record<string, string>;
-    try {
-      extra = assertEnv(spec.env ?? {});
-    } catch (err) {
-      throw new SandboxError("invalid_spec", (err as Error).message);
-    }
-    const { command, cwd } = this.execCommand(record, spec.argv, { ...record.env, ...extra }, spec.cwd);
-    const script = [
-      'fail() { echo "hangar: $1" >&2; exit 125; }',
-      ...joinLimitsScript(record, this.bin.prlimit),
-      'exec "$@"',
-    ];
+    const env = { ...record.env, ...this.extraEnv(spec.env) };
+    const { command, cwd } = this.execCommand(record, spec.argv, env, spec.cwd);
     fs.mkdirSync(files.dir, { recursive: true, mode: 0o700 });
     fs.rmSync(files.socket, { force: true });
     const logFd = fs.openSync(files.log, "a", 0o600);
@@ -655,7 +646,7 @@ export abstract class SupervisedDriver implements SandboxDriver {
       JSON.stringify({
         socketPath: files.socket,
         pidPath: files.pid,
-        argv: ["/bin/sh", "-c", script.join("\n"), "hangar-pty", ...command],
+        argv: ["/bin/sh", "-c", this.joinScript(record), "hangar-pty", ...command],
         env: { PATH: DEFAULT_PATH, LANG: "C.UTF-8" },
         cwd,
         cols: spec.cols,
@@ -699,6 +690,30 @@ export abstract class SupervisedDriver implements SandboxDriver {
   }
 
   // -------------------------------------------------------------------------------------------------
+
+  private runningRecord(sessionId: string): SandboxRecord {
+    const record = this.findRecord(sessionId);
+    if (!record) throw new SandboxError("not_found", `No sandbox for session ${sessionId}`);
+    if (!this.isRunning(record)) throw new SandboxError("not_running", `Sandbox ${sessionId} is not running`);
+    return record;
+  }
+
+  private extraEnv(env: Record<string, string> | undefined): Record<string, string> {
+    try {
+      return assertEnv(env ?? {});
+    } catch (err) {
+      throw new SandboxError("invalid_spec", (err as Error).message);
+    }
+  }
+
+  /** The wrapper every program started in a running sandbox goes through: join its cgroup and rlimits. */
+  private joinScript(record: SandboxRecord): string {
+    return [
+      'fail() { echo "hangar: $1" >&2; exit 125; }',
+      ...joinLimitsScript(record, this.bin.prlimit),
+      'exec "$@"',
+    ].join("\n");
+  }
 
   private validate(spec: LaunchSpec) {
     const bad = (msg: string) => new SandboxError("invalid_spec", msg);
