@@ -143,7 +143,15 @@ export function AgentDetail({ id }: { id: string }) {
 
           <Panel title="System prompt">
             {prompt ? (
-              <pre className="max-h-80 overflow-auto font-mono text-xs whitespace-pre-wrap">{prompt}</pre>
+              // A long prompt scrolls: focusable, so a keyboard can scroll it too.
+              <pre
+                tabIndex={0}
+                role="region"
+                aria-label="System prompt text"
+                className="max-h-80 overflow-auto font-mono text-xs whitespace-pre-wrap"
+              >
+                {prompt}
+              </pre>
             ) : (
               <Empty>No prompt: a general-purpose agent.</Empty>
             )}
@@ -200,7 +208,12 @@ export function AgentDetail({ id }: { id: string }) {
             title="Start a session over the API"
             aside={<CopyButton text={sessionSnippet(origin, agent)} label="Copy the curl command" />}
           >
-            <pre className="overflow-x-auto rounded bg-bg-muted p-2 font-mono text-[11px] leading-relaxed">
+            <pre
+              tabIndex={0}
+              role="region"
+              aria-label="curl command to start a session"
+              className="overflow-x-auto rounded bg-bg-muted p-2 font-mono text-[11px] leading-relaxed"
+            >
               {sessionSnippet(origin, agent)}
             </pre>
           </Panel>

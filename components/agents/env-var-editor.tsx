@@ -22,6 +22,11 @@ export type EnvVarEditorProps = {
   onChange: (next: Record<string, string>) => void;
   /** Keys the server holds a secret for; their values arrive as SECRET_MASK. */
   storedKeys: string[];
+  /**
+   * Reserved keys this editor accepts anyway, from the schema the form submits to (the session
+   * forms pass SESSION_ALLOWED_RESERVED_ENV_KEYS, for GIT_TOKEN). None by default: agents.
+   */
+  allowedKeys?: readonly string[];
   /** Server errors by key. */
   errors?: Record<string, string>;
   formError?: string;
@@ -58,17 +63,28 @@ function sameRecord(a: Record<string, string>, b: Record<string, string>): boole
   return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
 
-function rowProblems(rows: EnvRow[], errors: Record<string, string> | undefined): (string | null)[] {
+function rowProblems(
+  rows: EnvRow[],
+  allowedKeys: readonly string[],
+  errors: Record<string, string> | undefined,
+): (string | null)[] {
   const seen = new Set<string>();
   return rows.map((row) => {
     if (row.key === "") return row.value ? envKeyProblem("") : null;
     if (seen.has(row.key)) return `${row.key} is already set above; this row is ignored`;
     seen.add(row.key);
-    return envKeyProblem(row.key) ?? errors?.[row.key] ?? null;
+    return envKeyProblem(row.key, allowedKeys) ?? errors?.[row.key] ?? null;
   });
 }
 
-export function EnvVarEditor({ value, onChange, storedKeys, errors, formError }: EnvVarEditorProps) {
+export function EnvVarEditor({
+  value,
+  onChange,
+  storedKeys,
+  allowedKeys = [],
+  errors,
+  formError,
+}: EnvVarEditorProps) {
   const id = useId();
   const [rows, setRows] = useState(() => rowsFrom(value, storedKeys, (i) => `init-${i}`));
   // The record this editor last saw or sent: a different `value` (a form reset) rebuilds the rows.
@@ -92,7 +108,7 @@ export function EnvVarEditor({ value, onChange, storedKeys, errors, formError }:
   });
 
   const record = toRecord(rows);
-  const problems = rowProblems(rows, errors);
+  const problems = rowProblems(rows, allowedKeys, errors);
   const keyCount = Object.keys(record).length;
   const bytes = utf8Length(JSON.stringify(record));
 

@@ -54,6 +54,7 @@ export function NewSessionDialog({
     <Dialog
       open
       onClose={onClose}
+      size="lg"
       title={`New session of ${agentName}`}
       footer={
         <>

@@ -27,6 +27,7 @@ export function RestartSessionDialog({
     <Dialog
       open
       onClose={onClose}
+      size="lg"
       title={`Restart ${session.title || "this session"}?`}
       footer={
         <>

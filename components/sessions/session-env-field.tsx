@@ -1,9 +1,15 @@
 "use client";
 
+import { useId } from "react";
+
 import { EnvVarEditor } from "@/components/agents/env-var-editor";
 import { ApiClientError } from "@/lib/api-client/fetcher";
+import { SESSION_ALLOWED_RESERVED_ENV_KEYS } from "@/lib/schemas/env-vars";
 
-/** Per-session env vars: write-only, never stored, so there is never a stored value to show. */
+/**
+ * Per-session env vars: write-only, never stored, so there is never a stored value to show. Unlike
+ * an agent's, they may set GIT_TOKEN (the session schema allows it).
+ */
 export function SessionEnvField({
   value,
   onChange,
@@ -15,15 +21,27 @@ export function SessionEnvField({
   errors?: Record<string, string>;
   formError?: string;
 }) {
+  const hintId = useId();
   return (
-    <fieldset className="flex min-w-0 flex-col gap-2">
+    <fieldset aria-describedby={hintId} className="flex min-w-0 flex-col gap-2">
       <legend className="mb-1 text-xs font-medium text-fg">
         Per-session env vars <span className="font-normal text-fg-muted">(optional)</span>
       </legend>
-      <p className="text-xs text-fg-muted">
-        They override the agent&apos;s, reach only this sandbox and are never stored or shown again.
-      </p>
-      <EnvVarEditor value={value} onChange={onChange} storedKeys={[]} errors={errors} formError={formError} />
+      <div id={hintId} className="flex flex-col gap-1 text-xs text-fg-muted">
+        <p>They override the agent&apos;s, reach only this sandbox and are never stored or shown again.</p>
+        <p>
+          <code className="font-mono text-fg">GIT_TOKEN</code> is used to clone the agent&apos;s repository,
+          then removed from the sandbox.
+        </p>
+      </div>
+      <EnvVarEditor
+        value={value}
+        onChange={onChange}
+        storedKeys={[]}
+        allowedKeys={SESSION_ALLOWED_RESERVED_ENV_KEYS}
+        errors={errors}
+        formError={formError}
+      />
     </fieldset>
   );
 }

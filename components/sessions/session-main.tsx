@@ -97,7 +97,15 @@ export function SessionMain({ session }: { session: Session }) {
             <span className="text-[11px] text-fg-muted">POST …/sessions/{"{id}"}/message</span>
             <CopyButton text={snippet} label="Copy the curl command" />
           </div>
-          <pre className="overflow-x-auto p-3 font-mono text-[11px] leading-relaxed">{snippet}</pre>
+          {/* Wider than the panel: focusable, so a keyboard can scroll it sideways. */}
+          <pre
+            tabIndex={0}
+            role="region"
+            aria-label="curl command to send a message"
+            className="overflow-x-auto p-3 font-mono text-[11px] leading-relaxed focus-visible:outline-offset-[-2px]"
+          >
+            {snippet}
+          </pre>
         </div>
       </State>
     );

@@ -3,8 +3,22 @@ import { expect, KEY, screenshotBothThemes, test } from "./fixtures";
 // These start logged out, whatever the project's saved login.
 test.use({ storageState: { cookies: [], origins: [] } });
 
+// Every page of the app. The login check comes before any lookup, so made-up ids do for the pages
+// of one agent, skill or session.
+const PAGES = [
+  "/agents",
+  "/agents/new",
+  "/agents/agt_doesnotexist",
+  "/agents/agt_doesnotexist/edit",
+  "/skills",
+  "/skills/new",
+  "/skills/skl_doesnotexist",
+  "/sessions",
+  "/sessions/sess_doesnotexist",
+];
+
 test("[AUTH] every page sends a stranger to the login page", async ({ page }) => {
-  for (const path of ["/agents", "/agents/new", "/skills", "/skills/new"]) {
+  for (const path of PAGES) {
     await page.goto(path);
     await expect(page, path).toHaveURL(/\/login/);
   }

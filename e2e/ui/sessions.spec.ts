@@ -51,6 +51,25 @@ test("[SESSIONS] start a session from the agent page, watch it boot, find it in 
     await dialog.getByRole("button", { name: "Add variable" }).click();
     await dialog.getByLabel("Name of variable 1").fill("SESSION_SECRET");
     await dialog.getByRole("textbox", { name: "Value of SESSION_SECRET" }).fill(canary);
+    // Reserved for an agent, GIT_TOKEN is allowed per session (the session schema says so).
+    await expect(dialog).toContainText("GIT_TOKEN is used to clone the agent's repository");
+    await dialog.getByRole("button", { name: "Add variable" }).click();
+    await dialog.getByLabel("Name of variable 2").fill("GIT_TOKEN");
+    await dialog.getByRole("textbox", { name: "Value of GIT_TOKEN" }).fill(`${canary}-git`);
+    await dialog.getByRole("button", { name: "Add variable" }).click();
+    await dialog.getByLabel("Name of variable 3").fill("PORT");
+    await expect(dialog.getByRole("alert")).toHaveText(["PORT is reserved: Hangar sets it in every sandbox"]);
+    await dialog.getByRole("button", { name: "Remove PORT" }).click();
+    await expect(dialog.getByRole("alert")).toHaveCount(0);
+
+    // A dialog opened from this one has its own name, and closing it leaves this one open.
+    await dialog.getByRole("button", { name: "Paste .env" }).click();
+    const paste = page.getByRole("dialog", { name: "Paste .env" });
+    await expect(paste).toBeVisible();
+    await paste.getByRole("button", { name: "Cancel" }).click();
+    await expect(paste).toBeHidden();
+    await expect(dialog).toBeVisible();
+    await expect(dialog.getByLabel("Name of variable 2")).toHaveValue("GIT_TOKEN");
     await screenshotBothThemes(page, "session-new-dialog");
     await dialog.getByRole("button", { name: "Start session" }).click();
 
@@ -190,13 +209,20 @@ test("[SESSIONS] a repository that cannot be cloned fails the boot and says why"
     const restart = page.getByRole("dialog", { name: `Restart ${tag} clone?` });
     await expect(restart).toBeVisible();
     await expect(restart.getByRole("button", { name: "Add variable" })).toBeVisible();
+    await expect(restart).toContainText("GIT_TOKEN is used to clone the agent's repository");
     await screenshotBothThemes(page, "session-restart-dialog");
     await page.keyboard.press("Escape");
     await expect(restart).toBeHidden();
     expect((await apiCall(request, "GET", `${SESSIONS}/${id}`)).body.status).toBe("failed");
 
-    // Restarting boots a new sandbox, which fails the same way; the timeline records both boots.
+    // Restarting (here with a GIT_TOKEN for the clone) boots a new sandbox, which fails the same way;
+    // the timeline records both boots.
+    const token = `token-${tag}`;
     await page.getByRole("button", { name: "Restart" }).click();
+    await restart.getByRole("button", { name: "Add variable" }).click();
+    await restart.getByLabel("Name of variable 1").fill("GIT_TOKEN");
+    await restart.getByRole("textbox", { name: "Value of GIT_TOKEN" }).fill(token);
+    await expect(restart.getByRole("alert")).toHaveCount(0);
     await restart.getByRole("button", { name: "Restart session" }).click();
     await expect(restart).toBeHidden();
     await page.getByRole("tab", { name: "Timeline" }).click();
@@ -205,6 +231,7 @@ test("[SESSIONS] a repository that cannot be cloned fails the boot and says why"
     );
     await waitForSession(request, id, ["failed", "ready"]);
     await expect(page.getByRole("heading", { level: 1 })).toContainText("Failed");
+    await expect(page.locator("body")).not.toContainText(token);
 
     // The list shows the reason under the status.
     await page.goto(`/sessions?agent=${agent.id}`);

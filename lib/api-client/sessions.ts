@@ -2,7 +2,6 @@ import { infiniteQueryOptions, queryOptions, useMutation, useQueryClient } from 
 
 import type { z } from "zod";
 
-import type { ErrorEnvelope } from "@/lib/schemas/common";
 import type {
   createSessionSchema,
   restartSessionSchema,
@@ -13,7 +12,7 @@ import type {
 } from "@/lib/schemas/session";
 
 import { agentQueries } from "./agents";
-import { apiFetch, ApiClientError, queryString } from "./fetcher";
+import { apiFetch, apiFetchText, queryString } from "./fetcher";
 
 const AGENTS = "/api/v1/managed_agents/agents";
 const BASE = "/api/v1/managed_agents/sessions";
@@ -34,20 +33,6 @@ function pollFor(statuses: Session["status"][]): number | false {
   if (statuses.includes("creating")) return POLL_BOOTING_MS;
   if (statuses.includes("ready")) return POLL_LIVE_MS;
   return false;
-}
-
-/** sandbox_logs answers plain text, which apiFetch (JSON) cannot read; errors keep the envelope. */
-async function fetchText(path: string): Promise<string> {
-  const res = await fetch(path, { credentials: "same-origin" });
-  if (res.ok) return res.text();
-  if (res.status === 401) return apiFetch<string>(path); // the shared 401 handling: back to the login page
-  const envelope = (await res.json().catch(() => null)) as ErrorEnvelope | null;
-  throw new ApiClientError(
-    res.status,
-    envelope?.error?.code ?? "unknown",
-    envelope?.error?.message ?? `Request failed (${res.status})`,
-    envelope?.error?.issues ?? [],
-  );
 }
 
 export const sessionQueries = {
@@ -82,7 +67,7 @@ export const sessionQueries = {
   sandboxLogs: (id: string, status: Session["status"] | undefined) =>
     queryOptions({
       queryKey: [...sessionQueries.all(), "sandbox-logs", id],
-      queryFn: () => fetchText(`${BASE}/${id}/sandbox_logs` + queryString({ tail_lines: BOOT_LOG_LINES })),
+      queryFn: () => apiFetchText(`${BASE}/${id}/sandbox_logs` + queryString({ tail_lines: BOOT_LOG_LINES })),
       refetchInterval: status ? pollFor([status]) : false,
     }),
 };

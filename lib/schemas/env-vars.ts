@@ -17,6 +17,8 @@ export const RESERVED_ENV_KEYS = [
   "AGENT_REQUIREMENTS",
 ] as const;
 
+type ReservedEnvKey = (typeof RESERVED_ENV_KEYS)[number];
+
 const RESERVED = new Set<string>(RESERVED_ENV_KEYS);
 
 /**
@@ -62,9 +64,12 @@ const envVarsSchemaAllowing = (allowed: readonly string[]) =>
 export const envVarsSchema = envVarsSchemaAllowing([]);
 
 /**
- * Per-session env vars may also carry GIT_TOKEN: it is used for the clone only, then removed, and
- * like every per-session value it is never stored.
+ * Reserved keys that per-session env vars may carry anyway: GIT_TOKEN is used for the clone only,
+ * then removed, and like every per-session value it is never stored. The session schema below and
+ * the session forms' live checks both read this list.
  */
-export const sessionEnvVarsSchema = envVarsSchemaAllowing(["GIT_TOKEN"]);
+export const SESSION_ALLOWED_RESERVED_ENV_KEYS = ["GIT_TOKEN"] as const satisfies readonly ReservedEnvKey[];
+
+export const sessionEnvVarsSchema = envVarsSchemaAllowing(SESSION_ALLOWED_RESERVED_ENV_KEYS);
 
 export type EnvVars = z.infer<typeof envVarsSchema>;
