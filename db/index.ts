@@ -13,6 +13,11 @@ export type DbKind = "postgres" | "pglite";
 export type Database = {
   db: Db;
   kind: DbKind;
+  /**
+   * PostgreSQL LISTEN on a dedicated connection, so several Hangar processes on one database hear
+   * each other's NOTIFY. Absent for PGlite, which only one process can open.
+   */
+  listen?: (channel: string, onPayload: (payload: string) => void) => Promise<() => Promise<void>>;
   close: () => Promise<void>;
 };
 
@@ -31,7 +36,15 @@ export async function openDatabase(opts: {
     const client = postgres(opts.url, { max: opts.poolSize, onnotice: () => {} });
     const db = drizzle(client, { schema });
     await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
-    return { db: db as unknown as Db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
+    return {
+      db: db as unknown as Db,
+      kind: "postgres",
+      listen: async (channel, onPayload) => {
+        const { unlisten } = await client.listen(channel, onPayload);
+        return unlisten;
+      },
+      close: () => client.end({ timeout: 5 }),
+    };
   }
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");

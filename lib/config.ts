@@ -39,6 +39,8 @@ const configSchema = z.object({
     .max(7 * 24 * 60)
     .default(30),
   HANGAR_SANDBOX_DRIVER: z.enum(["local", "process"]).optional(),
+  /** A turn with no harness output for this long gets a `stalled` event (and another each period). */
+  HANGAR_TURN_STALL_SECONDS: z.coerce.number().min(1).max(3600).default(60),
   HANGAR_SESSION_MEMORY_MIB: z.coerce
     .number()
     .int()

@@ -11,6 +11,8 @@ export const ID_PREFIXES = {
   skill: "skl",
   session: "sess",
   browserSession: "bs",
+  message: "msg",
+  turn: "turn",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -1,6 +1,11 @@
 import { log } from "@/lib/log";
 import { runtime } from "@/lib/runtime";
+import { DEFAULT_MODELS } from "@/lib/model-gateway";
 import type { ModelList } from "@/lib/schemas/model";
+
+export const BUILTIN_MODEL_NOTICE =
+  "Built-in test model: no LITELLM_API_BASE is configured, so sessions get Hangar's scripted replies " +
+  "(any model name works). Set LITELLM_API_BASE and LITELLM_API_KEY to use real models.";
 
 const TIMEOUT_MS = 5000;
 
@@ -9,10 +14,10 @@ export async function listGatewayModels(): Promise<ModelList> {
   const { LITELLM_API_BASE: base, LITELLM_API_KEY: key } = runtime().config;
   if (!base) {
     return {
-      data: [],
-      source: "none",
+      data: DEFAULT_MODELS.map((id) => ({ id, owned_by: "hangar" })),
+      source: "builtin",
       gateway_host: null,
-      reason: "No model gateway is configured (set LITELLM_API_BASE).",
+      reason: BUILTIN_MODEL_NOTICE,
     };
   }
   const url = new URL("v1/models", base.endsWith("/") ? base : base + "/");

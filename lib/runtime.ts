@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 
-import { openDatabase, type Db, type DbKind } from "@/db";
+import { openDatabase, type Database, type Db, type DbKind } from "@/db";
 
 import { loadConfig, type Config } from "./config";
 import {
@@ -18,6 +18,8 @@ export type Runtime = {
   config: Config;
   db: Db;
   dbKind: DbKind;
+  /** See Database.listen: cross-process notifications on PostgreSQL; undefined on PGlite. */
+  listen: Database["listen"];
   box: SecretBox;
   /** SHA-256 of the master key; the key itself is not kept around. */
   masterKeyDigest: Buffer;
@@ -67,6 +69,7 @@ async function start(): Promise<Runtime> {
     config,
     db: database.db,
     dbKind: database.kind,
+    listen: database.listen,
     box: new SecretBox(parseEncryptionKey(encryptionKey)),
     masterKeyDigest: createHash("sha256").update(masterKey).digest(),
     generatedMasterKey,

@@ -85,7 +85,12 @@ export function AgentForm({
         <Field
           id="model"
           label="Model"
-          hint="A model string of the gateway, e.g. anthropic/claude-sonnet-4-6."
+          hint={
+            models.data?.source === "builtin"
+              ? "Built-in test model: no model gateway is configured (LITELLM_API_BASE), so sessions get " +
+                "Hangar's scripted replies whatever model string you enter."
+              : "A model string of the gateway, e.g. anthropic/claude-sonnet-4-6."
+          }
           error={err("model")}
         >
           <Controller

@@ -118,6 +118,7 @@ export type SessionPatch = Partial<{
   readyAt: Date | null;
   stoppedAt: Date | null;
   modelTokenHash: string;
+  harnessSessionId: string | null;
 }>;
 
 /** Updates a session unless it already ended (a late phase report must not revive a dead session). */
@@ -165,10 +166,18 @@ export async function listLiveSessionIdsForAgent(agentId: string, db: Db = getDb
  * Appends one event with the next `seq` of its session. The per-session advisory lock makes
  * concurrent appends take turns, so `seq` has no gaps and no duplicates.
  */
+/** The NOTIFY channel for appended events; the payload is "<session id> <seq> <origin>". */
+export const EVENTS_CHANNEL = "hangar_session_events";
+
+/**
+ * Appends one event with the next `seq` of its session. `notify` (the appending process's tag) also
+ * sends a NOTIFY so other processes on the same PostgreSQL serve it live.
+ */
 export async function appendSessionEvent(
   sessionId: string,
   type: string,
   data: Record<string, unknown> = {},
+  notify: string | null = null,
   db: Db = getDb(),
 ): Promise<SessionEvent> {
   return db.transaction(async (tx) => {
@@ -183,8 +192,19 @@ export async function appendSessionEvent(
       })
       .returning();
     const event = row as typeof sessionEvents.$inferSelect;
+    // Delivered on commit to every Hangar process listening on this database (see lib/sessions/events).
+    if (notify)
+      await tx.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${`${sessionId} ${event.seq} ${notify}`})`);
     return { seq: event.seq, type: event.type, data: event.data, at: iso(event.createdAt) };
   });
+}
+
+export async function latestSessionEventSeq(sessionId: string, db: Db = getDb()): Promise<number> {
+  const [row] = await db
+    .select({ seq: sql<number>`coalesce(max(${sessionEvents.seq}), 0)::int` })
+    .from(sessionEvents)
+    .where(eq(sessionEvents.sessionId, sessionId));
+  return Number(row?.seq ?? 0);
 }
 
 export async function listSessionEvents(sessionId: string, after: number, limit: number, db: Db = getDb()) {

@@ -43,6 +43,8 @@ export const sessions = pgTable(
     /** SHA-256 of the per-session token the sandbox uses for the model endpoint (never the token). */
     modelTokenHash: text("model_token_hash").notNull(),
     timings: jsonb("timings").$type<SessionTimings>().notNull().default({}),
+    /** The harness's own session id (opencode's ses_…, the Agent SDK's), so turns and restarts resume. */
+    harnessSessionId: text("harness_session_id"),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     readyAt: timestamp("ready_at", { withTimezone: true, mode: "date" }),
     stoppedAt: timestamp("stopped_at", { withTimezone: true, mode: "date" }),

@@ -49,7 +49,11 @@ function routeFiles() {
 
 describe("auth", () => {
   it("the route table and the route files agree (every handler is documented)", async () => {
-    const table = (await routeTable()).map((r) => `${r.method} ${r.path}`).sort();
+    // The opencode proxy is served by the API dispatcher itself (any method, raw bodies), not a route file.
+    const table = (await routeTable())
+      .filter((r) => !r.path.endsWith("/opencode/{path}"))
+      .map((r) => `${r.method} ${r.path}`)
+      .sort();
     const files = routeFiles()
       .filter((r) => r.path !== "/api/v1/{path}")
       .map((r) => `${r.method} ${r.path}`)

@@ -7,15 +7,18 @@ import { startServer, type TestServer } from "../support/server";
 import { api } from "../support/api";
 
 describe("GET /api/v1/models", () => {
-  it("with no gateway configured: an empty list and the reason", async () => {
+  it("with no gateway configured: the built-in test model, said plainly", async () => {
     const res = await api("GET", "/api/v1/models");
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({
-      data: [],
-      source: "none",
+    expect(res.body).toMatchObject({
+      data: [{ id: "hangar-test-model", owned_by: "hangar" }],
+      source: "builtin",
       gateway_host: null,
-      reason: "No model gateway is configured (set LITELLM_API_BASE).",
     });
+    expect(res.body.reason).toMatch(/^Built-in test model: no LITELLM_API_BASE is configured/);
+    const log = await api("GET", "/api/v1/model_gateway/requests");
+    expect(log.status).toBe(200);
+    expect(log.body.builtin).toBe(true);
   });
 });
 

@@ -11,8 +11,10 @@ const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  gone: 410,
   payload_too_large: 413,
   internal_error: 500,
+  bad_gateway: 502,
   unavailable: 503,
 };
 

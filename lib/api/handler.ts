@@ -22,6 +22,8 @@ export type RequestLike = {
   url: string;
   headers: { get(name: string): string | null };
   body: AsyncIterable<Uint8Array> | null;
+  /** Aborted when the client goes away (streams stop then). */
+  signal: AbortSignal;
 };
 
 export type HandlerContext<O extends Operation> = {
@@ -33,11 +35,15 @@ export type HandlerContext<O extends Operation> = {
   requestId: string;
 };
 
-/** A handler's answer: JSON (`json`) or bytes (`bytes`) or nothing, with status and headers. */
+/**
+ * A handler's answer: JSON (`json`), bytes (`bytes`), a stream of chunks written as they come
+ * (`stream`, e.g. server-sent events), or nothing, with status and headers.
+ */
 export type Reply = {
   status: number;
   json?: unknown;
   bytes?: Uint8Array;
+  stream?: AsyncIterable<string | Uint8Array>;
   headers?: Record<string, string>;
 };
 
@@ -127,6 +133,21 @@ export function toResponse(reply: Reply): Response {
     headers.set("content-type", "application/json");
     return new Response(JSON.stringify(reply.json), { status: reply.status, headers });
   }
+  if (reply.stream) {
+    const iterator = reply.stream[Symbol.asyncIterator]();
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = await iterator.next();
+        if (next.done) controller.close();
+        else controller.enqueue(typeof next.value === "string" ? encoder.encode(next.value) : next.value);
+      },
+      async cancel() {
+        await iterator.return?.();
+      },
+    });
+    return new Response(body, { status: reply.status, headers });
+  }
   return new Response(reply.bytes ? new Uint8Array(reply.bytes) : null, { status: reply.status, headers });
 }
 
@@ -150,6 +171,7 @@ export function handle<O extends Operation>(
       url: req.url,
       headers: req.headers,
       body: req.body as AsyncIterable<Uint8Array> | null,
+      signal: req.signal,
     };
     return toResponse(await direct(like, await route.params));
   };

@@ -16,7 +16,18 @@ import {
 import { authSessionSchema, loginSchema } from "@/lib/schemas/auth";
 import { errorEnvelopeSchema } from "@/lib/schemas/common";
 import { healthSchema } from "@/lib/schemas/health";
-import { modelListSchema } from "@/lib/schemas/model";
+import {
+  permissionParamsSchema,
+  permissionReplySchema,
+  sendMessageSchema,
+  streamQuerySchema,
+  threadMessageSchema,
+} from "@/lib/schemas/session-event";
+import {
+  gatewayRequestListQuerySchema,
+  gatewayRequestListSchema,
+  modelListSchema,
+} from "@/lib/schemas/model";
 import {
   createSessionSchema,
   restartSessionSchema,
@@ -307,6 +318,176 @@ export const operations = {
         schema: sessionLogSchema,
       },
       404: missing,
+    },
+  }),
+  listGatewayRequests: defineOperation({
+    id: "listGatewayRequests",
+    method: "GET",
+    path: "/api/v1/model_gateway/requests",
+    tag: "Models",
+    summary: "Requests the built-in test model received (newest 500), optionally for one session",
+    description:
+      "Only the built-in test model keeps this log (`builtin: false` and no data when a real gateway " +
+      "is configured). It holds prompts and tool calls, never keys.",
+    query: gatewayRequestListQuerySchema,
+    responses: { 200: { description: "The request log, oldest first", schema: gatewayRequestListSchema } },
+  }),
+  sendMessage: defineOperation({
+    id: "sendMessage",
+    method: "POST",
+    path: `${SESSIONS}/{id}/message`,
+    tag: "Messages",
+    summary: "Send a message and wait for the whole reply (one turn)",
+    description:
+      "Returns the assistant's message in the `{info, parts}` shape (text, reasoning and tool parts). " +
+      "Everything the turn does is also in the session's event log. The agent's prompt is in effect " +
+      "from the first turn. One turn runs at a time: a second one while the first runs gets 409.",
+    params: sessionIdParamsSchema,
+    body: sendMessageSchema,
+    maxBodyBytes: 1024 * 1024,
+    responses: {
+      200: { description: "The assistant's reply", schema: threadMessageSchema },
+      400: invalid,
+      404: missing,
+      409: err("The session is starting, a turn is running, or it is a terminal harness"),
+      410: err("The session has ended; restart it"),
+      502: err("The harness failed the turn"),
+    },
+  }),
+  sendMessageStream: defineOperation({
+    id: "sendMessageStream",
+    method: "POST",
+    path: `${SESSIONS}/{id}/message_stream`,
+    tag: "Messages",
+    summary: "Send a message and stream the turn as server-sent events",
+    description:
+      "Each SSE frame is one event of the log (`id: <seq>`, `event: <type>`, data the event as JSON), from " +
+      "the user message to `turn_complete` or `turn_error`; then the stream ends. A dropped client can " +
+      "resume with GET /events and Last-Event-ID without missing or repeating a frame.",
+    params: sessionIdParamsSchema,
+    body: sendMessageSchema,
+    maxBodyBytes: 1024 * 1024,
+    responses: {
+      200: { description: "The turn's events", contentType: "text/event-stream" },
+      400: invalid,
+      404: missing,
+      409: err("The session is starting, a turn is running, or it is a terminal harness"),
+      410: err("The session has ended; restart it"),
+    },
+  }),
+  sessionEvents: defineOperation({
+    id: "sessionEvents",
+    method: "GET",
+    path: `${SESSIONS}/{id}/events`,
+    tag: "Messages",
+    summary: "The session's event log as a live server-sent-event stream",
+    description:
+      "Replays events after `Last-Event-ID` (or `?after=`, default 0) and stays open for new ones. " +
+      "Every frame carries `id: <seq>`: reconnecting with the last id seen delivers every later event " +
+      "exactly once, including what streamed while the client was away. A comment every 15 s keeps " +
+      "the connection alive; a harness that goes quiet mid-turn produces `stalled` events.",
+    params: sessionIdParamsSchema,
+    query: streamQuerySchema,
+    responses: {
+      200: { description: "Events, oldest first, then live", contentType: "text/event-stream" },
+      404: missing,
+    },
+  }),
+  sessionStream: defineOperation({
+    id: "sessionStream",
+    method: "GET",
+    path: `${SESSIONS}/{id}/stream`,
+    tag: "Messages",
+    summary: "Stream the session's events: the current turn, or everything with follow=1",
+    description:
+      "Like /events. Without `follow=1` the stream ends when the running turn ends (at once when none " +
+      "runs, after the backlog); with `follow=1` it stays open across turns.",
+    params: sessionIdParamsSchema,
+    query: streamQuerySchema,
+    responses: {
+      200: { description: "Events", contentType: "text/event-stream" },
+      404: missing,
+    },
+  }),
+  listMessages: defineOperation({
+    id: "listMessages",
+    method: "GET",
+    path: `${SESSIONS}/{id}/messages`,
+    tag: "Messages",
+    summary: "The whole thread, from Hangar's log (also after the sandbox is gone)",
+    description: "A bare array of `{info, parts}` messages, as the reference product returns it.",
+    params: sessionIdParamsSchema,
+    responses: {
+      200: { description: "The thread, oldest first", schema: z.array(threadMessageSchema) },
+      404: missing,
+    },
+  }),
+  abortTurn: defineOperation({
+    id: "abortTurn",
+    method: "POST",
+    path: `${SESSIONS}/{id}/abort`,
+    tag: "Messages",
+    summary: "Stop the running turn (it ends with finish `aborted`)",
+    params: sessionIdParamsSchema,
+    responses: {
+      200: {
+        description: "Whether a turn was running",
+        schema: z.object({ ok: z.literal(true), aborted: z.boolean() }),
+      },
+      404: missing,
+    },
+  }),
+  answerPermission: defineOperation({
+    id: "answerPermission",
+    method: "POST",
+    path: `${SESSIONS}/{id}/permissions/{pid}`,
+    tag: "Messages",
+    summary: "Answer a harness's permission request (once, always or reject)",
+    params: permissionParamsSchema,
+    body: permissionReplySchema,
+    responses: {
+      200: { description: "Answered", schema: z.object({ ok: z.literal(true) }) },
+      400: invalid,
+      404: missing,
+      409: err("No turn is waiting for this permission"),
+    },
+  }),
+  opencodeProxyGet: defineOperation({
+    id: "opencodeProxyGet",
+    method: "GET",
+    path: `${SESSIONS}/{id}/opencode/{path}`,
+    tag: "opencode",
+    summary: "The session's opencode server API, verbatim (GET; also PATCH, PUT and DELETE)",
+    description:
+      "For opencode sessions: any path of the opencode server API (e.g. `session`, `session/{sid}/message`, " +
+      "`event`), so `createOpencodeClient({ baseUrl: <this prefix> })` from @opencode-ai/sdk works with " +
+      "Hangar's credentials. Streams pass through as they come.",
+    params: z.object({ id: z.string().min(1).max(64), path: z.string() }),
+    responses: {
+      200: { description: "The opencode server's answer" },
+      404: err("No such session, or it is not an opencode session"),
+      409: err("The session is still starting"),
+      410: err("The session has ended"),
+      502: err("The opencode server in the sandbox is not answering"),
+    },
+  }),
+  opencodeProxyPost: defineOperation({
+    id: "opencodeProxyPost",
+    method: "POST",
+    path: `${SESSIONS}/{id}/opencode/{path}`,
+    tag: "opencode",
+    summary: "The session's opencode server API, verbatim (POST; also PATCH, PUT and DELETE)",
+    description:
+      "For opencode sessions: any path of the opencode server API (e.g. `session`, `session/{sid}/message`, " +
+      "`event`), so `createOpencodeClient({ baseUrl: <this prefix> })` from @opencode-ai/sdk works with " +
+      "Hangar's credentials. Streams pass through as they come.",
+    params: z.object({ id: z.string().min(1).max(64), path: z.string() }),
+    responses: {
+      200: { description: "The opencode server's answer" },
+      404: err("No such session, or it is not an opencode session"),
+      409: err("The session is still starting"),
+      410: err("The session has ended"),
+      502: err("The opencode server in the sandbox is not answering"),
     },
   }),
   sandboxLogs: defineOperation({

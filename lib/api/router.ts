@@ -1,8 +1,14 @@
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
+import { log } from "@/lib/log";
+import { OPENCODE_PROXY, proxyOpencode } from "@/lib/sessions/opencode-proxy";
+
+import { authenticate } from "./auth";
+import { toErrorReply } from "./errors";
 import { methodNotAllowedRoute, notFoundRoute } from "./fallback";
 import type { RawParams, Reply, RequestLike, RouteHandler } from "./handler";
 
@@ -52,8 +58,11 @@ export async function loadApiRoutes(appDir: string): Promise<Route[]> {
   return routes;
 }
 
-function nodeRequest(req: IncomingMessage): RequestLike {
+function nodeRequest(req: IncomingMessage, res: ServerResponse): RequestLike {
+  const gone = new AbortController();
+  res.once("close", () => gone.abort());
   return {
+    signal: gone.signal,
     method: req.method ?? "GET",
     url: req.url ?? "/",
     headers: {
@@ -66,7 +75,31 @@ function nodeRequest(req: IncomingMessage): RequestLike {
   };
 }
 
+/** Writes a streamed reply as its chunks come, honouring back-pressure; stops when the client leaves. */
+async function writeStream(
+  res: ServerResponse,
+  reply: Reply & { stream: AsyncIterable<string | Uint8Array> },
+) {
+  res.writeHead(reply.status, reply.headers);
+  res.flushHeaders();
+  const iterator = reply.stream[Symbol.asyncIterator]();
+  const closed = new Promise<void>((resolve) => res.once("close", resolve));
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done || res.destroyed) break;
+      if (!res.write(next.value)) await Promise.race([new Promise((r) => res.once("drain", r)), closed]);
+    }
+  } catch (err) {
+    log.error("stream failed", { err });
+  } finally {
+    await iterator.return?.();
+    res.end();
+  }
+}
+
 function writeReply(res: ServerResponse, reply: Reply) {
+  if (reply.stream) return void writeStream(res, reply as Reply & { stream: AsyncIterable<string> });
   const headers: Record<string, string> = { ...reply.headers };
   let body: string | Uint8Array | undefined;
   if (reply.json !== undefined) {
@@ -81,12 +114,30 @@ function writeReply(res: ServerResponse, reply: Reply) {
   res.end(body);
 }
 
+/** /sessions/{id}/opencode/{...}: authenticated like every route, then handed to the session's opencode. */
+async function proxyRequest(req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) {
+  const requestId = randomUUID();
+  try {
+    await authenticate(nodeRequest(req, res));
+    await proxyOpencode(req, res, decodeURIComponent(match[1]!), match[2] ?? "/", match[3] ?? "");
+  } catch (err) {
+    if (!res.headersSent)
+      writeReply(res, { ...toErrorReply(err, requestId), headers: { "x-request-id": requestId } });
+    else res.destroy();
+  }
+}
+
 /** Answers the request when it is an /api/v1 call; returns false to let Next take it. */
 export function createApiDispatcher(routes: Route[]) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = req.url ?? "/";
     if (!url.startsWith("/api/v1/") && url !== "/api/v1") return false;
     const pathname = url.split("?")[0] as string;
+    const proxied = OPENCODE_PROXY.exec(url);
+    if (proxied) {
+      await proxyRequest(req, res, proxied);
+      return true;
+    }
     let run: RouteHandler["run"] | null = null;
     let params: RawParams = {};
     const allowed: string[] = [];
@@ -104,7 +155,7 @@ export function createApiDispatcher(routes: Route[]) {
       break;
     }
     run ??= allowed.length ? methodNotAllowedRoute(allowed).run : notFoundRoute.run;
-    writeReply(res, await run(nodeRequest(req), params));
+    writeReply(res, await run(nodeRequest(req, res), params));
     return true;
   };
 }

@@ -167,6 +167,21 @@ describe.each(drivers)("held terminals on the %s driver", (_name, available, mak
     expect(out).toMatch(/^got hello x1 \d+\n$/);
     if (_name.startsWith("local")) expect(out).toBe("got hello x1 1000\n");
     expect(() => driver.spawn("nope", ["true"])).toThrow(/No sandbox/);
+
+    // kill() reaches the program itself, not just the wrapper that entered the sandbox.
+    const sleeper = driver.spawn("pty-e", ["sh", "-c", "echo $$ > $HOME/sleeper.pid; exec sleep 30"]);
+    const pidFile = path.join(root, "pty-e", "home", "sleeper.pid");
+    await until(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, "utf8").trim());
+    let sleeperOut = "";
+    sleeper.stdout!.on("data", (d: Buffer) => (sleeperOut += d));
+    const exited = new Promise((r) => sleeper.once("exit", (_code, signal) => r(signal)));
+    sleeper.kill("SIGTERM");
+    expect(await exited).toBeTruthy();
+    const leftover = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })
+      .split("\n")
+      .filter((line) => line.trim() === "sleep 30");
+    expect(leftover).toEqual([]);
+    expect(sleeperOut).toBe("");
   });
 
   it.skipIf(!available)("refuses bad names and stopped sandboxes", async () => {

@@ -28,6 +28,8 @@ export const errorCodeSchema = z.enum([
   "not_found",
   "method_not_allowed",
   "conflict",
+  "gone",
+  "bad_gateway",
   "payload_too_large",
   "internal_error",
   "unavailable",

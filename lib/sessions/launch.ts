@@ -1,10 +1,9 @@
-import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 
 import type { sessions } from "@/db/schema";
-import { appendSessionEvent, getSessionFiles, updateSession } from "@/db/queries/sessions";
+import { getSessionFiles, updateSession } from "@/db/queries/sessions";
 import { harnessLaunch, harnessTui, withSessionEnv } from "@/lib/harness/adapters";
 import { harnessPackageDirs } from "@/lib/harness/binaries";
 import { log } from "@/lib/log";
@@ -13,7 +12,11 @@ import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
 import { compileEgressPolicy } from "@/lib/sandbox/egress/policy";
 import type { EnvVars } from "@/lib/schemas/env-vars";
 import type { HarnessId } from "@/lib/schemas/harness";
+import type { SessionEventType } from "@/lib/schemas/session-event";
 
+import { appendEvent } from "./events";
+import { harnessPassword } from "./harness-secrets";
+import { closeInterruptedTurns, releaseHarness, sendPendingPrompt } from "./messaging";
 import { sessionManager } from "./manager";
 import { listenModelEndpoint } from "./model-endpoint";
 import { sessionDir, sessionsRoot } from "./paths";
@@ -48,19 +51,6 @@ const BOOT = path.join(process.cwd(), "lib", "sandbox", "bootstrap", "boot.mjs")
 const SPEC = "~/.hangar/boot.json";
 const STATUS = "~/.hangar/status.jsonl";
 const POLL_MS = 25;
-
-/**
- * The password of a harness server inside the sandbox (opencode serve), derived from the encryption
- * key and the session id: the host can always recompute it, also after a restart, and never stores it.
- */
-export function harnessPassword(sessionId: string): string {
-  return runtime().box.derive(`harness-password:${sessionId}`);
-}
-
-export function newModelToken(): { token: string; hash: string } {
-  const token = "hst_" + randomBytes(24).toString("base64url");
-  return { token, hash: createHash("sha256").update(token).digest("hex") };
-}
 
 function slug(name: string, taken: Set<string>): string {
   const base =
@@ -159,8 +149,8 @@ async function bootSpec(
   };
 }
 
-async function event(sessionId: string, type: string, data: Record<string, unknown>) {
-  await appendSessionEvent(sessionId, type, data).catch((err: unknown) =>
+async function event(sessionId: string, type: SessionEventType, data: Record<string, unknown>) {
+  await appendEvent(sessionId, type, data).catch((err: unknown) =>
     log.error("event append failed", { sessionId, err }),
   );
 }
@@ -194,6 +184,7 @@ async function settle(sessionId: string, status: "failed" | "dead", reason: stri
     },
     { onlyIfLive: true },
   );
+  await releaseHarness(sessionId, reason);
   if (row) await event(sessionId, "status", { status, reason });
   await manager.driver.stop(sessionId).catch(() => undefined);
   removeSandboxData(sessionId);
@@ -262,6 +253,7 @@ function watchBoot(row: SessionRow, started: number, timings: Record<string, num
         { onlyIfLive: true },
       );
       await event(row.id, "status", { status: "ready", timings });
+      if (!row.supportsTui) void sendPendingPrompt(row.id);
     } else if (line.type === "failed") {
       await settle(row.id, "failed", line.reason ?? "boot failed");
     } else if (line.type === "exited") {
@@ -447,6 +439,7 @@ export async function reconcile(live: SessionRow[]) {
     if (status?.state === "running") {
       await listenHostSide(row);
       if (row.status === "ready") {
+        await closeInterruptedTurns(row.id);
         await startTui(row).catch((err: unknown) =>
           log.warn("could not restore the session's terminal", { sessionId: row.id, err }),
         );

@@ -4,12 +4,14 @@ import http from "node:http";
 import https from "node:https";
 
 import { log } from "@/lib/log";
+import { createModelGateway, type ModelGateway } from "@/lib/model-gateway";
 import { runtime } from "@/lib/runtime";
 
 /*
  * The per-session model endpoint. Inside the sandbox LITELLM_API_BASE points at a loopback port bridged
  * to this socket, and LITELLM_API_KEY is a per-session token. Here the token is checked and the request
- * is forwarded to the real gateway with the platform's key, so that key never enters a sandbox.
+ * is forwarded to the real gateway with the platform's key, so that key never enters a sandbox. With
+ * no gateway configured, Hangar's built-in test model answers instead.
  */
 
 const HOP_BY_HOP = new Set([
@@ -41,6 +43,14 @@ function reply(res: http.ServerResponse, status: number, message: string) {
   res.end(JSON.stringify({ error: { message, type: "hangar_model_endpoint" } }));
 }
 
+const SLOT = Symbol.for("hangar.model-gateway");
+
+/** Hangar's built-in, scripted test model (lib/model-gateway), shared by every session's endpoint. */
+export function builtInGateway(): ModelGateway {
+  const slot = globalThis as Record<symbol, ModelGateway | undefined>;
+  return (slot[SLOT] ??= createModelGateway());
+}
+
 export type ModelEndpoint = { close: () => Promise<void> };
 
 export async function listenModelEndpoint(
@@ -51,7 +61,7 @@ export async function listenModelEndpoint(
   const server = http.createServer((req, res) => {
     if (!matches(presentedToken(req), tokenHash)) return reply(res, 401, "invalid session token");
     const { LITELLM_API_BASE: base, LITELLM_API_KEY: key } = runtime().config;
-    if (!base) return reply(res, 503, "no model gateway is configured on this Hangar (LITELLM_API_BASE)");
+    if (!base) return void builtInGateway().handle(req, res, { session: sessionId });
     const target = new URL(req.url ?? "/", base.endsWith("/") ? base : base + "/");
     const basePath = new URL(base).pathname.replace(/\/$/, "");
     target.pathname = basePath + (req.url ?? "/").split("?")[0];

@@ -1,7 +1,6 @@
 import { readAgentForSession } from "@/db/queries/agents";
 import { getSkillsByIds } from "@/db/queries/skills";
 import {
-  appendSessionEvent,
   getSessionRow,
   insertSession,
   listIdleSessions,
@@ -19,7 +18,9 @@ import { supportsTui, type HarnessId } from "@/lib/schemas/harness";
 import type { CreateSessionInput, Session } from "@/lib/schemas/session";
 import { appendSkillBlock, parseSkillIds, skillSnapshots } from "@/lib/skill-blocks";
 
-import { launchSession, newModelToken, reconcile, stopSession } from "./launch";
+import { appendEvent } from "./events";
+import { newModelToken } from "./harness-secrets";
+import { launchSession, reconcile, stopSession } from "./launch";
 
 function envContext(sessionId: string, key: string) {
   return `session:${sessionId}:env:${key}`;
@@ -90,13 +91,13 @@ export async function createSession(agentId: string, input: CreateSessionInput):
       content: f.content,
     })),
   });
-  await appendSessionEvent(id, "created", {
+  await appendEvent(id, "created", {
     agent_id: agentId,
     title: row.title,
     harness_id: agent.harnessId,
   });
   if (input.initial_prompt)
-    await appendSessionEvent(id, "user_message", { text: input.initial_prompt, pending: true });
+    await appendEvent(id, "user_message", { text: input.initial_prompt, pending: true });
   void launchSession(row, env, input.env_vars, token.token);
   return toApiSession(row);
 }
@@ -117,9 +118,11 @@ export async function restartSession(sessionId: string, sessionEnv: EnvVars): Pr
     readyAt: null,
     stoppedAt: null,
     modelTokenHash: token.hash,
+    // A fresh sandbox has a fresh harness: the next turn replays the thread into it.
+    harnessSessionId: null,
   });
   if (!fresh) throw new ConflictError(`session ${sessionId} could not be restarted`);
-  await appendSessionEvent(sessionId, "status", { status: "creating", reason: "restart" });
+  await appendEvent(sessionId, "status", { status: "creating", reason: "restart" });
   void launchSession(fresh, openForSession(sessionId, row.envVars), sessionEnv, token.token);
   return toApiSession(fresh);
 }

@@ -610,11 +610,25 @@ export abstract class SupervisedDriver implements SandboxDriver {
       { ...record.env, ...this.extraEnv(options.env) },
       options.cwd,
     );
-    return spawn("/bin/sh", ["-c", this.joinScript(record), "hangar-spawn", ...command], {
+    // nsenter forks into the pid namespace and does not pass signals on, so the program gets its own
+    // process group and kill() signals the whole group: the program inside receives it.
+    const child = spawn("/bin/sh", ["-c", this.joinScript(record), "hangar-spawn", ...command], {
       cwd,
       stdio: ["pipe", "pipe", "pipe"],
       env: asProcessEnv({ PATH: DEFAULT_PATH }),
+      detached: true,
     });
+    const killOne = child.kill.bind(child);
+    child.kill = (signal?: NodeJS.Signals | number) => {
+      if (child.pid === undefined || child.exitCode !== null) return killOne(signal);
+      try {
+        process.kill(-child.pid, signal ?? "SIGTERM");
+        return true;
+      } catch {
+        return killOne(signal);
+      }
+    };
+    return child;
   }
 
   async startPty(sessionId: string, spec: PtySpec): Promise<PtyInfo> {

@@ -1,0 +1,1 @@
+ALTER TABLE "sessions" ADD COLUMN "harness_session_id" text;

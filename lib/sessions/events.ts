@@ -1,0 +1,144 @@
+import { randomBytes } from "node:crypto";
+
+import {
+  appendSessionEvent,
+  EVENTS_CHANNEL,
+  latestSessionEventSeq,
+  listSessionEvents,
+} from "@/db/queries/sessions";
+import { log } from "@/lib/log";
+import { runtime } from "@/lib/runtime";
+import type { SessionEvent } from "@/lib/schemas/session";
+import type { SessionEventType } from "@/lib/schemas/session-event";
+
+/*
+ * The session event log and its live fan-out. The database is the single source: a subscriber first
+ * reads what it missed, then takes new events as they are appended, and whenever it cannot prove it
+ * has every event in order (a gap, or a notification from another process) it reads the log again
+ * from the last seq it delivered. Delivery is therefore exactly once and in order, whatever the
+ * timing of appends, reconnects and other Hangar processes (PostgreSQL LISTEN/NOTIFY).
+ */
+
+type Listener = (event: SessionEvent | null) => void;
+
+const SLOT = Symbol.for("hangar.session-events");
+type Bus = {
+  origin: string;
+  listeners: Map<string, Set<Listener>>;
+  listening: Promise<void> | null;
+};
+const bus: Bus = ((globalThis as Record<symbol, Bus>)[SLOT] ??= {
+  origin: randomBytes(6).toString("hex"),
+  listeners: new Map(),
+  listening: null,
+});
+
+function publish(sessionId: string, event: SessionEvent | null) {
+  for (const listener of bus.listeners.get(sessionId) ?? []) listener(event);
+}
+
+/** Subscribes this process to other processes' appends (PostgreSQL only; PGlite is single-process). */
+function listenAcrossProcesses(): Promise<void> {
+  bus.listening ??= (async () => {
+    const listen = runtime().listen;
+    if (!listen) return;
+    await listen(EVENTS_CHANNEL, (payload) => {
+      const [sessionId, , origin] = payload.split(" ");
+      if (sessionId && origin !== bus.origin) publish(sessionId, null);
+    });
+  })().catch((err: unknown) => {
+    bus.listening = null;
+    log.error("could not LISTEN for session events", { err });
+  });
+  return bus.listening;
+}
+
+/** Appends an event to the session's log and wakes its subscribers here and in other processes. */
+export async function appendEvent(
+  sessionId: string,
+  type: SessionEventType,
+  data: Record<string, unknown> = {},
+): Promise<SessionEvent> {
+  const notify = runtime().listen ? bus.origin : null;
+  const event = await appendSessionEvent(sessionId, type, data, notify);
+  publish(sessionId, event);
+  return event;
+}
+
+const PAGE = 500;
+
+/**
+ * Every event of the session after `after`, in order, exactly once: the backlog from the log, then
+ * live events, until `signal` aborts (or `until` says an event is the last one wanted).
+ */
+export async function* subscribe(
+  sessionId: string,
+  after: number,
+  signal: AbortSignal,
+  until?: (event: SessionEvent) => boolean,
+): AsyncGenerator<SessionEvent> {
+  await listenAcrossProcesses();
+  const inbox: SessionEvent[] = [];
+  let stale = false;
+  let wake: (() => void) | null = null;
+  const listener: Listener = (event) => {
+    if (event) inbox.push(event);
+    else stale = true;
+    wake?.();
+  };
+  // Registered before the first read, so nothing appended meanwhile can be missed.
+  let set = bus.listeners.get(sessionId);
+  if (!set) bus.listeners.set(sessionId, (set = new Set()));
+  set.add(listener);
+  const onAbort = () => wake?.();
+  signal.addEventListener("abort", onAbort);
+  let last = after;
+  try {
+    let readLog = true;
+    while (!signal.aborted) {
+      if (readLog) {
+        readLog = false;
+        stale = false;
+        for (;;) {
+          const page = await listSessionEvents(sessionId, last, PAGE);
+          for (const event of page) {
+            last = event.seq;
+            yield event;
+            if (until?.(event)) return;
+          }
+          if (page.length < PAGE) break;
+        }
+      }
+      if (inbox.length > 0) {
+        const batch = inbox.splice(0).sort((a, b) => a.seq - b.seq);
+        for (const event of batch) {
+          if (event.seq <= last) continue;
+          // A gap means an append we have not seen yet (appends race): the log has it.
+          if (event.seq !== last + 1) {
+            readLog = true;
+            break;
+          }
+          last = event.seq;
+          yield event;
+          if (until?.(event)) return;
+        }
+        continue;
+      }
+      if (stale) {
+        readLog = true;
+        continue;
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    set.delete(listener);
+    if (set.size === 0) bus.listeners.delete(sessionId);
+  }
+}
+
+/** The seq of the session's latest event (0 when it has none). */
+export function lastSeq(sessionId: string): Promise<number> {
+  return latestSessionEventSeq(sessionId);
+}

@@ -1,0 +1,329 @@
+import path from "node:path";
+
+import { getSessionRow, listSessionEvents, touchSession, updateSession } from "@/db/queries/sessions";
+import type { sessions } from "@/db/schema";
+import { ApiError, ConflictError } from "@/lib/api/errors";
+import { withSessionEnv } from "@/lib/harness/adapters";
+import { createClaudeSdkSession } from "@/lib/harness/claude-sdk";
+import { createOpencodeSession } from "@/lib/harness/opencode";
+import type { HarnessSession, PermissionReply, TurnSummary } from "@/lib/harness/turn";
+import { newId } from "@/lib/ids";
+import { log } from "@/lib/log";
+import { runtime } from "@/lib/runtime";
+import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
+import type { SessionEvent } from "@/lib/schemas/session";
+import type { TurnEvent } from "@/lib/schemas/session-event";
+import { emptyThread, foldEvents, type Thread } from "@/lib/thread";
+
+import { appendEvent } from "./events";
+import { harnessPassword } from "./harness-secrets";
+import { sessionManager } from "./manager";
+import { sessionDir } from "./paths";
+
+/*
+ * Turns: a user's message goes to the session's harness, and everything the harness does comes back
+ * as events in the session's log. One turn runs at a time per session. The log is the only record:
+ * GET /messages folds it, and every stream is a view of it, so nothing depends on this process's
+ * memory except the running turn itself.
+ */
+
+type SessionRow = typeof sessions.$inferSelect;
+
+type LiveTurn = { turnId: string; messageId: string; controller: AbortController; done: Promise<void> };
+
+type Messaging = {
+  harnesses: Map<string, Promise<HarnessSession>>;
+  turns: Map<string, LiveTurn>;
+};
+
+const SLOT = Symbol.for("hangar.messaging");
+const state: Messaging = ((globalThis as Record<symbol, Messaging>)[SLOT] ??= {
+  harnesses: new Map(),
+  turns: new Map(),
+});
+
+// Environment the Agent SDK may give its CLI child; everything else it would pass is Hangar's own
+// process environment, which must never reach a sandbox.
+const SDK_CHILD_ENV = /^(CLAUDE_|CLAUDECODE$|ANTHROPIC_(?!API_KEY$|AUTH_TOKEN$|BASE_URL$)|DEBUG$|MCP_)/;
+
+function sdkChildEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined || !SDK_CHILD_ENV.test(key)) continue;
+    if (process.env[key] === value) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+function openHarness(row: SessionRow): Promise<HarnessSession> {
+  const common = {
+    model: row.config.model,
+    prompt: row.config.prompt ?? "",
+    harnessSessionId: row.harnessSessionId,
+  };
+  if (row.config.harnessId === "opencode") {
+    return createOpencodeSession({
+      ...common,
+      socketPath: path.join(sessionPaths(sessionDir(row.id)).sock, "harness.sock"),
+      password: harnessPassword(row.id),
+    });
+  }
+  if (row.config.harnessId === "claude-agent-sdk") {
+    const driver = sessionManager().driver;
+    return createClaudeSdkSession({
+      ...common,
+      spawn: (argv, options) =>
+        driver.spawn(row.id, withSessionEnv(argv), { env: sdkChildEnv(options.env), cwd: options.cwd }),
+    });
+  }
+  throw new ConflictError(
+    `${row.config.harnessId} is a terminal harness: talk to it through the session's terminal (/tty)`,
+  );
+}
+
+function harnessFor(row: SessionRow): Promise<HarnessSession> {
+  let harness = state.harnesses.get(row.id);
+  if (!harness) {
+    harness = openHarness(row);
+    state.harnesses.set(row.id, harness);
+    harness.catch(() => state.harnesses.delete(row.id));
+  }
+  return harness;
+}
+
+function assertCanTalk(row: SessionRow) {
+  if (row.supportsTui) {
+    throw new ConflictError(
+      `${row.config.harnessId} is a terminal harness: talk to it through the session's terminal (/tty)`,
+    );
+  }
+  if (row.status === "creating") {
+    throw new ConflictError(`session ${row.id} is still starting (phase ${row.phase ?? "creating_sandbox"})`);
+  }
+  if (row.status !== "ready") {
+    throw new ApiError("gone", `session ${row.id} has ended (${row.status}); restart it to continue`);
+  }
+}
+
+/**
+ * When the harness has no memory of the conversation (a restarted sandbox), the first turn carries
+ * the thread so far, so the agent continues where it was.
+ */
+async function withReplay(row: SessionRow, text: string, beforeSeq: number): Promise<string> {
+  if (row.harnessSessionId) return text;
+  const thread = await readThread(row.id, row.config.model, beforeSeq);
+  const earlier = thread.messages.filter((m) => m.info.role === "user" || m.info.time.completed);
+  if (earlier.length === 0) return text;
+  const transcript = earlier
+    .map((m) => {
+      const body = m.parts
+        .map((p) =>
+          p.type === "text"
+            ? p.text
+            : p.type === "tool"
+              ? `[${p.tool}: ${JSON.stringify(p.state.input)}]`
+              : "",
+        )
+        .filter(Boolean)
+        .join("\n");
+      return `<${m.info.role}>\n${body}\n</${m.info.role}>`;
+    })
+    .join("\n");
+  return (
+    `<previous_conversation>\nThis session was restarted in a fresh sandbox; files and processes from ` +
+    `before are gone. The conversation so far:\n${transcript}\n</previous_conversation>\n\n${text}`
+  );
+}
+
+export type StartedTurn = {
+  turnId: string;
+  messageId: string;
+  /** The seq just before the turn's first event: a stream from here shows the whole turn. */
+  fromSeq: number;
+  done: Promise<void>;
+};
+
+/**
+ * Starts a turn and returns once its user message is in the log; the turn runs on in the background
+ * (`done`). `pending` is the seq of a user_message logged earlier (initial_prompt) to answer instead.
+ */
+export async function startTurn(
+  sessionId: string,
+  text: string,
+  pending?: SessionEvent,
+): Promise<StartedTurn> {
+  if (state.turns.has(sessionId)) {
+    throw new ConflictError(`a turn is already running in session ${sessionId}; wait for it or POST /abort`);
+  }
+  const turnId = newId("turn");
+  const messageId = newId("message");
+  const controller = new AbortController();
+  const live: LiveTurn = { turnId, messageId, controller, done: Promise.resolve() };
+  state.turns.set(sessionId, live); // claimed before any await: a concurrent second turn gets 409
+  try {
+    const row = await getSessionRow(sessionId);
+    assertCanTalk(row);
+    const userMessageId =
+      typeof pending?.data.message_id === "string" ? pending.data.message_id : newId("message");
+    const user =
+      pending ?? (await appendEvent(sessionId, "user_message", { message_id: userMessageId, text }));
+    await appendEvent(sessionId, "turn_started", {
+      turn_id: turnId,
+      message_id: messageId,
+      user_message_seq: user.seq,
+    });
+    await touchSession(sessionId);
+    live.done = runTurn(row, live, await withReplay(row, text, user.seq)).finally(() => {
+      if (state.turns.get(sessionId) === live) state.turns.delete(sessionId);
+    });
+    return { turnId, messageId, fromSeq: user.seq - 1, done: live.done };
+  } catch (err) {
+    state.turns.delete(sessionId);
+    throw err;
+  }
+}
+
+async function runTurn(row: SessionRow, live: LiveTurn, text: string): Promise<void> {
+  const sessionId = row.id;
+  const started = Date.now();
+  const ids = { turn_id: live.turnId, message_id: live.messageId };
+  const stallMs = runtime().config.HANGAR_TURN_STALL_SECONDS * 1000;
+  let quietSince = Date.now();
+  const watchdog = setInterval(
+    () => {
+      const quiet = Date.now() - quietSince;
+      if (quiet < stallMs) return;
+      quietSince = Date.now();
+      void appendEvent(sessionId, "stalled", { ...ids, quiet_ms: quiet }).catch(() => undefined);
+    },
+    Math.min(stallMs, 1000),
+  );
+  let summary: TurnSummary;
+  try {
+    const harness = await harnessFor(row);
+    summary = await harness.turn({
+      text,
+      signal: live.controller.signal,
+      emit: async (event: TurnEvent) => {
+        quietSince = Date.now();
+        const { type, ...data } = event;
+        await appendEvent(sessionId, type, { ...data, ...ids });
+      },
+    });
+  } catch (err) {
+    const message = err instanceof ApiError ? err.message : `the harness failed: ${(err as Error).message}`;
+    log.warn("turn failed", { sessionId, turnId: live.turnId, error: (err as Error).message });
+    summary = {
+      finish: "error",
+      error: message,
+      tokens: { input: 0, output: 0 },
+      cost_usd: null,
+      harnessSessionId: null,
+    };
+  } finally {
+    clearInterval(watchdog);
+  }
+  if (summary.harnessSessionId && summary.harnessSessionId !== row.harnessSessionId) {
+    await updateSession(sessionId, { harnessSessionId: summary.harnessSessionId });
+  }
+  await touchSession(sessionId).catch(() => undefined);
+  if (summary.finish === "error") {
+    await appendEvent(sessionId, "turn_error", { ...ids, message: summary.error ?? "the turn failed" });
+  } else {
+    await appendEvent(sessionId, "turn_complete", {
+      ...ids,
+      finish: summary.finish,
+      tokens: summary.tokens,
+      cost_usd: summary.cost_usd,
+      duration_ms: Date.now() - started,
+    });
+  }
+}
+
+/** Stops the running turn, if any; the turn ends with finish "aborted". */
+export async function abortTurn(sessionId: string): Promise<boolean> {
+  const live = state.turns.get(sessionId);
+  if (!live) return false;
+  live.controller.abort();
+  await live.done.catch(() => undefined);
+  return true;
+}
+
+export async function answerPermission(sessionId: string, permissionId: string, reply: PermissionReply) {
+  const live = state.turns.get(sessionId);
+  const harness = state.harnesses.get(sessionId);
+  if (!live || !harness)
+    throw new ConflictError(`no turn of session ${sessionId} is waiting for a permission`);
+  // The adapter emits permission_reply when the harness confirms it, so the log has it once.
+  await (await harness).answerPermission(permissionId, reply);
+}
+
+/** The thread folded from the log, up to `beforeSeq` (exclusive) when given. */
+export async function readThread(sessionId: string, model: string, beforeSeq = Infinity): Promise<Thread> {
+  const thread = emptyThread(sessionId, model);
+  for (let after = 0; ;) {
+    const page = await listSessionEvents(sessionId, after, 1000);
+    foldEvents(
+      thread,
+      page.filter((e) => e.seq < beforeSeq),
+    );
+    if (page.length < 1000 || (page.at(-1)?.seq ?? 0) >= beforeSeq) break;
+    after = page.at(-1)!.seq;
+  }
+  return thread;
+}
+
+/** A session's sandbox went away: end its turn and drop the connection to its harness. */
+export async function releaseHarness(sessionId: string, reason: string) {
+  const live = state.turns.get(sessionId);
+  if (live) {
+    live.controller.abort(new Error(reason));
+    await live.done.catch(() => undefined);
+  }
+  const harness = state.harnesses.get(sessionId);
+  state.harnesses.delete(sessionId);
+  if (harness) await (await harness.catch(() => null))?.close().catch(() => undefined);
+}
+
+/**
+ * After a Hangar restart: a turn with a start but no end was cut off with this process's predecessor.
+ * It gets an explicit end, so no stream waits for it forever.
+ */
+export async function closeInterruptedTurns(sessionId: string) {
+  const open = new Map<string, string>();
+  for (let after = 0; ;) {
+    const page = await listSessionEvents(sessionId, after, 1000);
+    for (const e of page) {
+      const turnId = String(e.data.turn_id ?? "");
+      if (e.type === "turn_started") open.set(turnId, String(e.data.message_id ?? ""));
+      else if (e.type === "turn_complete" || e.type === "turn_error") open.delete(turnId);
+    }
+    if (page.length < 1000) break;
+    after = page.at(-1)!.seq;
+  }
+  for (const [turnId, messageId] of open) {
+    if (state.turns.get(sessionId)?.turnId === turnId) continue;
+    await appendEvent(sessionId, "turn_error", {
+      turn_id: turnId,
+      message_id: messageId,
+      message: "Hangar restarted while this turn was running; send the message again to continue",
+    });
+  }
+}
+
+/** A ready session whose create asked for an initial prompt answers it first. */
+export async function sendPendingPrompt(sessionId: string) {
+  const events = await listSessionEvents(sessionId, 0, 50);
+  const pending = events.find((e) => e.type === "user_message" && e.data.pending === true);
+  if (!pending || events.some((e) => e.type === "turn_started" && e.data.user_message_seq === pending.seq))
+    return;
+  await startTurn(sessionId, String(pending.data.text ?? ""), pending).catch((err: unknown) =>
+    log.warn("initial prompt not sent", { sessionId, error: (err as Error).message }),
+  );
+}
+
+export function runningTurn(sessionId: string): { turnId: string; messageId: string } | null {
+  const live = state.turns.get(sessionId);
+  return live ? { turnId: live.turnId, messageId: live.messageId } : null;
+}
