@@ -148,14 +148,7 @@ export function harnessLaunch(harness: HarnessId, ctx: HarnessContext): HarnessL
   switch (harness) {
     case "opencode":
       return {
-        argv: [
-          harnessBinaries.opencode(),
-          "serve",
-          "--hostname",
-          "127.0.0.1",
-          "--port",
-          String(ctx.port),
-        ],
+        argv: [harnessBinaries.opencode(), "serve", "--hostname", "127.0.0.1", "--port", String(ctx.port)],
         ready: {
           kind: "http",
           port: ctx.port,
