@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -231,4 +232,47 @@ describe("turn control", () => {
     const gone = await api("POST", `${SESSIONS}/${session.id}/message`, { body: { text: "hi" } });
     expect(gone.status).toBe(409);
   }, 120_000);
+});
+
+describe("several Hangar processes on one database", () => {
+  it.runIf(inject("dbChoice") === "postgres")(
+    "an event appended by another process reaches this server's live stream (LISTEN/NOTIFY)",
+    async () => {
+      const { session } = await readySession({ harness_id: "claude-agent-sdk" });
+      const stream = await openSse(
+        `${SESSIONS}/${session.id}/events?after=${(await log(session.id)).at(-1)!.seq}`,
+      );
+      const other = spawnSync(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "-e",
+          `const { initRuntime } = await import("./lib/runtime.ts");
+           const { appendEvent } = await import("./lib/sessions/events.ts");
+           const rt = await initRuntime();
+           await appendEvent(${JSON.stringify(session.id)}, "stalled", { from: "another process" });
+           await rt.close();`,
+        ],
+        {
+          env: {
+            PATH: process.env.PATH,
+            DATABASE_URL: inject("databaseUrl")!,
+            HANGAR_DATA_DIR: fs.mkdtempSync("/tmp/hangar-other-"),
+            MASTER_KEY: inject("masterKey"),
+            LOG_LEVEL: "error",
+          },
+          encoding: "utf8",
+          timeout: 60_000,
+        },
+      );
+      expect(other.status, other.stderr).toBe(0);
+      const next = await stream.frames.next();
+      stream.close();
+      expect(next.value?.event).toBe("stalled");
+      expect(JSON.parse(next.value!.data).data.from).toBe("another process");
+      await api("DELETE", `${SESSIONS}/${session.id}`);
+    },
+    120_000,
+  );
 });
