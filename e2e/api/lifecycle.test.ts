@@ -134,6 +134,60 @@ describe("sessions survive a server crash", () => {
     throw new Error(`session ${id} never reached ${want.join("/")}`);
   };
 
+  it("kill -9 mid-turn: after the restart the log resumes with no gap, the turn ends explicitly, the session works", async () => {
+    const dataDir = tempDir("crash-turn");
+    const port = await freePort();
+    const first = await startServer({ dataDir, port });
+    const agent = await call(first, "POST", "/api/v1/managed_agents/agents", {
+      model: "m/x",
+      harness_id: "claude-agent-sdk",
+    });
+    const session = await call(first, "POST", `/api/v1/managed_agents/agents/${agent.body.id}/session`, {});
+    const id = session.body.id as string;
+    await waitStatus(first, id, ["ready"]);
+    const words = Array.from({ length: 300 }, (_, i) => `w${i}`).join(" ");
+    void call(first, "POST", `/api/v1/managed_agents/sessions/${id}/message`, {
+      text: `SLOW: 50\nREPLY: ${words}`,
+    }).catch(() => undefined);
+    for (let i = 0; ; i++) {
+      const events = (await call(first, "GET", `/api/v1/managed_agents/sessions/${id}/log`)).body.data;
+      if (events.filter((e: { type: string }) => e.type === "assistant_delta").length >= 3) break;
+      if (i > 300) throw new Error("the turn never streamed");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    first.proc.kill("SIGKILL");
+    await waitForExit(first.proc);
+
+    const second = await startServer({ dataDir, masterKey: first.masterKey, port });
+    try {
+      expect((await waitStatus(second, id, ["ready", "dead", "failed"])).status).toBe("ready");
+      const events = (await call(second, "GET", `/api/v1/managed_agents/sessions/${id}/log?limit=1000`)).body
+        .data as {
+        seq: number;
+        type: string;
+        data: Record<string, unknown>;
+      }[];
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      const started = events.filter((e) => e.type === "turn_started");
+      expect(started).toHaveLength(1);
+      const end = events.find(
+        (e) =>
+          (e.type === "turn_error" || e.type === "turn_complete") &&
+          e.data.turn_id === started[0]!.data.turn_id,
+      );
+      expect(end?.type).toBe("turn_error");
+      expect(String(end?.data.message)).toMatch(/Hangar restarted/);
+      const next = await call(second, "POST", `/api/v1/managed_agents/sessions/${id}/message`, {
+        text: "REPLY: still here",
+      });
+      expect(next.status).toBe(200);
+      expect(next.body.parts.map((p: { text?: string }) => p.text ?? "").join("")).toBe("still here");
+      await call(second, "DELETE", `/api/v1/managed_agents/sessions/${id}`);
+    } finally {
+      await second.stop();
+    }
+  }, 180_000);
+
   it("kill -9 with a TUI session: the TUI keeps running in its terminal and its screen comes back", async () => {
     const dataDir = tempDir("crash-tui");
     const port = await freePort();

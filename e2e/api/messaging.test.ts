@@ -215,8 +215,10 @@ describe("turn control", () => {
     const res = await api("POST", `${SESSIONS}/${session.id}/message`, { body: { text: "what did I say?" } });
     expect(res.status).toBe(200);
     const last = (await gatewayRequests(session.id)).filter((r) => r.tools.length > 0).at(-1)!;
-    expect(last.userText).toContain("PINEAPPLE-7");
-    expect(last.userText).toContain("what did I say?");
+    // The replayed conversation reaches the model as context of the new user turn.
+    expect(last.system).toContain("<previous_conversation>");
+    expect(last.system).toContain("PINEAPPLE-7");
+    expect(last.userText).toBe("what did I say?");
     await api("DELETE", `${SESSIONS}/${session.id}`);
   }, 180_000);
 
@@ -275,4 +277,36 @@ describe("several Hangar processes on one database", () => {
     },
     120_000,
   );
+});
+
+describe("the opencode API proxy", () => {
+  it("the official @opencode-ai/sdk client pointed at Hangar creates a session and a message", async () => {
+    const { createOpencodeClient } = await import("@opencode-ai/sdk");
+    const { session } = await readySession({ harness_id: "opencode" });
+    const client = createOpencodeClient({
+      baseUrl: `${inject("baseUrl")}${SESSIONS}/${session.id}/opencode`,
+      headers: { authorization: `Bearer ${inject("masterKey")}` },
+    });
+    const created = await client.session.create({ body: { title: "through Hangar" } });
+    expect(created.data?.id).toMatch(/^ses_/);
+    const reply = await client.session.prompt({
+      path: { id: created.data!.id },
+      body: {
+        parts: [{ type: "text", text: "REPLY: proxied fine" }],
+        model: { providerID: "hangar", modelID: session.model },
+      },
+    });
+    const text = (reply.data?.parts ?? [])
+      .filter((p) => p.type === "text")
+      .map((p) => ("text" in p ? p.text : ""));
+    expect(text.join("")).toBe("proxied fine");
+    // Hangar's credentials are required; the harness password never leaves Hangar.
+    const anonymous = await fetch(`${inject("baseUrl")}${SESSIONS}/${session.id}/opencode/session`);
+    expect(anonymous.status).toBe(401);
+    const other = await readySession({ harness_id: "claude-agent-sdk" });
+    expect((await api("GET", `${SESSIONS}/${other.session.id}/opencode/session`)).status).toBe(404);
+    await api("DELETE", `${SESSIONS}/${session.id}`);
+    await api("DELETE", `${SESSIONS}/${other.session.id}`);
+    expect((await api("GET", `${SESSIONS}/${session.id}/opencode/session`)).status).toBe(410);
+  }, 120_000);
 });

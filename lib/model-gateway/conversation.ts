@@ -13,7 +13,10 @@ export type FlatMessage =
   | { role: "context"; text: string }
   | { role: "tool"; output: string };
 
-const REMINDER = /<system-reminder>[\s\S]*?<\/system-reminder>/g;
+// Claude Code's reminders, and Hangar's replay of a restarted session's conversation: context, not
+// the user's new words (so directives quoted in a replayed transcript are not run again).
+const REMINDER =
+  /<system-reminder>[\s\S]*?<\/system-reminder>|<previous_conversation>[\s\S]*?<\/previous_conversation>/g;
 const CONTEXT_MESSAGE =
   /^\s*(<environment_context>|<user_instructions>|<permissions instructions>|# AGENTS\.md instructions|<INSTRUCTIONS>)/;
 const CWD_PATTERNS = [
