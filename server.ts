@@ -1,5 +1,5 @@
 /*
- * Hangar's one process: Next.js (pages and /api routes) and, in later stages, WebSocket upgrades for
+ * Hangar's one process: Next.js (pages and /api routes), the API fast path, and WebSocket upgrades for
  * terminals. Start-up order: configuration, keys, database and migrations, then listen.
  */
 import { createServer } from "node:http";
@@ -10,6 +10,7 @@ import next from "next";
 import { createApiDispatcher, loadApiRoutes } from "./lib/api/router";
 import { ConfigError } from "./lib/config";
 import { log } from "./lib/log";
+import { handleTerminalUpgrade } from "./lib/pty/terminals";
 import { initRuntime } from "./lib/runtime";
 import { startSessions } from "./lib/sessions/service";
 
@@ -38,6 +39,11 @@ async function main() {
       });
   });
   server.keepAliveTimeout = 65_000;
+  const upgradeNext = app.getUpgradeHandler();
+  server.on("upgrade", (req, socket, head) => {
+    // Terminals; anything else (Next's dev reload socket) goes to Next.
+    if (!handleTerminalUpgrade(req, socket, head)) void upgradeNext(req, socket, head);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, resolve);

@@ -10,6 +10,7 @@ import {
   type SessionTimings,
 } from "@/db/schema";
 import { NotFoundError } from "@/lib/api/errors";
+import { mintTtyToken, ttyPath } from "@/lib/pty/tokens";
 import { getDb, runtime } from "@/lib/runtime";
 import type { HarnessId } from "@/lib/schemas/harness";
 import type { Session, SessionEvent, SessionListQuery, SessionStatus } from "@/lib/schemas/session";
@@ -17,6 +18,15 @@ import type { Session, SessionEvent, SessionListQuery, SessionStatus } from "@/l
 import { iso } from "./_util";
 
 type SessionRow = typeof sessions.$inferSelect;
+
+/** A fresh terminal token for live TUI sessions (stateless and short-lived: minting is an HMAC). */
+function ttyAccess(row: SessionRow): Pick<Session, "tty_token" | "tty_url"> {
+  if (!row.supportsTui || (row.status !== "ready" && row.status !== "creating")) {
+    return { tty_token: null, tty_url: null };
+  }
+  const { token } = mintTtyToken(row.id);
+  return { tty_token: token, tty_url: `${ttyPath(row.id)}?token=${token}` };
+}
 
 export function toApiSession(row: SessionRow): Session {
   return {
@@ -30,6 +40,7 @@ export function toApiSession(row: SessionRow): Session {
     harness_id: row.config.harnessId as HarnessId,
     model: row.config.model,
     supports_tui: row.supportsTui,
+    ...ttyAccess(row),
     sandbox: row.sandbox,
     timings: row.timings as Record<string, number>,
     idle_timeout_ms: runtime().config.HANGAR_IDLE_TIMEOUT_MINUTES * 60_000,

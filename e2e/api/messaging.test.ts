@@ -258,6 +258,7 @@ describe("several Hangar processes on one database", () => {
         ],
         {
           env: {
+            NODE_ENV: "production",
             PATH: process.env.PATH,
             DATABASE_URL: inject("databaseUrl")!,
             HANGAR_DATA_DIR: fs.mkdtempSync("/tmp/hangar-other-"),

@@ -46,6 +46,13 @@ export const sessionSchema = z.object({
   harness_id: harnessIdSchema,
   model: z.string(),
   supports_tui: z.boolean(),
+  tty_token: z.string().nullable().meta({
+    description:
+      "TUI sessions: a short-lived token that opens this session's terminal (and no other), renewed on each read.",
+  }),
+  tty_url: z.string().nullable().meta({
+    description: "TUI sessions: the terminal's WebSocket path, token included (relative to Hangar's URL).",
+  }),
   sandbox: z
     .object({ driver: z.string(), isolation: z.enum(["namespaces", "none"]), limits: z.string().optional() })
     .nullable(),

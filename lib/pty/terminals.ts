@@ -1,0 +1,263 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+
+import { WebSocket, WebSocketServer, type RawData } from "ws";
+
+import { getSessionRow, touchSession } from "@/db/queries/sessions";
+import { ApiError } from "@/lib/api/errors";
+import { authenticate, bearerToken } from "@/lib/api/auth";
+import type { RequestLike } from "@/lib/api/handler";
+import { log } from "@/lib/log";
+import type { PtyConnection, PtyStatus } from "@/lib/pty/client";
+import { sessionManager } from "@/lib/sessions/manager";
+import { TUI_TERMINAL } from "@/lib/sessions/launch";
+
+import { isTtyToken, verifyTtyToken } from "./tokens";
+
+/*
+ * GET /api/v1/managed_agents/sessions/{id}/tty, upgraded to a WebSocket: the session's terminal.
+ *
+ * Framing is the reference product's, so its `lap` CLI works: client → server text frames are
+ * keystrokes, binary frames raw bytes, and a text frame that parses as JSON `{"type":"resize",cols,rows}`
+ * resizes, `{"type":"ping"}` is ignored; server → client binary frames are raw terminal output.
+ * A client that asks for `?meta=1` also gets JSON text frames `{"type":"status", role, cols, rows,
+ * running, ...}` (the browser viewer uses them), and may send `{"type":"takeover"}`.
+ *
+ * The terminal belongs to the session (lib/pty/holder.mjs), not to the socket: clients come and go.
+ * Each client gets the current screen first, then live output. One client writes; the others watch
+ * (`?mode=view`). A client connecting to write takes the keyboard, and the previous writer becomes a
+ * viewer; a viewer can take it back with `{"type":"takeover"}`. The terminal has the writer's size:
+ * viewers see the writer's layout (their resize frames are ignored).
+ */
+
+export const TTY_PATH = /^\/api\/v1\/managed_agents\/sessions\/([^/?]+)\/tty(?:\?(.*))?$/;
+
+type Role = "writer" | "viewer";
+type Client = {
+  socket: WebSocket;
+  role: Role;
+  meta: boolean;
+  pty: PtyConnection | null;
+  size: { cols: number; rows: number } | null;
+};
+type Terminal = { clients: Set<Client>; status: PtyStatus | null; lastTouch: number };
+
+const SLOT = Symbol.for("hangar.terminals");
+const terminals: Map<string, Terminal> = ((globalThis as Record<symbol, Map<string, Terminal>>)[SLOT] ??=
+  new Map());
+const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+const TOUCH_EVERY_MS = 10_000;
+const PING_EVERY_MS = 30_000;
+
+function refuse(socket: Duplex, status: number, code: string, message: string) {
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+function requestLike(req: IncomingMessage): RequestLike {
+  return {
+    method: "GET",
+    url: req.url ?? "/",
+    headers: {
+      get: (name) => {
+        const value = req.headers[name.toLowerCase()];
+        return Array.isArray(value) ? value.join(", ") : (value ?? null);
+      },
+    },
+    body: null,
+    signal: new AbortController().signal,
+  };
+}
+
+/** The session's token (query or bearer), the master key, or the browser's login cookie (same origin). */
+async function authorise(req: IncomingMessage, sessionId: string, query: URLSearchParams) {
+  const bearer = bearerToken(req.headers.authorization ?? null);
+  const token = query.get("token") ?? (bearer && isTtyToken(bearer) ? bearer : null);
+  if (token !== null) {
+    if (!verifyTtyToken(sessionId, token)) {
+      throw new ApiError(
+        "unauthorized",
+        "This terminal token is not valid for this session (or has expired)",
+      );
+    }
+    return;
+  }
+  const like = requestLike(req);
+  const principal = await authenticate(like);
+  // A WebSocket is not subject to CORS: a cookie-authenticated upgrade must come from Hangar's pages.
+  if (principal.kind === "browser") {
+    const origin = req.headers.origin;
+    const host = req.headers["x-forwarded-host"] ?? req.headers.host;
+    if (!origin || new URL(origin).host !== host) {
+      throw new ApiError("forbidden", "Cross-site terminal connection refused");
+    }
+  }
+}
+
+function send(client: Client, data: Buffer | string) {
+  if (client.socket.readyState === WebSocket.OPEN) client.socket.send(data);
+}
+
+function sendStatus(client: Client, terminal: Terminal) {
+  if (!client.meta) return;
+  const writer = [...terminal.clients].find((c) => c.role === "writer");
+  send(
+    client,
+    JSON.stringify({
+      type: "status",
+      role: client.role,
+      clients: terminal.clients.size,
+      writer_attached: Boolean(writer),
+      cols: terminal.status?.cols ?? null,
+      rows: terminal.status?.rows ?? null,
+      running: terminal.status?.running ?? null,
+      exit: terminal.status?.exit ?? null,
+    }),
+  );
+}
+
+function broadcastStatus(terminal: Terminal) {
+  for (const client of terminal.clients) sendStatus(client, terminal);
+}
+
+function makeWriter(terminal: Terminal, client: Client) {
+  for (const other of terminal.clients) {
+    if (other !== client && other.role === "writer") {
+      other.role = "viewer";
+      if (!other.meta) {
+        send(
+          other,
+          Buffer.from(
+            "\r\n\x1b[2m[hangar] another client took the keyboard; this view is read-only]\x1b[0m\r\n",
+          ),
+        );
+      }
+    }
+  }
+  client.role = "writer";
+  if (client.size) client.pty?.resize(client.size.cols, client.size.rows);
+  broadcastStatus(terminal);
+}
+
+function activity(sessionId: string, terminal: Terminal) {
+  const now = Date.now();
+  if (now - terminal.lastTouch < TOUCH_EVERY_MS) return;
+  terminal.lastTouch = now;
+  void touchSession(sessionId).catch(() => undefined);
+}
+
+function onMessage(sessionId: string, terminal: Terminal, client: Client, data: RawData, isBinary: boolean) {
+  const bytes = Buffer.isBuffer(data)
+    ? data
+    : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
+  if (!isBinary && bytes[0] === 0x7b /* { */) {
+    let message: { type?: unknown; cols?: unknown; rows?: unknown } | null = null;
+    try {
+      message = JSON.parse(bytes.toString("utf8"));
+    } catch {
+      message = null; // Not JSON: keystrokes that start with "{".
+    }
+    if (message && typeof message === "object" && typeof message.type === "string") {
+      if (message.type === "ping") return;
+      if (message.type === "takeover") return makeWriter(terminal, client);
+      if (message.type === "resize") {
+        const cols = Number(message.cols);
+        const rows = Number(message.rows);
+        if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 2 || rows < 2) return;
+        client.size = { cols: Math.min(cols, 1000), rows: Math.min(rows, 500) };
+        if (client.role === "writer") client.pty?.resize(client.size.cols, client.size.rows);
+        return;
+      }
+    }
+  }
+  if (client.role !== "writer") return;
+  client.pty?.write(bytes);
+  activity(sessionId, terminal);
+}
+
+async function attach(sessionId: string, socket: WebSocket, role: Role, meta: boolean) {
+  let terminal = terminals.get(sessionId);
+  if (!terminal) terminals.set(sessionId, (terminal = { clients: new Set(), status: null, lastTouch: 0 }));
+  const client: Client = { socket, role: "viewer", meta, pty: null, size: null };
+  const current = terminal;
+  current.clients.add(client);
+  const alive = { value: true };
+  const ping = setInterval(() => {
+    if (!alive.value) return socket.terminate();
+    alive.value = false;
+    socket.ping();
+  }, PING_EVERY_MS);
+  socket.on("pong", () => (alive.value = true));
+  // Messages may arrive before the PTY is attached (a resize right after open): keep their order.
+  const early: [RawData, boolean][] = [];
+  socket.on("message", (data, isBinary) => {
+    if (client.pty) onMessage(sessionId, current, client, data, isBinary);
+    else early.push([data, isBinary]);
+  });
+  socket.on("close", () => {
+    clearInterval(ping);
+    current.clients.delete(client);
+    client.pty?.close();
+    if (current.clients.size === 0) terminals.delete(sessionId);
+    else broadcastStatus(current);
+  });
+  try {
+    client.pty = await sessionManager().driver.attachPty(sessionId, TUI_TERMINAL, {
+      snapshot: (screen) => send(client, Buffer.from(screen)),
+      output: (bytes) => send(client, bytes),
+      status: (status) => {
+        current.status = status;
+        sendStatus(client, current);
+      },
+      close: () => {
+        send(client, Buffer.from("\r\n\x1b[2m[hangar] the session's terminal has ended]\x1b[0m\r\n"));
+        socket.close(1000, "terminal ended");
+      },
+    });
+  } catch (err) {
+    send(client, Buffer.from(`\r\n\x1b[31m[hangar] ${(err as Error).message}\x1b[0m\r\n`));
+    socket.close(1011, "terminal unavailable");
+    return;
+  }
+  if (role === "writer") makeWriter(current, client);
+  else broadcastStatus(current);
+  for (const [data, isBinary] of early.splice(0)) onMessage(sessionId, current, client, data, isBinary);
+  activity(sessionId, current);
+}
+
+/** Handles an HTTP upgrade for /sessions/{id}/tty; returns false for other paths. */
+export function handleTerminalUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+  const match = TTY_PATH.exec(req.url ?? "");
+  if (!match) return false;
+  const sessionId = decodeURIComponent(match[1]!);
+  const query = new URLSearchParams(match[2] ?? "");
+  void (async () => {
+    try {
+      await authorise(req, sessionId, query);
+      const row = await getSessionRow(sessionId);
+      if (!row.supportsTui) {
+        throw new ApiError("conflict", `${row.config.harnessId} has no terminal: send messages instead`);
+      }
+      if (row.status === "creating") throw new ApiError("conflict", `session ${sessionId} is still starting`);
+      if (row.status !== "ready")
+        throw new ApiError("gone", `session ${sessionId} has ended (${row.status})`);
+      const role: Role = query.get("mode") === "view" ? "viewer" : "writer";
+      const meta = query.get("meta") === "1";
+      wss.handleUpgrade(req, socket, head, (ws) => void attach(sessionId, ws, role, meta));
+    } catch (err) {
+      const api = err instanceof ApiError ? err : null;
+      if (!api) log.error("terminal upgrade failed", { sessionId, err });
+      // The URL may hold a token: it is never logged.
+      log.info("terminal refused", { sessionId, status: api?.status ?? 500 });
+      refuse(
+        socket,
+        api?.status ?? 500,
+        api?.code ?? "internal_error",
+        api?.message ?? "Something went wrong",
+      );
+    }
+  })();
+  return true;
+}
