@@ -92,6 +92,26 @@ describe("the terminal endpoint", () => {
     await api("DELETE", `${SESSIONS}/${session.id}`);
   }, 120_000);
 
+  it("?terminal=shell opens a shell inside the sandbox of any session, with the harness's environment", async () => {
+    const agent = await createAgent({
+      harness_id: "claude-agent-sdk",
+      env_vars: { FROM_AGENT: "agent-value" },
+    });
+    const created = (await api("POST", `${AGENTS}/${agent.id}/session`, { body: {} })).body;
+    for (;;) {
+      const res = await api("GET", `${SESSIONS}/${created.id}`);
+      if (res.body.status === "ready") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const shell = await wsTerminal(`${wsBase()}${SESSIONS}/${created.id}/tty?terminal=shell`, {
+      headers: { authorization: `Bearer ${inject("masterKey")}` },
+    });
+    shell.type('echo "shell-$((6*7)) uid=$(id -u) host=$(hostname) $FROM_AGENT"\r');
+    await shell.waitFor("shell-42 uid=1000 host=sandbox agent-value");
+    shell.close();
+    await api("DELETE", `${SESSIONS}/${created.id}`);
+  }, 120_000);
+
   it("refuses: no credentials, another session's token, a non-TUI session, a cross-site cookie; no secret in the log", async () => {
     const a = await readyTui("codex");
     const b = await readyTui("codex");

@@ -7,6 +7,7 @@ import { getSessionRow, touchSession } from "@/db/queries/sessions";
 import { ApiError } from "@/lib/api/errors";
 import { authenticate, bearerToken } from "@/lib/api/auth";
 import type { RequestLike } from "@/lib/api/handler";
+import { withSessionEnv } from "@/lib/harness/adapters";
 import { log } from "@/lib/log";
 import type { PtyConnection, PtyStatus } from "@/lib/pty/client";
 import { sessionManager } from "@/lib/sessions/manager";
@@ -27,8 +28,12 @@ import { isTtyToken, verifyTtyToken } from "./tokens";
  * Each client gets the current screen first, then live output. One client writes; the others watch
  * (`?mode=view`). A client connecting to write takes the keyboard, and the previous writer becomes a
  * viewer; a viewer can take it back with `{"type":"takeover"}`. The terminal has the writer's size:
- * viewers see the writer's layout (their resize frames are ignored).
+ * viewers see the writer's layout (their resize frames are ignored). `?terminal=shell` opens a login
+ * shell in the sandbox instead (any harness), held the same way.
  */
+
+/** `?terminal=shell`: a login shell in the session's sandbox, for any harness. */
+export const SHELL_TERMINAL = "shell";
 
 export const TTY_PATH = /^\/api\/v1\/managed_agents\/sessions\/([^/?]+)\/tty(?:\?(.*))?$/;
 
@@ -177,9 +182,10 @@ function onMessage(sessionId: string, terminal: Terminal, client: Client, data: 
   activity(sessionId, terminal);
 }
 
-async function attach(sessionId: string, socket: WebSocket, role: Role, meta: boolean) {
-  let terminal = terminals.get(sessionId);
-  if (!terminal) terminals.set(sessionId, (terminal = { clients: new Set(), status: null, lastTouch: 0 }));
+async function attach(sessionId: string, name: string, socket: WebSocket, role: Role, meta: boolean) {
+  const key = `${sessionId}/${name}`;
+  let terminal = terminals.get(key);
+  if (!terminal) terminals.set(key, (terminal = { clients: new Set(), status: null, lastTouch: 0 }));
   const client: Client = { socket, role: "viewer", meta, pty: null, size: null };
   const current = terminal;
   current.clients.add(client);
@@ -200,11 +206,11 @@ async function attach(sessionId: string, socket: WebSocket, role: Role, meta: bo
     clearInterval(ping);
     current.clients.delete(client);
     client.pty?.close();
-    if (current.clients.size === 0) terminals.delete(sessionId);
+    if (current.clients.size === 0) terminals.delete(key);
     else broadcastStatus(current);
   });
   try {
-    client.pty = await sessionManager().driver.attachPty(sessionId, TUI_TERMINAL, {
+    client.pty = await sessionManager().driver.attachPty(sessionId, name, {
       snapshot: (screen) => send(client, Buffer.from(screen)),
       output: (bytes) => send(client, bytes),
       status: (status) => {
@@ -237,15 +243,28 @@ export function handleTerminalUpgrade(req: IncomingMessage, socket: Duplex, head
     try {
       await authorise(req, sessionId, query);
       const row = await getSessionRow(sessionId);
-      if (!row.supportsTui) {
-        throw new ApiError("conflict", `${row.config.harnessId} has no terminal: send messages instead`);
+      const shell = query.get("terminal") === "shell";
+      if (!shell && !row.supportsTui) {
+        throw new ApiError(
+          "conflict",
+          `${row.config.harnessId} has no TUI: send messages instead, or open ?terminal=shell for a shell`,
+        );
       }
       if (row.status === "creating") throw new ApiError("conflict", `session ${sessionId} is still starting`);
       if (row.status !== "ready")
         throw new ApiError("gone", `session ${sessionId} has ended (${row.status})`);
+      if (shell) {
+        // A shell in the sandbox, with the harness's environment; started on first use, then kept.
+        await sessionManager().driver.startPty(sessionId, {
+          name: SHELL_TERMINAL,
+          argv: withSessionEnv(["bash", "-l"]),
+          title: "bash",
+        });
+      }
       const role: Role = query.get("mode") === "view" ? "viewer" : "writer";
       const meta = query.get("meta") === "1";
-      wss.handleUpgrade(req, socket, head, (ws) => void attach(sessionId, ws, role, meta));
+      const name = shell ? SHELL_TERMINAL : TUI_TERMINAL;
+      wss.handleUpgrade(req, socket, head, (ws) => void attach(sessionId, name, ws, role, meta));
     } catch (err) {
       const api = err instanceof ApiError ? err : null;
       if (!api) log.error("terminal upgrade failed", { sessionId, err });
