@@ -78,10 +78,26 @@ function broadcast(type, payload) {
   for (const client of clients) send(client, frame);
 }
 
-/** Output goes to the mirror first, then to clients, so a snapshot never misses or repeats a byte. */
-function output(bytes) {
+/**
+ * Output goes to the mirror first, then to clients, so a snapshot never misses or repeats a byte.
+ * Chunks that arrive together (a burst of output) are sent as one frame: far fewer frames and
+ * WebSocket messages under load, and no delay for a lone keystroke's echo.
+ */
+let pending = [];
+let pendingBytes = 0;
+function flush() {
+  if (pendingBytes === 0) return;
+  const bytes = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+  pending = [];
+  pendingBytes = 0;
   term.write(bytes);
   broadcast(OUTPUT, bytes);
+}
+function output(bytes) {
+  if (pendingBytes === 0) setImmediate(flush);
+  pending.push(bytes);
+  pendingBytes += bytes.length;
+  if (pendingBytes >= 256 * 1024) flush();
 }
 
 function start() {
@@ -99,6 +115,7 @@ function start() {
   const current = child;
   current.onData((data) => output(Buffer.from(data)));
   current.onExit(({ exitCode, signal }) => {
+    flush();
     if (child === current) child = null;
     lastExit = { code: exitCode, signal: signal || null, at: new Date().toISOString() };
     note(`${config.title} exited (code ${exitCode}, signal ${signal})`);
@@ -116,6 +133,7 @@ function start() {
 
 function attach(socket) {
   // Frames produced while the mirror catches up are queued, then sent after the snapshot.
+  flush();
   const client = { socket, queue: [] };
   clients.add(client);
   term.write(new Uint8Array(0), () => {
@@ -197,7 +215,9 @@ await new Promise((resolve, reject) => {
 });
 fs.chmodSync(config.socketPath, 0o600);
 start();
-fs.writeFileSync(config.pidPath, String(process.pid), { mode: 0o600 });
+// Written atomically: whoever sees the pid file sees the whole pid.
+fs.writeFileSync(`${config.pidPath}.tmp`, String(process.pid), { mode: 0o600 });
+fs.renameSync(`${config.pidPath}.tmp`, config.pidPath);
 note(`holding ${config.title} (pid ${child?.pid}) on ${config.socketPath}`);
 
 process.on("SIGTERM", () => shutdown("SIGTERM"));

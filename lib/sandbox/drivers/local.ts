@@ -678,7 +678,7 @@ export abstract class SupervisedDriver implements SandboxDriver {
       ),
     );
     const deadline = Date.now() + START_TIMEOUT_MS;
-    while (!(fs.existsSync(files.pid) && fs.existsSync(files.socket))) {
+    while (!(runningHolder(files.pid) && fs.existsSync(files.socket))) {
       if (Date.now() > deadline) {
         holder.kill("SIGKILL");
         throw new SandboxError("launch_failed", `The terminal holder did not start: ${tail(files.log)}`);
