@@ -1,6 +1,7 @@
 import type { HarnessId } from "@/lib/schemas/harness";
 
 import { harnessBinaries } from "./binaries";
+import { claudeMcpConnections, type McpServer, resolveMcpServers } from "./mcp";
 
 /**
  * How the bootstrap knows the harness is up: an HTTP endpoint answering 200 (with Basic auth when the
@@ -37,7 +38,13 @@ export type HarnessContext = {
   modelBase: string;
   /** The per-session model token (LITELLM_API_KEY inside the sandbox). */
   modelToken: string;
+  /** The agent's `mcp_servers` entries (see ./mcp.ts). */
+  mcpServers?: string[];
 };
+
+function mcpServersOf(ctx: HarnessContext): McpServer[] {
+  return resolveMcpServers(ctx.mcpServers ?? [], ctx.modelBase);
+}
 
 // The sandbox's main process for harnesses that Hangar drives per turn (SDK) or through a PTY (TUIs):
 // it keeps the sandbox alive, like a pod's pause container.
@@ -46,7 +53,23 @@ const KEEP_ALIVE = ["sleep", "infinity"];
 /** opencode's provider for the per-session model endpoint; the model id is the agent's model string. */
 export const OPENCODE_PROVIDER = "hangar";
 
+/** opencode's remote MCP servers; it expands `{env:…}` in headers inside the sandbox. */
+function opencodeMcp(servers: McpServer[]) {
+  return Object.fromEntries(
+    servers.map(({ name, url, viaGateway }) => [
+      name,
+      {
+        type: "remote",
+        url,
+        enabled: true,
+        ...(viaGateway ? { headers: { Authorization: "Bearer {env:LITELLM_API_KEY}" } } : {}),
+      },
+    ]),
+  );
+}
+
 function opencodeConfig(ctx: HarnessContext): string {
+  const servers = mcpServersOf(ctx);
   return JSON.stringify(
     {
       $schema: "https://opencode.ai/config.json",
@@ -61,6 +84,7 @@ function opencodeConfig(ctx: HarnessContext): string {
       enabled_providers: [OPENCODE_PROVIDER],
       model: `${OPENCODE_PROVIDER}/${ctx.model}`,
       small_model: `${OPENCODE_PROVIDER}/${ctx.model}`,
+      ...(servers.length > 0 ? { mcp: opencodeMcp(servers) } : {}),
       // The sandbox is the boundary: the agent may run commands and edit files without asking.
       permission: { bash: "allow", edit: "allow", webfetch: "allow" },
       autoupdate: false,
@@ -71,19 +95,46 @@ function opencodeConfig(ctx: HarnessContext): string {
   );
 }
 
-/** Claude Code starts straight at its prompt: onboarding done and the workspace trusted. */
-const CLAUDE_STATE = JSON.stringify(
-  {
-    hasCompletedOnboarding: true,
-    theme: "dark",
-    projects: { "{{WORKSPACE}}": { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
-  },
-  null,
-  2,
-);
+/**
+ * Claude Code starts straight at its prompt: onboarding done and the workspace trusted. The agent's
+ * MCP servers are user-scope servers here (the TUI's); the Agent SDK does not load this scope and
+ * gets them in its query options instead (lib/sessions/messaging.ts).
+ */
+function claudeState(ctx: HarnessContext): string {
+  const servers = claudeMcpConnections(mcpServersOf(ctx));
+  return JSON.stringify(
+    {
+      hasCompletedOnboarding: true,
+      theme: "dark",
+      projects: { "{{WORKSPACE}}": { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
+      ...(servers.length > 0
+        ? {
+            mcpServers: Object.fromEntries(
+              servers.map(({ name, url, headers }) => [
+                name,
+                { type: "http", url, ...(headers ? { headers } : {}) },
+              ]),
+            ),
+          }
+        : {}),
+    },
+    null,
+    2,
+  );
+}
 
 function toml(value: string): string {
   return JSON.stringify(value);
+}
+
+/** Codex's streamable-HTTP MCP servers; it reads the bearer token from the named variable. */
+function codexMcp(servers: McpServer[]): string[] {
+  return servers.flatMap(({ name, url, viaGateway }) => [
+    ``,
+    `[mcp_servers.${name}]`,
+    `url = ${toml(url)}`,
+    ...(viaGateway ? [`bearer_token_env_var = "LITELLM_API_KEY"`] : []),
+  ]);
 }
 
 /** Codex talks Responses to the per-session endpoint; its own sandbox is off (ours is the boundary). */
@@ -112,6 +163,7 @@ function codexConfig(ctx: HarnessContext): string {
     ``,
     `[projects."{{WORKSPACE}}"]`,
     `trust_level = "trusted"`,
+    ...codexMcp(mcpServersOf(ctx)),
     ``,
   ].join("\n");
 }
@@ -176,7 +228,7 @@ export function harnessLaunch(harness: HarnessId, ctx: HarnessContext): HarnessL
         ready: { kind: "command", argv: [harnessBinaries.claude(), "--version"] },
         env: claudeEnv(ctx),
         files: [
-          { path: "~/.claude.json", content: CLAUDE_STATE, template: true },
+          { path: "~/.claude.json", content: claudeState(ctx), template: true },
           ...(ctx.prompt ? [{ path: "~/.claude/CLAUDE.md", content: ctx.prompt }] : []),
         ],
         serves: false,

@@ -28,6 +28,8 @@ import type { HarnessSession, HarnessSessionOptions, PermissionReply, TurnInput,
  * agent's prompt is appended to Claude Code's own system prompt, which the CLI records on the first
  * request and reuses on every resume. User-level settings are not loaded: the bootstrap also writes
  * the prompt to ~/.claude/CLAUDE.md (for the TUI harness), and loading both would send it twice.
+ * That also leaves out ~/.claude.json's user-scope MCP servers, so the agent's come in the query
+ * options (over the initialize request, not the command line); the CLI expands their `${VAR}`s.
  */
 
 export type ClaudeSdkSessionOptions = HarnessSessionOptions & {
@@ -321,6 +323,12 @@ export async function createClaudeSdkSession(options: ClaudeSdkSessionOptions): 
   if (!spawn) throw new Error("claude-agent-sdk needs options.spawn to start its CLI inside the sandbox");
   const ask = options.permissions === "ask";
   const executable = harnessBinaries.claude();
+  const mcpServers = Object.fromEntries(
+    (options.mcpServers ?? []).map(({ name, url, headers }) => [
+      name,
+      { type: "http" as const, url, ...(headers ? { headers } : {}) },
+    ]),
+  );
 
   let sessionId = options.harnessSessionId;
   // Cumulative cost so far, for the fallback per-turn cost: unknown when resuming an older session.
@@ -392,6 +400,7 @@ export async function createClaudeSdkSession(options: ClaudeSdkSessionOptions): 
             ...(options.prompt ? { append: options.prompt } : {}),
           },
           settingSources: ["project", "local"],
+          ...(options.mcpServers?.length ? { mcpServers, mcpServersDelivery: "initialize" as const } : {}),
           ...(ask
             ? {
                 permissionMode: "default" as const,

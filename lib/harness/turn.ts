@@ -56,4 +56,9 @@ export type HarnessSessionOptions = {
    * (the same argv/env contract as the SDK's spawnClaudeCodeProcess); cwd is inside the sandbox.
    */
   spawn?: (argv: string[], options: { env: Record<string, string>; cwd?: string }) => ChildProcess;
+  /**
+   * claude-agent-sdk: the agent's MCP servers (lib/harness/mcp.ts), which it does not read from
+   * ~/.claude.json. Values may hold `${VAR}`, which the CLI expands inside the sandbox.
+   */
+  mcpServers?: { name: string; url: string; headers?: Record<string, string> }[];
 };

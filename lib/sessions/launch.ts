@@ -121,6 +121,7 @@ async function bootSpec(
     modelBase: `http://127.0.0.1:${ports.model}`,
     modelToken,
     port: ports.harness,
+    mcpServers: config.mcpServers,
   });
   const files = (await getSessionFiles(row.id)).map((f) => ({
     path: f.sandboxPath,

@@ -5,6 +5,7 @@ import type { sessions } from "@/db/schema";
 import { ApiError, ConflictError } from "@/lib/api/errors";
 import { withSessionEnv } from "@/lib/harness/adapters";
 import { createClaudeSdkSession } from "@/lib/harness/claude-sdk";
+import { CLAUDE_MODEL_BASE, claudeMcpConnections, resolveMcpServers } from "@/lib/harness/mcp";
 import { createOpencodeSession } from "@/lib/harness/opencode";
 import type { HarnessSession, PermissionReply, TurnSummary } from "@/lib/harness/turn";
 import { newId } from "@/lib/ids";
@@ -73,6 +74,9 @@ function openHarness(row: SessionRow): Promise<HarnessSession> {
     const driver = sessionManager().driver;
     return createClaudeSdkSession({
       ...common,
+      // The CLI expands ${LITELLM_API_BASE} and ${LITELLM_API_KEY} inside the sandbox: the host knows
+      // neither the model endpoint's port there (random without isolation) nor the session token.
+      mcpServers: claudeMcpConnections(resolveMcpServers(row.config.mcpServers ?? [], CLAUDE_MODEL_BASE)),
       spawn: (argv, options) =>
         driver.spawn(row.id, withSessionEnv(argv), { env: sdkChildEnv(options.env), cwd: options.cwd }),
     });
