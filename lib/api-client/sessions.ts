@@ -2,6 +2,7 @@ import { infiniteQueryOptions, queryOptions, useMutation, useQueryClient } from 
 
 import type { z } from "zod";
 
+import type { ErrorEnvelope } from "@/lib/schemas/common";
 import type {
   createSessionSchema,
   restartSessionSchema,
@@ -10,9 +11,10 @@ import type {
   sessionListSchema,
   sessionLogSchema,
 } from "@/lib/schemas/session";
+import type { ThreadMessage } from "@/lib/schemas/session-event";
 
 import { agentQueries } from "./agents";
-import { apiFetch, apiFetchText, queryString } from "./fetcher";
+import { ApiClientError, apiFetch, apiFetchText, queryString } from "./fetcher";
 
 const AGENTS = "/api/v1/managed_agents/agents";
 const BASE = "/api/v1/managed_agents/sessions";
@@ -116,4 +118,65 @@ export function useRestartSession(id: string) {
 
 export function messageUrl(origin: string, id: string) {
   return `${origin}${BASE}/${id}/message`;
+}
+
+export type PermissionReply = "once" | "always" | "reject";
+
+/**
+ * GET /sessions/{id}/messages: the folded thread and the seq it was folded up to (the
+ * `x-hangar-last-seq` header), where the live event stream resumes. apiFetch hides headers, hence
+ * a plain fetch here.
+ */
+export async function fetchThread(
+  id: string,
+  signal?: AbortSignal,
+): Promise<{ messages: ThreadMessage[]; lastSeq: number }> {
+  const res = await fetch(`${BASE}/${id}/messages`, { credentials: "same-origin", signal });
+  if (!res.ok) {
+    const envelope = (await res.json().catch(() => null)) as ErrorEnvelope | null;
+    throw new ApiClientError(
+      res.status,
+      envelope?.error?.code ?? "unknown",
+      envelope?.error?.message ?? `Request failed (${res.status})`,
+    );
+  }
+  const messages = (await res.json()) as ThreadMessage[];
+  const header = Number(res.headers.get("x-hangar-last-seq"));
+  const lastSeq = Number.isFinite(header) ? header : Math.max(0, ...messages.map((m) => m.info.seq));
+  return { messages, lastSeq };
+}
+
+/** The session's event log as SSE, from after `after`, then live (EventSource; the cookie authenticates). */
+export function eventsUrl(id: string, after: number) {
+  return `${BASE}/${id}/events` + queryString({ after });
+}
+
+/**
+ * POST /sessions/{id}/message. It answers once the turn ends, but the event stream shows the turn as
+ * it runs, so callers only care about the errors that come first: 409 (a turn is running, or the
+ * harness is a terminal one) and 410 (the session has ended).
+ */
+export function useSendMessage(id: string) {
+  return useMutation({
+    mutationFn: (text: string) =>
+      apiFetch<ThreadMessage>(`${BASE}/${id}/message`, { method: "POST", json: { text } }),
+  });
+}
+
+/** POST /sessions/{id}/abort: the running turn ends with finish "aborted". */
+export function useAbortTurn(id: string) {
+  return useMutation({
+    mutationFn: () => apiFetch<{ ok: true; aborted: boolean }>(`${BASE}/${id}/abort`, { method: "POST" }),
+  });
+}
+
+/** POST /sessions/{id}/permissions/{pid}: the log gets a permission_reply once the harness has it. */
+export function useAnswerPermission(id: string) {
+  return useMutation({
+    mutationFn: ({ permissionId, reply }: { permissionId: string; reply: PermissionReply }) =>
+      apiFetch<{ ok: true }>(`${BASE}/${id}/permissions/${encodeURIComponent(permissionId)}`, {
+        method: "POST",
+        json: { reply },
+      }),
+  });
 }
