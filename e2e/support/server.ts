@@ -70,6 +70,21 @@ export function waitForExit(proc: ChildProcess, ms = 15_000): Promise<number | n
   });
 }
 
+/**
+ * Sandboxes outlive their server by design (a restarted server adopts them). A test server that is
+ * done leaves none behind, also when a test failed before stopping its sessions.
+ */
+export async function stopSandboxes(dataDir: string) {
+  const root = path.join(dataDir, "sessions");
+  if (!fs.existsSync(root)) return;
+  const { LocalDriver } = await import("@/lib/sandbox/drivers/local");
+  const driver = new LocalDriver({ root });
+  for (const sandbox of await driver.list()) {
+    if (sandbox.state === "running")
+      await driver.stop(sandbox.sessionId, { graceMs: 200 }).catch(() => undefined);
+  }
+}
+
 export async function startServer(opts: {
   dataDir?: string;
   databaseUrl?: string;
@@ -130,9 +145,11 @@ export async function startServer(opts: {
     logFile,
     databaseUrl: opts.databaseUrl,
     proc,
-    stop: (signal = "SIGTERM") => {
+    stop: async (signal = "SIGTERM") => {
       proc.kill(signal);
-      return waitForExit(proc);
+      const code = await waitForExit(proc);
+      await stopSandboxes(dataDir);
+      return code;
     },
   };
 }
