@@ -20,6 +20,7 @@ import { AgentLink } from "./agent-name";
 import { IsolationMarker, IsolationWarning } from "./isolation-warning";
 import { isLive, runsWithoutIsolation } from "./session-phases";
 import { SessionStatusBadge } from "./session-status-badge";
+import { StartSessionButton } from "./start-session-button";
 
 const PAGE_SIZE = 25;
 const COLUMNS = ["Session", "Agent", "Status", "Harness", "Created", "Last seen"];
@@ -75,7 +76,11 @@ export function SessionsTable() {
 
   return (
     <>
-      <PageHeader title="Sessions" description="Agents running in sandboxes, newest first." />
+      <PageHeader
+        title="Sessions"
+        description="Agents running in sandboxes, newest first."
+        actions={<StartSessionButton agents={agents.data?.data ?? []} />}
+      />
       {query.error ? (
         <p role="alert" className="px-6 py-4 text-danger">
           {query.error.message}

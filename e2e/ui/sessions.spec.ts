@@ -242,3 +242,22 @@ test("[SESSIONS] a repository that cannot be cloned fails the boot and says why"
     await stopQuietly(request, id);
   }
 });
+
+test("the sessions list starts a session for a chosen agent", async ({ page, request }) => {
+  const agent = await createAgent(request, { name: unique("list-start"), harness_id: "claude-agent-sdk" });
+  let sessionId: string | undefined;
+  try {
+    await page.goto("/sessions");
+    await page.getByRole("button", { name: "New session" }).click();
+    const picker = page.getByRole("dialog", { name: "New session" });
+    await picker.getByLabel("Agent").selectOption(agent.id);
+    await picker.getByRole("button", { name: "Continue" }).click();
+    await expect(page.getByRole("dialog", { name: `New session of ${agent.name}` })).toBeVisible();
+    await page.getByRole("button", { name: "Start session" }).click();
+    await expect(page).toHaveURL(/\/sessions\/sess_/);
+    sessionId = page.url().split("/").pop();
+    await waitForSession(request, sessionId!, ["ready"]);
+  } finally {
+    await stopQuietly(request, sessionId);
+  }
+});
