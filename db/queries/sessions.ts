@@ -173,40 +173,39 @@ export async function listLiveSessionIdsForAgent(agentId: string, db: Db = getDb
   return rows.map((r) => r.id);
 }
 
-/**
- * Appends one event with the next `seq` of its session. The per-session advisory lock makes
- * concurrent appends take turns, so `seq` has no gaps and no duplicates.
- */
-/** The NOTIFY channel for appended events; the payload is "<session id> <seq> <origin>". */
+/** The NOTIFY channel for appended events; the payload is "<session id> <last seq> <origin>". */
 export const EVENTS_CHANNEL = "hangar_session_events";
 
 /**
- * Appends one event with the next `seq` of its session. `notify` (the appending process's tag) also
- * sends a NOTIFY so other processes on the same PostgreSQL serve it live.
+ * Appends events, in order, with the next `seq`s of their session, in one transaction. `notify` (the
+ * appending process's tag) also sends a NOTIFY so other processes on the same PostgreSQL serve them live.
  */
-export async function appendSessionEvent(
+export async function appendSessionEvents(
   sessionId: string,
-  type: string,
-  data: Record<string, unknown> = {},
+  items: { type: string; data: Record<string, unknown> }[],
   notify: string | null = null,
   db: Db = getDb(),
-): Promise<SessionEvent> {
+): Promise<SessionEvent[]> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${sessionId}))`);
-    const [row] = await tx
+    const [last] = await tx
+      .select({ seq: sql<number>`coalesce(max(${sessionEvents.seq}), 0)::int` })
+      .from(sessionEvents)
+      .where(eq(sessionEvents.sessionId, sessionId));
+    const first = Number(last?.seq ?? 0) + 1;
+    const rows = await tx
       .insert(sessionEvents)
-      .values({
-        sessionId,
-        type,
-        data,
-        seq: sql`(select coalesce(max(${sessionEvents.seq}), 0) + 1 from ${sessionEvents} where ${sessionEvents.sessionId} = ${sessionId})`,
-      })
+      .values(items.map((item, i) => ({ sessionId, type: item.type, data: item.data, seq: first + i })))
       .returning();
-    const event = row as typeof sessionEvents.$inferSelect;
     // Delivered on commit to every Hangar process listening on this database (see lib/sessions/events).
-    if (notify)
-      await tx.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${`${sessionId} ${event.seq} ${notify}`})`);
-    return { seq: event.seq, type: event.type, data: event.data, at: iso(event.createdAt) };
+    if (notify) {
+      await tx.execute(
+        sql`select pg_notify(${EVENTS_CHANNEL}, ${`${sessionId} ${first + items.length - 1} ${notify}`})`,
+      );
+    }
+    return rows
+      .sort((a, b) => a.seq - b.seq)
+      .map((row) => ({ seq: row.seq, type: row.type, data: row.data, at: iso(row.createdAt) }));
   });
 }
 

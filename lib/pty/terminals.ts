@@ -3,13 +3,14 @@ import type { Duplex } from "node:stream";
 
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 
-import { getSessionRow, touchSession } from "@/db/queries/sessions";
+import { getSessionRow } from "@/db/queries/sessions";
 import { ApiError } from "@/lib/api/errors";
 import { authenticate, bearerToken } from "@/lib/api/auth";
 import type { RequestLike } from "@/lib/api/handler";
 import { withSessionEnv } from "@/lib/harness/adapters";
 import { log } from "@/lib/log";
 import type { PtyConnection, PtyStatus } from "@/lib/pty/client";
+import { markActive } from "@/lib/sessions/activity";
 import { sessionManager } from "@/lib/sessions/manager";
 import { TUI_TERMINAL } from "@/lib/sessions/launch";
 
@@ -150,7 +151,7 @@ function activity(sessionId: string, terminal: Terminal) {
   const now = Date.now();
   if (now - terminal.lastTouch < TOUCH_EVERY_MS) return;
   terminal.lastTouch = now;
-  void touchSession(sessionId).catch(() => undefined);
+  void markActive(sessionId).catch(() => undefined);
 }
 
 function onMessage(sessionId: string, terminal: Terminal, client: Client, data: RawData, isBinary: boolean) {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 
 import {
-  appendSessionEvent,
+  appendSessionEvents,
   EVENTS_CHANNEL,
   latestSessionEventSeq,
   listSessionEvents,
@@ -53,16 +53,50 @@ function listenAcrossProcesses(): Promise<void> {
   return bus.listening;
 }
 
-/** Appends an event to the session's log and wakes its subscribers here and in other processes. */
-export async function appendEvent(
+type Pending = {
+  type: SessionEventType;
+  data: Record<string, unknown>;
+  resolve: (event: SessionEvent) => void;
+  reject: (err: unknown) => void;
+};
+
+/** Per session: events waiting for the append in flight. One transaction writes each batch. */
+const queues = new Map<string, Pending[]>();
+
+async function drain(sessionId: string, queue: Pending[]) {
+  const notify = runtime().listen ? bus.origin : null;
+  while (queue.length > 0) {
+    const batch = queue.splice(0, 500);
+    try {
+      const events = await appendSessionEvents(sessionId, batch, notify);
+      events.forEach((event, i) => {
+        publish(sessionId, event);
+        batch[i]!.resolve(event);
+      });
+    } catch (err) {
+      for (const item of batch) item.reject(err);
+    }
+  }
+  queues.delete(sessionId);
+}
+
+/**
+ * Appends an event to the session's log and wakes its subscribers here and in other processes.
+ * Appends to one session keep their call order; those made while a write is in flight go together
+ * in the next transaction, so a burst of output (text deltas) costs a few writes, not one per event.
+ */
+export function appendEvent(
   sessionId: string,
   type: SessionEventType,
   data: Record<string, unknown> = {},
 ): Promise<SessionEvent> {
-  const notify = runtime().listen ? bus.origin : null;
-  const event = await appendSessionEvent(sessionId, type, data, notify);
-  publish(sessionId, event);
-  return event;
+  return new Promise((resolve, reject) => {
+    const queue = queues.get(sessionId);
+    if (queue) return void queue.push({ type, data, resolve, reject });
+    const fresh: Pending[] = [{ type, data, resolve, reject }];
+    queues.set(sessionId, fresh);
+    void drain(sessionId, fresh);
+  });
 }
 
 const PAGE = 500;

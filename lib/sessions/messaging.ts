@@ -1,6 +1,6 @@
 import path from "node:path";
 
-import { getSessionRow, listSessionEvents, touchSession, updateSession } from "@/db/queries/sessions";
+import { getSessionRow, listSessionEvents, updateSession } from "@/db/queries/sessions";
 import type { sessions } from "@/db/schema";
 import { ApiError, ConflictError } from "@/lib/api/errors";
 import { withSessionEnv } from "@/lib/harness/adapters";
@@ -16,6 +16,7 @@ import type { SessionEvent } from "@/lib/schemas/session";
 import type { TurnEvent } from "@/lib/schemas/session-event";
 import { emptyThread, foldEvents, type Thread } from "@/lib/thread";
 
+import { markActive } from "./activity";
 import { appendEvent } from "./events";
 import { harnessPassword } from "./harness-secrets";
 import { sessionManager } from "./manager";
@@ -145,6 +146,7 @@ export type StartedTurn = {
   messageId: string;
   /** The seq just before the turn's first event: a stream from here shows the whole turn. */
   fromSeq: number;
+  model: string;
   done: Promise<void>;
 };
 
@@ -170,18 +172,21 @@ export async function startTurn(
     assertCanTalk(row);
     const userMessageId =
       typeof pending?.data.message_id === "string" ? pending.data.message_id : newId("message");
-    const user =
-      pending ?? (await appendEvent(sessionId, "user_message", { message_id: userMessageId, text }));
-    await appendEvent(sessionId, "turn_started", {
+    // Queued together, so both go into the log in one write.
+    const user = pending
+      ? Promise.resolve(pending)
+      : appendEvent(sessionId, "user_message", { message_id: userMessageId, text });
+    const started = appendEvent(sessionId, "turn_started", {
       turn_id: turnId,
       message_id: messageId,
-      user_message_seq: user.seq,
+      user_message_id: userMessageId,
+      ...(pending && { user_message_seq: pending.seq }),
     });
-    await touchSession(sessionId);
-    live.done = runTurn(row, live, await withReplay(row, text, user.seq)).finally(() => {
+    const [userEvent] = await Promise.all([user, started, markActive(sessionId)]);
+    live.done = runTurn(row, live, await withReplay(row, text, userEvent.seq)).finally(() => {
       if (state.turns.get(sessionId) === live) state.turns.delete(sessionId);
     });
-    return { turnId, messageId, fromSeq: user.seq - 1, done: live.done };
+    return { turnId, messageId, model: row.config.model, fromSeq: userEvent.seq - 1, done: live.done };
   } catch (err) {
     state.turns.delete(sessionId);
     throw err;
@@ -204,15 +209,20 @@ async function runTurn(row: SessionRow, live: LiveTurn, text: string): Promise<v
     Math.min(stallMs, 1000),
   );
   let summary: TurnSummary;
+  let written: Promise<unknown> = Promise.resolve();
   try {
     const harness = await harnessFor(row);
     summary = await harness.turn({
       text,
       signal: live.controller.signal,
+      // The log write is queued, not awaited: appends keep their order, and a burst of deltas goes
+      // out in a few transactions while the harness streams on.
       emit: async (event: TurnEvent) => {
         quietSince = Date.now();
         const { type, ...data } = event;
-        await appendEvent(sessionId, type, { ...data, ...ids });
+        written = appendEvent(sessionId, type, { ...data, ...ids }).catch((err: unknown) =>
+          log.error("turn event not logged", { sessionId, type, err }),
+        );
       },
     });
   } catch (err) {
@@ -228,10 +238,11 @@ async function runTurn(row: SessionRow, live: LiveTurn, text: string): Promise<v
   } finally {
     clearInterval(watchdog);
   }
+  await written;
   if (summary.harnessSessionId && summary.harnessSessionId !== row.harnessSessionId) {
     await updateSession(sessionId, { harnessSessionId: summary.harnessSessionId });
   }
-  await touchSession(sessionId).catch(() => undefined);
+  await markActive(sessionId).catch(() => undefined);
   if (summary.finish === "error") {
     await appendEvent(sessionId, "turn_error", { ...ids, message: summary.error ?? "the turn failed" });
   } else {
@@ -261,6 +272,18 @@ export async function answerPermission(sessionId: string, permissionId: string, 
     throw new ConflictError(`no turn of session ${sessionId} is waiting for a permission`);
   // The adapter emits permission_reply when the harness confirms it, so the log has it once.
   await (await harness).answerPermission(permissionId, reply);
+}
+
+/** A turn's user message and reply, folded from the log from `fromSeq` on. */
+export async function readTurn(sessionId: string, model: string, fromSeq: number): Promise<Thread> {
+  const thread = emptyThread(sessionId, model);
+  thread.lastSeq = fromSeq;
+  for (let after = fromSeq; ;) {
+    const page = await listSessionEvents(sessionId, after, 1000);
+    foldEvents(thread, page);
+    if (page.length < 1000) return thread;
+    after = page.at(-1)!.seq;
+  }
 }
 
 /** The thread folded from the log, up to `beforeSeq` (exclusive) when given. */

@@ -1,7 +1,7 @@
-import { touchSession } from "@/db/queries/sessions";
 import type { SseFrame } from "@/lib/api/sse";
 import type { SessionEvent } from "@/lib/schemas/session";
 
+import { markActive } from "./activity";
 import { subscribe } from "./events";
 
 const TOUCH_EVERY_MS = 10_000;
@@ -16,8 +16,8 @@ export async function* sessionFrames(
   signal: AbortSignal,
   until?: (event: SessionEvent) => boolean,
 ): AsyncGenerator<SseFrame> {
-  await touchSession(sessionId);
-  const keepAlive = setInterval(() => void touchSession(sessionId).catch(() => undefined), TOUCH_EVERY_MS);
+  void markActive(sessionId).catch(() => undefined);
+  const keepAlive = setInterval(() => void markActive(sessionId).catch(() => undefined), TOUCH_EVERY_MS);
   try {
     for await (const event of subscribe(sessionId, after, signal, until)) {
       yield { id: event.seq, event: event.type, data: event };
