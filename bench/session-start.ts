@@ -10,7 +10,6 @@
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 
 import { startServer } from "../e2e/support/server";
@@ -29,7 +28,10 @@ const pct = (values: number[], p: number) => {
 };
 const round = (x: number) => Math.round(x * 10) / 10;
 
-/** `opencode serve` started by hand, until its port answers: the harness's own boot. */
+/**
+ * `opencode serve` started by hand, until its health endpoint answers 200 (what Hangar waits for; the
+ * port opens about a second earlier): the harness's own boot.
+ */
 async function opencodeByHand(): Promise<number> {
   const port = 41000 + Math.floor(Math.random() * 1000);
   const started = performance.now();
@@ -41,20 +43,23 @@ async function opencodeByHand(): Promise<number> {
         ...process.env,
         OPENCODE_DISABLE_MODELS_FETCH: "1",
         OPENCODE_DISABLE_AUTOUPDATE: "1",
+        OPENCODE_SERVER_PASSWORD: "bench",
         HOME: fs.mkdtempSync("/tmp/oc-"),
       },
       stdio: "ignore",
     },
   );
+  const auth = "Basic " + Buffer.from("opencode:bench").toString("base64");
   try {
     for (;;) {
-      const up = await new Promise<boolean>((resolve) => {
-        const s = net.connect(port, "127.0.0.1");
-        s.once("connect", () => (s.destroy(), resolve(true)));
-        s.once("error", () => (s.destroy(), resolve(false)));
-      });
-      if (up) return performance.now() - started;
-      if (performance.now() - started > 60_000) throw new Error("opencode serve did not listen");
+      const healthy = await fetch(`http://127.0.0.1:${port}/global/health`, {
+        headers: { authorization: auth },
+        signal: AbortSignal.timeout(1000),
+      })
+        .then((res) => res.ok)
+        .catch(() => false);
+      if (healthy) return performance.now() - started;
+      if (performance.now() - started > 60_000) throw new Error("opencode serve did not answer");
       await new Promise((r) => setTimeout(r, 20));
     }
   } finally {
