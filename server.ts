@@ -22,6 +22,11 @@ async function main() {
   const { PORT: port, HOST: host } = rt.config;
 
   const app = next({ dev, hostname: host, port, dir: process.cwd() });
+  // On the first page request Next adds its own "upgrade" listener to this server, which ends every
+  // upgrade it does not route itself (our /tty WebSockets included). Upgrades are dispatched below
+  // instead; Next's own (the dev reload socket) still reach it there. A private field of Next's custom
+  // server: e2e/api/terminal.test.ts fails if a Next upgrade changes it.
+  (app as unknown as { didWebSocketSetup: boolean }).didWebSocketSetup = true;
   await app.prepare();
   const handler = app.getRequestHandler();
   const api = createApiDispatcher(await loadApiRoutes(path.join(process.cwd(), "app")));

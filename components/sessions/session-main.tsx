@@ -1,27 +1,40 @@
 "use client";
 
+import { useSearchParams } from "next/navigation";
+import { useState } from "react";
+
 import type { Session } from "@/lib/schemas/session";
 
+import { BootTail } from "./boot-tail";
 import { SessionChat } from "./session-chat";
-import { BootingState, FailedState, ReadyState, StoppedState } from "./session-states";
+import { BootingState, FailedState, StoppedState } from "./session-states";
+import { TerminalPane } from "./terminal-pane";
 
 /**
  * The session's main area. API harnesses (opencode, the Agent SDK) get the chat thread; terminal
- * harnesses show the boot and, once ready, how to reach them (their terminal takes this place later).
+ * harnesses (Claude Code, Codex) show the boot, then their terminal. A terminal that was on screen
+ * when the session ended stays below the ended state, with its last screen.
  */
 export function SessionMain({ session }: { session: Session }) {
+  const readOnly = useSearchParams().get("view") === "1";
+  const [terminalShown, setTerminalShown] = useState(false);
+  // Derived from the previous render (React's documented pattern): a restart boots a new terminal.
+  if (session.status === "ready" && !terminalShown) setTerminalShown(true);
+  if (session.status === "creating" && terminalShown) setTerminalShown(false);
+
   if (!session.supports_tui) return <SessionChat key={session.id} session={session} />;
+  const showTerminal = session.status === "ready" || (terminalShown && session.status !== "creating");
   return (
-    <section aria-label="Session" className="rounded-lg border border-border">
-      {session.status === "creating" ? (
-        <BootingState session={session} />
-      ) : session.status === "ready" ? (
-        <ReadyState session={session} />
-      ) : session.status === "failed" ? (
-        <FailedState session={session} />
-      ) : (
-        <StoppedState session={session} />
+    <section aria-label="Session" className="flex flex-col rounded-lg border border-border">
+      {session.status === "creating" && (
+        <>
+          <BootingState session={session} />
+          <BootTail session={session} />
+        </>
       )}
+      {session.status === "failed" && <FailedState session={session} />}
+      {session.status === "dead" && <StoppedState session={session} />}
+      {showTerminal && <TerminalPane key={session.id} session={session} readOnly={readOnly} />}
     </section>
   );
 }

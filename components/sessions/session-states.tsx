@@ -1,15 +1,14 @@
 "use client";
 
-import { CircleCheck, CircleStop, CircleX, LoaderCircle } from "lucide-react";
+import { CircleStop, CircleX, LoaderCircle } from "lucide-react";
 import { useSyncExternalStore, type ReactNode } from "react";
 
-import { CopyButton } from "@/components/ui/copy-button";
 import { RelativeTime } from "@/components/ui/time";
 import { messageUrl } from "@/lib/api-client/sessions";
 import { HARNESSES } from "@/lib/schemas/harness";
 import type { Session } from "@/lib/schemas/session";
 
-import { formatMs, phaseLabel } from "./session-phases";
+import { phaseLabel } from "./session-phases";
 
 /** This page's origin, for snippets; a placeholder during server rendering. */
 export function useOrigin() {
@@ -69,47 +68,6 @@ export function BootingState({ session }: { session: Session }) {
         The sandbox is being prepared for {harnessLabel(session)}. The boot log below shows its output as it
         comes.
       </p>
-    </State>
-  );
-}
-
-/** A ready session of a terminal harness: how to reach it over the API. */
-export function ReadyState({ session }: { session: Session }) {
-  const origin = useOrigin();
-  const snippet = messageSnippet(origin, session.id);
-  return (
-    <State
-      live
-      icon={<CircleCheck size={18} aria-hidden className="text-success" />}
-      title={
-        <>
-          Ready
-          {session.timings.total !== undefined && (
-            <span className="ml-2 text-xs font-normal text-fg-muted">
-              booted in {formatMs(session.timings.total)}
-            </span>
-          )}
-        </>
-      }
-    >
-      <p className="text-xs text-fg-muted">
-        {harnessLabel(session)} is running in the sandbox. Send it a message over the API:
-      </p>
-      <div className="rounded-md border border-border">
-        <div className="flex h-8 items-center justify-between border-b border-border bg-bg-subtle pr-1 pl-3">
-          <span className="text-[11px] text-fg-muted">POST …/sessions/{"{id}"}/message</span>
-          <CopyButton text={snippet} label="Copy the curl command" />
-        </div>
-        {/* Wider than the panel: focusable, so a keyboard can scroll it sideways. */}
-        <pre
-          tabIndex={0}
-          role="region"
-          aria-label="curl command to send a message"
-          className="overflow-x-auto p-3 font-mono text-[11px] leading-relaxed focus-visible:outline-offset-[-2px]"
-        >
-          {snippet}
-        </pre>
-      </div>
     </State>
   );
 }

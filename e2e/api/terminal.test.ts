@@ -46,6 +46,20 @@ describe("the terminal endpoint", () => {
     await api("DELETE", `${SESSIONS}/${session.id}`);
   }, 120_000);
 
+  it("a terminal stays open after pages were served (Next must not take the upgrade)", async () => {
+    const session = await readyTui("codex");
+    expect((await fetch(`${inject("baseUrl")}/login`)).status).toBe(200);
+    expect((await fetch(`${inject("baseUrl")}/sessions`, { redirect: "manual" })).status).toBeLessThan(400);
+    const term = await wsTerminal(wsBase() + session.tty_url);
+    await term.waitFor("OpenAI Codex", 20_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(term.closed()).toBeNull();
+    term.type("still-open");
+    await term.waitFor("still-open");
+    term.close();
+    await api("DELETE", `${SESSIONS}/${session.id}`);
+  }, 120_000);
+
   it("one writer, read-only viewers, explicit takeover; the writer's size wins", async () => {
     const session = await readyTui("codex");
     const url = `${wsBase()}${session.tty_url}&meta=1`;
