@@ -184,6 +184,42 @@ describe.each(drivers)("held terminals on the %s driver", (_name, available, mak
     expect(sleeperOut).toBe("");
   });
 
+  it.skipIf(!available)(
+    "a holder started early takes its program later; an unused one ends with the sandbox",
+    async () => {
+      const dir = await sandbox("pty-f");
+      const holdersIn = (d: string) =>
+        fs
+          .readdirSync("/proc")
+          .filter((p) => /^\d+$/.test(p))
+          .filter((p) => {
+            try {
+              return fs.readlinkSync(`/proc/${p}/cwd`) === path.join(d, "run", "pty") && alive(Number(p));
+            } catch {
+              return false;
+            }
+          });
+      driver.prewarmPty!("pty-f", "tui");
+      await until(() => holdersIn(dir).length === 1 || undefined);
+      const warm = holdersIn(dir)[0];
+      const started = await driver.startPty("pty-f", {
+        name: "tui",
+        argv: ["bash", "--norc", "--noprofile"],
+      });
+      expect(String(started.holderPid)).toBe(warm);
+      const client = await attach(driver, "pty-f");
+      client.connection.write("echo warm-$((3*3))\r");
+      await client.waitFor("warm-9");
+      client.connection.close();
+
+      const unused = await sandbox("pty-g");
+      driver.prewarmPty!("pty-g", "tui");
+      await until(() => holdersIn(unused).length === 1 || undefined);
+      await driver.stop("pty-g", { graceMs: 0 });
+      await until(() => holdersIn(unused).length === 0 || undefined);
+    },
+  );
+
   it.skipIf(!available)("refuses bad names and stopped sandboxes", async () => {
     await expect(driver.startPty("nope", { name: "tui", argv: ["bash"] })).rejects.toThrow(/No sandbox/);
     await sandbox("pty-d");

@@ -117,6 +117,8 @@ export type SandboxDriver = {
    * kept). It keeps running with no client attached, and across server restarts.
    */
   startPty(sessionId: string, spec: PtySpec): Promise<PtyInfo>;
+  /** Optional: start a terminal's holder early, so startPty later only hands it the program. */
+  prewarmPty?(sessionId: string, name: string): void;
   /** Attaches to a held terminal: the current screen arrives first, then live output. */
   attachPty(sessionId: string, name: string, events: Partial<PtyEvents>): Promise<PtyConnection>;
 };

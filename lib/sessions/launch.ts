@@ -405,6 +405,13 @@ export async function launchSession(
       // (even under a hidden folder such as /tmp or /home): never its sources, settings or data.
       readOnlyPaths: [path.dirname(BOOT), ...harnessPackageDirs()],
     });
+    if (spec.tui) {
+      try {
+        manager.driver.prewarmPty?.(row.id, TUI_TERMINAL);
+      } catch (err) {
+        log.warn("could not start the terminal holder early", { sessionId: row.id, err });
+      }
+    }
     timings.creating_sandbox = Date.now() - started;
     await updateSession(
       row.id,

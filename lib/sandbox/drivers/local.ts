@@ -509,6 +509,7 @@ export abstract class SupervisedDriver implements SandboxDriver {
   private readonly inflight = new Map<string, Promise<SandboxHandle>>();
   private readonly dirs = new Map<string, string>();
   private readonly watchedLogs = new Map<string, string>();
+  private readonly warmHolders = new Map<string, ChildProcess>();
   private logTimer: NodeJS.Timeout | null = null;
 
   constructor(options: DriverOptions) {
@@ -574,6 +575,9 @@ export abstract class SupervisedDriver implements SandboxDriver {
     const record = this.findRecord(sessionId);
     if (record) {
       stopHolders(record.sessionDir);
+      for (const [key, holder] of this.warmHolders) {
+        if (key.startsWith(`${sessionId}/`)) holder.kill("SIGKILL");
+      }
       if (this.isRunning(record)) {
         await this.killSandbox(record, options.graceMs ?? 1000);
         log.info("sandbox stopped", { sessionId, driver: this.name });
@@ -646,16 +650,7 @@ export abstract class SupervisedDriver implements SandboxDriver {
     const { command, cwd } = this.execCommand(record, spec.argv, env, spec.cwd);
     fs.mkdirSync(files.dir, { recursive: true, mode: 0o700 });
     fs.rmSync(files.socket, { force: true });
-    const logFd = fs.openSync(files.log, "a", 0o600);
-    // Detached and in its own session, like the sandbox supervisor: the terminal outlives a server
-    // restart. Its config (which holds the session's environment) goes through stdin, never to disk.
-    const holder = spawn(process.execPath, [PTY_HOLDER], {
-      cwd: files.dir,
-      detached: true,
-      stdio: ["pipe", logFd, logFd],
-      env: asProcessEnv({ PATH: DEFAULT_PATH }),
-    });
-    fs.closeSync(logFd);
+    const holder = this.takeWarmHolder(sessionId, spec.name) ?? this.spawnHolder(files);
     holder.stdin!.end(
       JSON.stringify({
         socketPath: files.socket,
@@ -687,6 +682,47 @@ export abstract class SupervisedDriver implements SandboxDriver {
     }
     holder.removeAllListeners("exit");
     return { name: spec.name, holderPid: holder.pid!, created: true };
+  }
+
+  /**
+   * Starts a terminal holder ahead of its program: it loads its modules while the sandbox boots, and
+   * startPty then only hands it the program. Stopping the sandbox ends it.
+   */
+  prewarmPty(sessionId: string, name: string): void {
+    if (!PTY_NAME.test(name)) throw new SandboxError("invalid_spec", `Invalid terminal name: ${name}`);
+    const key = `${sessionId}/${name}`;
+    if (this.warmHolders.has(key)) return;
+    const record = this.runningRecord(sessionId);
+    const files = ptyFiles(record.sessionDir, name);
+    fs.mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+    const holder = this.spawnHolder(files);
+    // Its stdin stays open until startPty writes the program: do not let that keep the server alive.
+    (holder.stdin as unknown as { unref?: () => void }).unref?.();
+    this.warmHolders.set(key, holder);
+    holder.once("exit", () => {
+      if (this.warmHolders.get(key) === holder) this.warmHolders.delete(key);
+    });
+  }
+
+  private takeWarmHolder(sessionId: string, name: string): ChildProcess | undefined {
+    const key = `${sessionId}/${name}`;
+    const holder = this.warmHolders.get(key);
+    this.warmHolders.delete(key);
+    return holder && holder.exitCode === null && holder.signalCode === null ? holder : undefined;
+  }
+
+  /** Detached and in its own session, like the sandbox supervisor: the terminal outlives a server
+   * restart. Its config (which holds the session's environment) comes through stdin, never the disk. */
+  private spawnHolder(files: ReturnType<typeof ptyFiles>): ChildProcess {
+    const logFd = fs.openSync(files.log, "a", 0o600);
+    const holder = spawn(process.execPath, [PTY_HOLDER], {
+      cwd: files.dir,
+      detached: true,
+      stdio: ["pipe", logFd, logFd],
+      env: asProcessEnv({ PATH: DEFAULT_PATH }),
+    });
+    fs.closeSync(logFd);
+    return holder;
   }
 
   async attachPty(sessionId: string, name: string, events: Partial<PtyEvents>): Promise<PtyConnection> {
