@@ -27,6 +27,7 @@ import type { HarnessSession } from "../lib/harness/turn";
 import type { TurnEvent } from "../lib/schemas/session-event";
 import { LocalDriver } from "../lib/sandbox/drivers/local";
 import { SecretBox } from "../lib/secret-box";
+import { sdkChildEnv } from "../lib/sessions/messaging";
 
 import {
   envDb,
@@ -182,19 +183,6 @@ async function adapterTurn(session: HarnessSession, label: string): Promise<numb
 }
 
 // ---- claude-agent-sdk, directly -------------------------------------------------------------------
-
-// A copy of lib/sessions/messaging.ts's filter (not exported there): what the SDK may pass its CLI.
-const SDK_CHILD_ENV = /^(CLAUDE_|CLAUDECODE$|ANTHROPIC_(?!API_KEY$|AUTH_TOKEN$|BASE_URL$)|DEBUG$|MCP_)/;
-
-function sdkChildEnv(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (value === undefined || !SDK_CHILD_ENV.test(key)) continue;
-    if (process.env[key] === value) continue;
-    out[key] = value;
-  }
-  return out;
-}
 
 async function directClaude(hangar: Hangar, sessionId: string, model: string): Promise<Direct> {
   const driver = new LocalDriver({ root: path.join(hangar.server.dataDir, "sessions") });

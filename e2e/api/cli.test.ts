@@ -8,7 +8,7 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 
 import { api, createAgent, unique } from "../support/api";
 import { tempDir } from "../support/server";
-import { wsTerminal } from "../support/terminal";
+import { screenReader, wsTerminal } from "../support/terminal";
 
 /*
  * The `hangar` command (bin/hangar.mjs), run as a real child process against the suite's server:
@@ -80,22 +80,7 @@ function inPty(args: string[], config: string, size = { cols: 110, rows: 32 }) {
       resolve(exitCode);
     }),
   );
-  const screen = async () => {
-    await new Promise<void>((resolve) => term.write("", resolve));
-    const lines: string[] = [];
-    const buffer = term.buffer.active;
-    for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? "");
-    return lines.join("\n");
-  };
-  const waitFor = async (text: string | RegExp, timeoutMs = 20_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const now = await screen();
-      if (typeof text === "string" ? now.includes(text) : text.test(now)) return now;
-      if (Date.now() > deadline) throw new Error(`${String(text)} never appeared; screen:\n${now}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
+  const { screen, waitFor } = screenReader(term, 20_000);
   /** The exit code; fails (with the screen) when the CLI is still running after 10 s. */
   const exited = async () => {
     let timer: NodeJS.Timeout | undefined;

@@ -4,6 +4,27 @@ import type { PtyConnection, PtyEvents, PtyStatus } from "@/lib/pty/client";
 
 type Attach = (events: Partial<PtyEvents>) => Promise<PtyConnection>;
 
+/** The rendered screen as text, and a wait for some text (or pattern) to appear on it. */
+export function screenReader(term: Terminal, defaultTimeoutMs: number) {
+  const screen = async () => {
+    await new Promise<void>((resolve) => term.write("", resolve));
+    const lines: string[] = [];
+    const buffer = term.buffer.active;
+    for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? "");
+    return lines.join("\n");
+  };
+  const waitFor = async (text: string | RegExp, timeoutMs = defaultTimeoutMs) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const now = await screen();
+      if (typeof text === "string" ? now.includes(text) : text.test(now)) return now;
+      if (Date.now() > deadline) throw new Error(`${String(text)} never appeared; screen:\n${now}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  return { screen, waitFor };
+}
+
 /**
  * A terminal client for tests that renders what it receives into a headless xterm, as a browser
  * would, so assertions read the screen a person would see.
@@ -22,22 +43,7 @@ export async function renderedTerminal(attach: Attach, size = { cols: 120, rows:
     status: (s) => (status = s),
     close: () => (closed = true),
   });
-  const screen = async () => {
-    await new Promise<void>((resolve) => term.write("", resolve));
-    const lines: string[] = [];
-    const buffer = term.buffer.active;
-    for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? "");
-    return lines.join("\n");
-  };
-  const waitFor = async (text: string | RegExp, timeoutMs = 10_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const now = await screen();
-      if (typeof text === "string" ? now.includes(text) : text.test(now)) return now;
-      if (Date.now() > deadline) throw new Error(`${String(text)} never appeared; screen:\n${now}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
+  const { screen, waitFor } = screenReader(term, 10_000);
   return {
     connection,
     term,
@@ -73,22 +79,7 @@ export async function wsTerminal(
     socket.once("error", reject);
     socket.once("unexpected-response", (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
   });
-  const screen = async () => {
-    await new Promise<void>((resolve) => term.write("", resolve));
-    const lines: string[] = [];
-    const buffer = term.buffer.active;
-    for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? "");
-    return lines.join("\n");
-  };
-  const waitFor = async (text: string | RegExp, timeoutMs = 15_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const now = await screen();
-      if (typeof text === "string" ? now.includes(text) : text.test(now)) return now;
-      if (Date.now() > deadline) throw new Error(`${String(text)} never appeared; screen:\n${now}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
+  const { screen, waitFor } = screenReader(term, 15_000);
   return {
     socket,
     term,

@@ -68,7 +68,10 @@ export const sessionQueries = {
   /** Bootstrap and harness output (plain text), the last `BOOT_LOG_LINES` lines. */
   sandboxLogs: (id: string, status: Session["status"] | undefined) =>
     queryOptions({
-      queryKey: [...sessionQueries.all(), "sandbox-logs", id],
+      // The status is part of the key: when a boot settles, the log is read once more, so its last
+      // lines (the failure) are shown even if they came after the last poll.
+      queryKey: [...sessionQueries.all(), "sandbox-logs", id, status],
+      placeholderData: (previous) => previous,
       queryFn: () => apiFetchText(`${BASE}/${id}/sandbox_logs` + queryString({ tail_lines: BOOT_LOG_LINES })),
       refetchInterval: status ? pollFor([status]) : false,
     }),

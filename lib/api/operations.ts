@@ -61,6 +61,29 @@ const missing = err("No such resource");
 const conflict = err("Stale `expected_version`");
 
 /** Every API operation. Route files wrap these; OpenAPI and the auth tests are generated from them. */
+/** /sessions/{id}/opencode/{path}: one description per method the OpenAPI document lists. */
+function opencodeProxy<const M extends "GET" | "POST">(method: M) {
+  return defineOperation({
+    id: `opencodeProxy${method === "GET" ? "Get" : "Post"}`,
+    method,
+    path: `${SESSIONS}/{id}/opencode/{path}`,
+    tag: "opencode",
+    summary: `The session's opencode server API, verbatim (${method}; also PATCH, PUT and DELETE)`,
+    description:
+      "For opencode sessions: any path of the opencode server API (e.g. `session`, `session/{sid}/message`, " +
+      "`event`), so `createOpencodeClient({ baseUrl: <this prefix> })` from @opencode-ai/sdk works with " +
+      "Hangar's credentials. Streams pass through as they come.",
+    params: z.object({ id: z.string().min(1).max(64), path: z.string() }),
+    responses: {
+      200: { description: "The opencode server's answer" },
+      404: err("No such session, or it is not an opencode session"),
+      409: err("The session is still starting"),
+      410: err("The session has ended"),
+      502: err("The opencode server in the sandbox is not answering"),
+    },
+  });
+}
+
 export const operations = {
   health: defineOperation({
     id: "health",
@@ -452,44 +475,8 @@ export const operations = {
       409: err("No turn is waiting for this permission"),
     },
   }),
-  opencodeProxyGet: defineOperation({
-    id: "opencodeProxyGet",
-    method: "GET",
-    path: `${SESSIONS}/{id}/opencode/{path}`,
-    tag: "opencode",
-    summary: "The session's opencode server API, verbatim (GET; also PATCH, PUT and DELETE)",
-    description:
-      "For opencode sessions: any path of the opencode server API (e.g. `session`, `session/{sid}/message`, " +
-      "`event`), so `createOpencodeClient({ baseUrl: <this prefix> })` from @opencode-ai/sdk works with " +
-      "Hangar's credentials. Streams pass through as they come.",
-    params: z.object({ id: z.string().min(1).max(64), path: z.string() }),
-    responses: {
-      200: { description: "The opencode server's answer" },
-      404: err("No such session, or it is not an opencode session"),
-      409: err("The session is still starting"),
-      410: err("The session has ended"),
-      502: err("The opencode server in the sandbox is not answering"),
-    },
-  }),
-  opencodeProxyPost: defineOperation({
-    id: "opencodeProxyPost",
-    method: "POST",
-    path: `${SESSIONS}/{id}/opencode/{path}`,
-    tag: "opencode",
-    summary: "The session's opencode server API, verbatim (POST; also PATCH, PUT and DELETE)",
-    description:
-      "For opencode sessions: any path of the opencode server API (e.g. `session`, `session/{sid}/message`, " +
-      "`event`), so `createOpencodeClient({ baseUrl: <this prefix> })` from @opencode-ai/sdk works with " +
-      "Hangar's credentials. Streams pass through as they come.",
-    params: z.object({ id: z.string().min(1).max(64), path: z.string() }),
-    responses: {
-      200: { description: "The opencode server's answer" },
-      404: err("No such session, or it is not an opencode session"),
-      409: err("The session is still starting"),
-      410: err("The session has ended"),
-      502: err("The opencode server in the sandbox is not answering"),
-    },
-  }),
+  opencodeProxyGet: opencodeProxy("GET"),
+  opencodeProxyPost: opencodeProxy("POST"),
   sandboxLogs: defineOperation({
     id: "sandboxLogs",
     method: "GET",

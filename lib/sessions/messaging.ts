@@ -48,7 +48,7 @@ const state: Messaging = ((globalThis as Record<symbol, Messaging>)[SLOT] ??= {
 // process environment, which must never reach a sandbox.
 const SDK_CHILD_ENV = /^(CLAUDE_|CLAUDECODE$|ANTHROPIC_(?!API_KEY$|AUTH_TOKEN$|BASE_URL$)|DEBUG$|MCP_)/;
 
-function sdkChildEnv(env: Record<string, string | undefined>): Record<string, string> {
+export function sdkChildEnv(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined || !SDK_CHILD_ENV.test(key)) continue;
