@@ -213,7 +213,11 @@ async function attach(sessionId: string, name: string, socket: WebSocket, role: 
   try {
     client.pty = await sessionManager().driver.attachPty(sessionId, name, {
       snapshot: (screen) => send(client, Buffer.from(screen)),
-      output: (bytes) => send(client, bytes),
+      output: (bytes) => {
+        send(client, bytes);
+        // Output someone is watching is use of the session too (throttled like input).
+        activity(sessionId, current);
+      },
       status: (status) => {
         current.status = status;
         sendStatus(client, current);
