@@ -38,7 +38,7 @@ test("[AUTH] login keeps the key out of the browser; logout ends access", async 
   await expect(page).toHaveURL(/\/login\?next=|\/login$/);
   await page.getByLabel("Master key").fill(KEY());
   await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByRole("heading", { name: "Agents" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: "Agents" })).toBeVisible();
 
   const storage = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
   expect(storage).not.toContain(KEY());
