@@ -264,37 +264,45 @@ function watchBoot(row: SessionRow, started: number, timings: Record<string, num
     }
   };
 
+  /** Handles the complete status lines written since the last read; false once the session settled. */
+  const readStatus = async (): Promise<boolean> => {
+    let text = "";
+    try {
+      const fd = fs.openSync(statusFile, "r");
+      const size = fs.fstatSync(fd).size;
+      if (size > position) {
+        const buffer = Buffer.alloc(size - position);
+        fs.readSync(fd, buffer, 0, buffer.length, position);
+        text = buffer.toString("utf8");
+      }
+      fs.closeSync(fd);
+    } catch {
+      // not written yet
+    }
+    const complete = text.slice(0, text.lastIndexOf("\n") + 1);
+    position += Buffer.byteLength(complete);
+    for (const raw of complete.split("\n").filter(Boolean)) {
+      try {
+        await handle(JSON.parse(raw));
+      } catch (err) {
+        log.warn("bad boot status line", { sessionId: row.id, err });
+      }
+      if (!manager.watchers.has(row.id)) return false;
+    }
+    return true;
+  };
+
   const tick = async () => {
     if (busy) return;
     busy = true;
     try {
-      let text = "";
-      try {
-        const fd = fs.openSync(statusFile, "r");
-        const size = fs.fstatSync(fd).size;
-        if (size > position) {
-          const buffer = Buffer.alloc(size - position);
-          fs.readSync(fd, buffer, 0, buffer.length, position);
-          text = buffer.toString("utf8");
-        }
-        fs.closeSync(fd);
-      } catch {
-        // not written yet
-      }
-      const complete = text.slice(0, text.lastIndexOf("\n") + 1);
-      position += Buffer.byteLength(complete);
-      for (const raw of complete.split("\n").filter(Boolean)) {
-        try {
-          await handle(JSON.parse(raw));
-        } catch (err) {
-          log.warn("bad boot status line", { sessionId: row.id, err });
-        }
-        if (!manager.watchers.has(row.id)) return;
-      }
+      if (!(await readStatus())) return;
       if (Date.now() - lastProcessCheck > 500) {
         lastProcessCheck = Date.now();
         const status = await manager.driver.status(row.id);
         if (!status || status.state === "exited") {
+          // The bootstrap's last words (why it failed) may have landed just before it exited.
+          if (!(await readStatus())) return;
           const tail = lastLines(paths.log, 5);
           await settle(
             row.id,
