@@ -17,10 +17,14 @@ import { authSessionSchema, loginSchema } from "@/lib/schemas/auth";
 import { errorEnvelopeSchema } from "@/lib/schemas/common";
 import { healthSchema } from "@/lib/schemas/health";
 import {
+  abortResultSchema,
+  okResultSchema,
+  opencodeProxyParamsSchema,
   permissionParamsSchema,
   permissionReplySchema,
   sendMessageSchema,
   streamQuerySchema,
+  threadListSchema,
   threadMessageSchema,
 } from "@/lib/schemas/session-event";
 import {
@@ -73,7 +77,7 @@ function opencodeProxy<const M extends "GET" | "POST">(method: M) {
       "For opencode sessions: any path of the opencode server API (e.g. `session`, `session/{sid}/message`, " +
       "`event`), so `createOpencodeClient({ baseUrl: <this prefix> })` from @opencode-ai/sdk works with " +
       "Hangar's credentials. Streams pass through as they come.",
-    params: z.object({ id: z.string().min(1).max(64), path: z.string() }),
+    params: opencodeProxyParamsSchema,
     responses: {
       200: { description: "The opencode server's answer" },
       404: err("No such session, or it is not an opencode session"),
@@ -441,7 +445,7 @@ export const operations = {
     description: "A bare array of `{info, parts}` messages, as the reference product returns it.",
     params: sessionIdParamsSchema,
     responses: {
-      200: { description: "The thread, oldest first", schema: z.array(threadMessageSchema) },
+      200: { description: "The thread, oldest first", schema: threadListSchema },
       404: missing,
     },
   }),
@@ -455,7 +459,7 @@ export const operations = {
     responses: {
       200: {
         description: "Whether a turn was running",
-        schema: z.object({ ok: z.literal(true), aborted: z.boolean() }),
+        schema: abortResultSchema,
       },
       404: missing,
     },
@@ -469,7 +473,7 @@ export const operations = {
     params: permissionParamsSchema,
     body: permissionReplySchema,
     responses: {
-      200: { description: "Answered", schema: z.object({ ok: z.literal(true) }) },
+      200: { description: "Answered", schema: okResultSchema },
       400: invalid,
       404: missing,
       409: err("No turn is waiting for this permission"),

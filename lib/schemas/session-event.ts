@@ -184,3 +184,15 @@ export const threadSchema = z.object({ data: z.array(threadMessageSchema), last_
 
 export type ThreadPart = z.infer<typeof threadPartSchema>;
 export type ThreadMessage = z.infer<typeof threadMessageSchema>;
+
+/** GET /sessions/{id}/messages: the thread as a bare array, as the reference product returns it. */
+export const threadListSchema = z.array(threadMessageSchema);
+
+/** POST /sessions/{id}/abort. */
+export const abortResultSchema = z.object({ ok: z.literal(true), aborted: z.boolean() });
+
+/** POST /sessions/{id}/permissions/{pid}. */
+export const okResultSchema = z.object({ ok: z.literal(true) });
+
+/** /sessions/{id}/opencode/{path}: the session and any path of the opencode server API. */
+export const opencodeProxyParamsSchema = z.object({ id: z.string().min(1).max(64), path: z.string() });
