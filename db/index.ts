@@ -35,7 +35,16 @@ export async function openDatabase(opts: {
     const { migrate } = await import("drizzle-orm/postgres-js/migrator");
     const client = postgres(opts.url, { max: opts.poolSize, onnotice: () => {} });
     const db = drizzle(client, { schema });
-    await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+    // Several processes (web replicas, the gateway) may start together on one database: they take
+    // turns, and each later one finds the migrations applied.
+    const lock = await client.reserve();
+    try {
+      await lock`select pg_advisory_lock(hashtext('hangar:migrate'))`;
+      await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+    } finally {
+      await lock`select pg_advisory_unlock(hashtext('hangar:migrate'))`.catch(() => undefined);
+      lock.release();
+    }
     return {
       db: db as unknown as Db,
       kind: "postgres",

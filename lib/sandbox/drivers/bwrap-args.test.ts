@@ -146,6 +146,38 @@ describe("buildBwrapArgs", () => {
     ]);
   });
 
+  it("binds extra host paths last (after hiding and read-only paths), read-write or read-only", () => {
+    const args = buildBwrapArgs(
+      plan({
+        hide: [{ path: "/srv", kind: "dir" }],
+        readOnly: ["/opt/tools"],
+        binds: [
+          { source: "/var/lib/pods/p1/cache", target: "/srv/cache/" },
+          { source: "/var/lib/pods/p1/secret", target: "/etc/app-secret", readOnly: true },
+        ],
+      }),
+    );
+    expect(pairs(args, "--bind")).toContainEqual(["/var/lib/pods/p1/cache", "/srv/cache"]);
+    expect(pairs(args, "--ro-bind")).toContainEqual(["/var/lib/pods/p1/secret", "/etc/app-secret"]);
+    const cache = args.indexOf("/var/lib/pods/p1/cache");
+    const secret = args.indexOf("/var/lib/pods/p1/secret");
+    // After everything they may shadow, but before the hiding tmpfs mounts turn read-only.
+    for (const earlier of ["/opt/tools", "/run/hangar/sock"]) {
+      expect(args.lastIndexOf(earlier)).toBeLessThan(cache);
+    }
+    expect(args.indexOf("/run/hangar/entry.sh")).toBeLessThan(cache);
+    expect(cache).toBeLessThan(secret);
+    expect(secret).toBeLessThan(args.indexOf("--remount-ro"));
+    expect(singles(args, "--chdir")).toEqual(["/home/agent/workspace"]);
+    const overHome = buildBwrapArgs(
+      plan({ binds: [{ source: "/var/lib/pods/p1/home", target: "/home/agent" }] }),
+    );
+    expect(singles(overHome, "--chdir")).toEqual(["/"]);
+    expect(() => buildBwrapArgs(plan({ binds: [{ source: "rel", target: "/x" }] }))).toThrow(/absolute/);
+    expect(() => buildBwrapArgs(plan({ binds: [{ source: "/x", target: "y" }] }))).toThrow(/absolute/);
+    expect(() => buildBwrapArgs(plan({ binds: [{ source: "/x", target: "/" }] }))).toThrow(/root/);
+  });
+
   it("rejects relative paths and hiding the root", () => {
     expect(() => buildBwrapArgs(plan({ hide: [{ path: "data", kind: "dir" }] }))).toThrow(/absolute/);
     expect(() => buildBwrapArgs(plan({ hide: [{ path: "/", kind: "dir" }] }))).toThrow(/root/);

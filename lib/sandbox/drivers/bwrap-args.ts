@@ -160,6 +160,12 @@ export type BwrapPlan = {
   readOnly: string[];
   /** Forward-bridge sockets outside run/sock/, each bound (read-only) as a single file. */
   socketBinds: { hostPath: string; sandboxPath: string }[];
+  /**
+   * Host folders or files shown at another place, last, so they shadow everything above. bwrap creates
+   * a missing target only where it can write: inside a hidden folder (tmpfs), /tmp, the home, or a
+   * writable bind; under the read-only host root the target must already exist.
+   */
+  binds?: { source: string; target: string; readOnly?: boolean }[];
   /** Fd on which bwrap reports {"child-pid": …} and later {"exit-code": …}. */
   statusFd?: number;
 };
@@ -213,6 +219,13 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
       readOnly.some((r) => path.resolve(h.path) !== r && isWithin(path.resolve(h.path), r)),
     ),
   );
+  const binds = (plan.binds ?? []).map((b) => {
+    if (!path.isAbsolute(b.source)) throw new Error(`Bind source must be absolute: ${b.source}`);
+    if (!path.isAbsolute(b.target)) throw new Error(`Bind target must be absolute: ${b.target}`);
+    const target = path.resolve(b.target);
+    if (target === "/") throw new Error("Cannot bind over the root folder");
+    return [b.readOnly ? "--ro-bind" : "--bind", path.resolve(b.source), target];
+  });
   const tmpfsDirs = [...hidden, ...rehidden].filter((h) => h.kind === "dir").map((h) => h.path);
   const uid = String(SANDBOX_UID);
   const args = [
@@ -232,9 +245,12 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
     ...["--ro-bind", p.entry, `${SANDBOX_RUN}/entry.sh`],
     ...["--bind", p.sock, `${SANDBOX_RUN}/sock`],
     ...plan.socketBinds.flatMap((s) => ["--ro-bind", s.hostPath, s.sandboxPath]),
+    ...binds.flat(),
     // The hiding tmpfs mounts are writable until now (bwrap creates mount points in them).
     ...tmpfsDirs.flatMap((dir) => ["--remount-ro", dir]),
-    ...["--chdir", SANDBOX_WORKSPACE, "--clearenv"],
+    // A bind over the home (or the workspace itself) may hide the workspace: start at / then.
+    ...["--chdir", binds.some((b) => isWithin(SANDBOX_WORKSPACE, b[2]!)) ? "/" : SANDBOX_WORKSPACE],
+    "--clearenv",
     ...Object.entries(plan.env).flatMap(([k, v]) => ["--setenv", k, v]),
     ...(plan.statusFd === undefined ? [] : ["--json-status-fd", String(plan.statusFd)]),
     "--",

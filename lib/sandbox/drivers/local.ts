@@ -1256,6 +1256,15 @@ export class LocalDriver extends SupervisedDriver {
         throw new SandboxError("invalid_spec", `Read-only path does not exist: ${p}`);
       }
     });
+    const binds = (spec.binds ?? []).map((b) => {
+      if (!path.isAbsolute(b.target))
+        throw new SandboxError("invalid_spec", `Bind target must be absolute: ${b.target}`);
+      try {
+        return { ...b, source: fs.realpathSync(b.source) };
+      } catch {
+        throw new SandboxError("invalid_spec", `Bind source does not exist: ${b.source}`);
+      }
+    });
     const args = buildBwrapArgs({
       sessionDir: paths.root,
       argv: spec.argv,
@@ -1263,6 +1272,7 @@ export class LocalDriver extends SupervisedDriver {
       hide: hiddenPaths(spec.hidePaths ?? []),
       readOnly,
       socketBinds,
+      binds,
       statusFd: 3,
     });
     return {
