@@ -1,6 +1,8 @@
 /*
  * Hangar's one process: Next.js (pages and /api routes), the API fast path, and WebSocket upgrades for
- * terminals. Start-up order: configuration, keys, database and migrations, then listen.
+ * terminals. Start-up order: configuration, keys, database and migrations, then listen. With
+ * HANGAR_ROLE=gateway the same process serves only the shared egress gateway and model endpoint
+ * (lib/gateway/role.ts).
  */
 import { createServer } from "node:http";
 import path from "node:path";
@@ -9,9 +11,10 @@ import next from "next";
 
 import { createApiDispatcher, loadApiRoutes } from "./lib/api/router";
 import { ConfigError } from "./lib/config";
+import { startGatewayRole } from "./lib/gateway/role";
 import { log } from "./lib/log";
 import { handleTerminalUpgrade } from "./lib/pty/terminals";
-import { initRuntime } from "./lib/runtime";
+import { initRuntime, type Runtime } from "./lib/runtime";
 import { startSessions } from "./lib/sessions/service";
 
 async function main() {
@@ -19,6 +22,11 @@ async function main() {
   // Next reads NODE_ENV to pick its production or development runtime.
   Object.assign(process.env, { NODE_ENV: dev ? "development" : "production" });
   const rt = await initRuntime();
+  if (rt.config.HANGAR_ROLE === "gateway") {
+    const gateway = await startGatewayRole();
+    stopOnSignals(rt, () => gateway.close());
+    return;
+  }
   const { PORT: port, HOST: host } = rt.config;
 
   const app = next({ dev, hostname: host, port, dir: process.cwd() });
@@ -67,15 +75,21 @@ async function main() {
   process.stdout.write(lines.join("\n") + "\n");
   log.info("listening", { url, database: rt.dbKind });
 
+  stopOnSignals(rt, async () => {
+    server.close();
+    server.closeAllConnections();
+  });
+}
+
+/** SIGINT/SIGTERM: stop listening, close the database, exit 0. */
+function stopOnSignals(rt: Runtime, closeListeners: () => Promise<void>) {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info("stopping", { signal });
-    server.close();
-    server.closeAllConnections();
-    void rt
-      .close()
+    void closeListeners()
+      .then(() => rt.close())
       .catch((err: unknown) => log.error("close failed", { err }))
       .finally(() => process.exit(0));
   };

@@ -158,6 +158,28 @@ export async function listLiveSessions(db: Db = getDb()) {
     .where(inArray(sessions.status, ["creating", "ready"]));
 }
 
+/**
+ * The live session a model token belongs to, by the token's SHA-256 (the shared model endpoint of the
+ * gateway role); null for an unknown token or an ended session. Served by sessions_model_token_hash_idx.
+ */
+export async function findLiveSessionIdByModelTokenHash(tokenHash: string, db: Db = getDb()) {
+  const [row] = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.modelTokenHash, tokenHash), inArray(sessions.status, ["creating", "ready"])))
+    .limit(1);
+  return row?.id ?? null;
+}
+
+/** The egress rules of a live session (the shared egress gateway); null for an unknown or ended one. */
+export async function getLiveSessionEgress(id: string, db: Db = getDb()) {
+  const [row] = await db
+    .select({ config: sessions.config })
+    .from(sessions)
+    .where(and(eq(sessions.id, id), inArray(sessions.status, ["creating", "ready"])));
+  return row ? { allowOut: row.config.allowOut, denyOut: row.config.denyOut } : null;
+}
+
 export async function listIdleSessions(idleSince: Date, db: Db = getDb()) {
   return db
     .select({ id: sessions.id })

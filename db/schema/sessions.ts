@@ -1,4 +1,4 @@
-import { boolean, index, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 import { timestamps } from "./_columns";
 import { agents } from "./agents";
@@ -21,7 +21,11 @@ export type SessionConfig = {
 
 export type SessionTimings = Partial<Record<string, number>>;
 
-export type SessionSandbox = { driver: string; isolation: "namespaces" | "none"; limits?: string };
+export type SessionSandbox = {
+  driver: string;
+  isolation: "namespaces" | "container" | "none";
+  limits?: string;
+};
 
 export const sessions = pgTable(
   "sessions",
@@ -55,5 +59,7 @@ export const sessions = pgTable(
     index("sessions_status_idx").on(t.status),
     index("sessions_created_at_idx").on(t.createdAt),
     index("sessions_last_seen_at_idx").on(t.lastSeenAt),
+    // The gateway role finds a session by the hash of the token its sandbox presents.
+    uniqueIndex("sessions_model_token_hash_idx").on(t.modelTokenHash),
   ],
 );

@@ -85,16 +85,22 @@ export async function stopSandboxes(dataDir: string) {
   }
 }
 
-export async function startServer(opts: {
+type StartOptions = {
   dataDir?: string;
   databaseUrl?: string;
   masterKey?: string | null;
   env?: Record<string, string>;
   port?: number;
   timeoutMs?: number;
-}): Promise<TestServer> {
+};
+
+/** Spawns server.ts and waits until `isReady` says yes (or the process exits, or time runs out). */
+async function spawnHangar(
+  opts: StartOptions,
+  port: number,
+  isReady: (logFile: string) => Promise<boolean>,
+): Promise<{ dataDir: string; masterKey: string; logFile: string; proc: ChildProcess }> {
   const dataDir = opts.dataDir ?? tempDir("data");
-  const port = opts.port ?? (await freePort());
   const masterKey =
     opts.masterKey === null ? "" : (opts.masterKey ?? "hk_test_" + randomBytes(16).toString("hex"));
   const logFile = path.join(dataDir, `server-${port}-${Date.now()}.log`);
@@ -117,7 +123,6 @@ export async function startServer(opts: {
     stdio: ["ignore", log, log],
   });
   fs.closeSync(log);
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   for (;;) {
     if (proc.exitCode !== null) {
@@ -125,18 +130,26 @@ export async function startServer(opts: {
         `Hangar exited with ${proc.exitCode} during start:\n${fs.readFileSync(logFile, "utf8")}`,
       );
     }
-    try {
-      const res = await fetch(`${url}/api/v1/health`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
+    if (await isReady(logFile)) break;
     if (Date.now() > deadline) {
       proc.kill("SIGKILL");
       throw new Error(`Hangar did not become healthy in time:\n${fs.readFileSync(logFile, "utf8")}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  return { dataDir, masterKey, logFile, proc };
+}
+
+export async function startServer(opts: StartOptions): Promise<TestServer> {
+  const port = opts.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const { dataDir, masterKey, logFile, proc } = await spawnHangar(opts, port, async () => {
+    try {
+      return (await fetch(`${url}/api/v1/health`)).ok;
+    } catch {
+      return false; // not listening yet
+    }
+  });
   const key = masterKey || fs.readFileSync(path.join(dataDir, "master.key"), "utf8").trim();
   return {
     url,
@@ -150,6 +163,42 @@ export async function startServer(opts: {
       const code = await waitForExit(proc);
       await stopSandboxes(dataDir);
       return code;
+    },
+  };
+}
+
+export type TestGateway = {
+  egressPort: number;
+  modelPort: number;
+  logFile: string;
+  proc: ChildProcess;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+};
+
+/**
+ * Starts a Hangar process in the gateway role (HANGAR_ROLE=gateway): only the shared egress proxy and
+ * model endpoint, on free loopback ports. It is ready when it logs where it listens.
+ */
+export async function startGateway(opts: StartOptions): Promise<TestGateway> {
+  const egressPort = await freePort();
+  const modelPort = await freePort();
+  const env = {
+    HANGAR_ROLE: "gateway",
+    HANGAR_GATEWAY_EGRESS_LISTEN: String(egressPort),
+    HANGAR_GATEWAY_MODEL_LISTEN: String(modelPort),
+    ...opts.env,
+  };
+  const { logFile, proc } = await spawnHangar({ ...opts, env }, egressPort, async (file) =>
+    fs.readFileSync(file, "utf8").includes('"msg":"gateway listening"'),
+  );
+  return {
+    egressPort,
+    modelPort,
+    logFile,
+    proc,
+    stop: async (signal = "SIGTERM") => {
+      proc.kill(signal);
+      return waitForExit(proc);
     },
   };
 }

@@ -1,9 +1,11 @@
+import { timingSafeEqual } from "node:crypto";
 import { promises as dns } from "node:dns";
 import fs from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 
+import { listenOn, listenPrivately, removeStaleSocket, type ListenTarget } from "@/lib/gateway/listen";
 import { log } from "@/lib/log";
 
 import {
@@ -17,11 +19,14 @@ import {
 } from "./policy";
 
 /*
- * The host-side egress proxy. One Node process serves every session: each session gets its own HTTP
- * proxy on a Unix socket (bridged into its sandbox), with its own policy. It speaks CONNECT (HTTPS and
- * any TCP) and absolute-URI plain HTTP. Every destination is decided by name first (a denied name is
- * never resolved), then resolved once, and the connection goes to an address that passed the guard,
- * never through a second lookup (DNS rebinding).
+ * The host-side egress proxy. One Node process serves every session, in one of two ways:
+ * - per session (local drivers): each session gets its own HTTP proxy on a Unix socket bridged into
+ *   its sandbox, with its own policy;
+ * - shared (the gateway role, Kubernetes): one listener for all sessions, where every request names
+ *   its session with `Proxy-Authorization: Basic <sessionId>:<password>` and gets that session's policy.
+ * It speaks CONNECT (HTTPS and any TCP) and absolute-URI plain HTTP. Every destination is decided by
+ * name first (a denied name is never resolved), then resolved once, and the connection goes to an
+ * address that passed the guard, never through a second lookup (DNS rebinding).
  */
 
 export type EgressDecision = {
@@ -62,13 +67,37 @@ export type EgressSession = {
   close: () => Promise<void>;
 };
 
+/** How the shared listener learns who a request belongs to and what that session may reach. */
+export type SharedEgressOptions = {
+  /** True when `password` is the session's proxy password (compared in constant time). */
+  checkPassword: (sessionId: string, password: string) => boolean;
+  /** The policy of a live session; null when the session is unknown or has ended. */
+  policyFor: (sessionId: string) => Promise<EgressPolicy | null>;
+};
+
+export type SharedEgressListener = {
+  /** Where it listens (a requested port 0 is resolved to the real one). */
+  readonly target: ListenTarget;
+  /** Stops listening and destroys every client and upstream socket. */
+  close: () => Promise<void>;
+};
+
 export type EgressGateway = {
   /** Idempotent for the same session and socket path (the policy is replaced). */
   listen: (sessionId: string, socketPath: string, policy: EgressPolicy) => Promise<EgressSession>;
+  /** One listener for every session, authenticated per request (the gateway role). */
+  listenShared: (target: ListenTarget, options: SharedEgressOptions) => Promise<SharedEgressListener>;
   closeAll: () => Promise<void>;
 };
 
-export type EgressFailure = "bad_request" | "connect_failed" | "connect_timeout" | "upstream_failed";
+export type EgressFailure =
+  | "bad_request"
+  | "connect_failed"
+  | "connect_timeout"
+  | "upstream_failed"
+  | "proxy_auth_required"
+  | "session_ended"
+  | "lookup_failed";
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const MAX_HOST_LENGTH = 253;
@@ -89,19 +118,35 @@ const HOP_BY_HOP = new Set([
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",
   403: "Forbidden",
+  407: "Proxy Authentication Required",
   502: "Bad Gateway",
+  503: "Service Unavailable",
   504: "Gateway Timeout",
 };
 
 /** The HTTP status the gateway answers with for a refused or failed request. */
 export function toHttpStatus(reason: EgressReason | EgressFailure): number {
   if (reason === "invalid_host" || reason === "bad_request") return 400;
+  if (reason === "proxy_auth_required") return 407;
   if (reason === "dns_failed" || reason === "connect_failed" || reason === "upstream_failed") return 502;
+  if (reason === "lookup_failed") return 503;
   if (reason === "connect_timeout") return 504;
   return 403;
 }
 
+/** The data of the `egress_denied` session event a refused decision becomes, on every driver. */
+export function egressDeniedEvent(decision: EgressDecision) {
+  return { host: decision.host, port: decision.port, reason: decision.reason, message: decision.message };
+}
+
 type Target = { host: string; port: number };
+/** What one proxied request runs under: its session, that session's policy, and its listener's sockets. */
+type Scope = {
+  readonly sessionId: string;
+  readonly policy: EgressPolicy;
+  readonly sockets: Set<net.Socket>;
+  readonly isClosed: boolean;
+};
 type SessionState = {
   sessionId: string;
   socketPath: string;
@@ -111,8 +156,33 @@ type SessionState = {
   isClosed: boolean;
   handle: EgressSession;
 };
+type SharedState = { server: http.Server; sockets: Set<net.Socket>; isClosed: boolean };
 type Outcome = { verdict: EgressVerdict; addresses: string[] };
 type Refusal = { status: number; reason: EgressReason | EgressFailure; message: string };
+type Admission = { scope: Scope } | { refusal: Refusal };
+
+const AUTH_REQUIRED: Refusal = {
+  status: 407,
+  reason: "proxy_auth_required",
+  message: "this proxy needs the session's credentials (Proxy-Authorization: Basic)",
+};
+
+/** `Basic base64(<sessionId>:<password>)`; null when absent or malformed. Never logged. */
+function parseProxyCredentials(header: string | undefined): { sessionId: string; password: string } | null {
+  const match = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header ?? "");
+  if (!match) return null;
+  const decoded = Buffer.from(match[1] ?? "", "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon <= 0) return null;
+  return { sessionId: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** Constant-time comparison of a presented secret with the expected one. */
+export function secretsMatch(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 class ConnectError extends Error {
   constructor(
@@ -185,7 +255,9 @@ function describeRefusal(verdict: EgressVerdict): Refusal {
 
 function buildRefusalHeaders(refusal: Refusal): Record<string, string> {
   return {
-    "X-Hangar-Egress": refusal.status === 403 ? "denied" : "failed",
+    ...(refusal.status === 407 ? { "Proxy-Authenticate": 'Basic realm="hangar"' } : {}),
+    "X-Hangar-Egress":
+      refusal.status === 403 ? "denied" : refusal.status === 407 ? "unauthenticated" : "failed",
     "X-Hangar-Egress-Reason": refusal.reason,
     "Content-Type": "text/plain; charset=utf-8",
     Connection: "close",
@@ -240,8 +312,9 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
   const listHostAddresses = options.listHostAddresses ?? listInterfaceAddresses;
   const dial = options.dial ?? ((address: string, port: number) => net.connect({ host: address, port }));
   const sessions = new Map<string, { socketPath: string; ready: Promise<EgressSession> }>();
+  const shared = new Set<SharedEgressListener>();
 
-  function report(state: SessionState, target: Target, verdict: EgressVerdict, address?: string) {
+  function report(state: Scope, target: Target, verdict: EgressVerdict, address?: string) {
     const decision: EgressDecision = {
       sessionId: state.sessionId,
       host: target.host,
@@ -260,7 +333,7 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
     }
   }
 
-  async function authorize(state: SessionState, target: Target): Promise<Outcome> {
+  async function authorize(state: Scope, target: Target): Promise<Outcome> {
     const policy = state.policy;
     const hostVerdict = decideHost(policy, target.host, target.port);
     if (!hostVerdict.allowed) {
@@ -292,13 +365,7 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
     return { verdict, addresses };
   }
 
-  function connectOnce(
-    state: SessionState,
-    address: string,
-    port: number,
-    deadline: number,
-    signal: AbortSignal,
-  ) {
+  function connectOnce(state: Scope, address: string, port: number, deadline: number, signal: AbortSignal) {
     return new Promise<net.Socket>((resolvePromise, reject) => {
       // The guard checked this exact string; refusing anything but an IP literal rules out a second lookup.
       if (net.isIP(address.split("%")[0] ?? "") === 0) {
@@ -336,7 +403,7 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
   }
 
   // Addresses are tried in resolver order (getaddrinfo already sorts by reachability), all within one deadline.
-  async function connectFirst(state: SessionState, addresses: string[], port: number, signal: AbortSignal) {
+  async function connectFirst(state: Scope, addresses: string[], port: number, signal: AbortSignal) {
     const deadline = Date.now() + connectTimeoutMs;
     let lastError = new ConnectError("no address to connect to", false);
     for (const address of addresses) {
@@ -365,12 +432,7 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
         };
   }
 
-  async function handleConnect(
-    state: SessionState,
-    req: http.IncomingMessage,
-    client: net.Socket,
-    head: Buffer,
-  ) {
+  async function handleConnect(state: Scope, req: http.IncomingMessage, client: net.Socket, head: Buffer) {
     client.on("error", () => client.destroy());
     const target = parseConnectTarget(req.url);
     if (!target) {
@@ -403,7 +465,7 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
     joinSockets(client, upstream);
   }
 
-  async function handleRequest(state: SessionState, req: http.IncomingMessage, res: http.ServerResponse) {
+  async function handleRequest(state: Scope, req: http.IncomingMessage, res: http.ServerResponse) {
     const target = parseHttpTarget(req.url);
     if (!target) {
       const message = "expected CONNECT host:port or an absolute http:// URI (this is a proxy)";
@@ -473,6 +535,53 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
     req.pipe(proxied);
   }
 
+  /**
+   * Wires a proxy server: `admit` names the session a request runs under (or refuses it), then the
+   * request is decided and proxied under that session's policy.
+   */
+  function serveProxy(
+    server: http.Server,
+    sockets: Set<net.Socket>,
+    admit: (req: http.IncomingMessage) => Admission | Promise<Admission>,
+    context: Record<string, unknown>,
+  ) {
+    server.on("connection", (socket: net.Socket) => {
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+    });
+    server.on("connect", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+      // The socket is ours from here; an error while the request is being admitted must not go unheard.
+      socket.on("error", () => socket.destroy());
+      const run = async () => {
+        const admission = await admit(req);
+        if ("scope" in admission) return handleConnect(admission.scope, req, socket, head);
+        writeRawRefusal(socket, admission.refusal);
+      };
+      run().catch((err: unknown) => {
+        log.error("egress CONNECT failed", { ...context, err });
+        socket.destroy();
+      });
+    });
+    server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const run = async () => {
+        const admission = await admit(req);
+        if ("scope" in admission) return handleRequest(admission.scope, req, res);
+        sendRefusal(res, admission.refusal);
+      };
+      run().catch((err: unknown) => {
+        log.error("egress request failed", { ...context, err });
+        res.destroy();
+      });
+    });
+    server.on("upgrade", (_req: http.IncomingMessage, socket: net.Socket) => {
+      writeRawRefusal(socket, {
+        status: 400,
+        reason: "bad_request",
+        message: "Upgrade is not proxied; use CONNECT (wss:// or ws:// through a tunnel)",
+      });
+    });
+  }
+
   async function startSession(
     sessionId: string,
     socketPath: string,
@@ -497,31 +606,74 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
         close: () => closeSession(state),
       },
     };
-    server.on("connection", (socket: net.Socket) => {
-      state.sockets.add(socket);
-      socket.once("close", () => state.sockets.delete(socket));
-    });
-    server.on("connect", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
-      handleConnect(state, req, socket, head).catch((err: unknown) => {
-        log.error("egress CONNECT failed", { sessionId, err });
-        socket.destroy();
-      });
-    });
-    server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
-      handleRequest(state, req, res).catch((err: unknown) => {
-        log.error("egress request failed", { sessionId, err });
-        res.destroy();
-      });
-    });
-    server.on("upgrade", (_req: http.IncomingMessage, socket: net.Socket) => {
-      writeRawRefusal(socket, {
-        status: 400,
-        reason: "bad_request",
-        message: "Upgrade is not proxied; use CONNECT (wss:// or ws:// through a tunnel)",
-      });
-    });
+    serveProxy(server, state.sockets, () => ({ scope: state }), { sessionId });
     await listenPrivately(server, socketPath);
     return state.handle;
+  }
+
+  // Each request proves its session with the session's proxy password; the session's policy is looked
+  // up per request (the caller caches), so a stopped session's sandbox is refused from then on.
+  async function admitShared(
+    state: SharedState,
+    options: SharedEgressOptions,
+    req: http.IncomingMessage,
+  ): Promise<Admission> {
+    const credentials = parseProxyCredentials(req.headers["proxy-authorization"]);
+    if (!credentials || !options.checkPassword(credentials.sessionId, credentials.password)) {
+      return { refusal: AUTH_REQUIRED };
+    }
+    const { sessionId } = credentials;
+    let policy: EgressPolicy | null;
+    try {
+      policy = await options.policyFor(sessionId);
+    } catch (err) {
+      log.error("egress session lookup failed", { sessionId, err });
+      return {
+        refusal: {
+          status: 503,
+          reason: "lookup_failed",
+          message: "the gateway could not look up the session",
+        },
+      };
+    }
+    if (!policy) {
+      return {
+        refusal: { status: 403, reason: "session_ended", message: `session ${sessionId} is not running` },
+      };
+    }
+    const scope: Scope = {
+      sessionId,
+      policy,
+      sockets: state.sockets,
+      get isClosed() {
+        return state.isClosed;
+      },
+    };
+    return { scope };
+  }
+
+  async function startShared(
+    target: ListenTarget,
+    options: SharedEgressOptions,
+  ): Promise<SharedEgressListener> {
+    const server = http.createServer({ requestTimeout: 0 });
+    const state: SharedState = { server, sockets: new Set(), isClosed: false };
+    serveProxy(server, state.sockets, (req) => admitShared(state, options, req), {});
+    const bound = await listenOn(server, target);
+    const listener: SharedEgressListener = {
+      target: bound,
+      close: async () => {
+        if (state.isClosed) return;
+        state.isClosed = true;
+        shared.delete(listener);
+        const closed = new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+        for (const socket of state.sockets) socket.destroy();
+        await closed;
+        if ("path" in bound) await fs.rm(bound.path, { force: true });
+      },
+    };
+    shared.add(listener);
+    return listener;
   }
 
   async function closeSession(state: SessionState) {
@@ -555,6 +707,7 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
       });
       return ready;
     },
+    listenShared: startShared,
     async closeAll() {
       const pending = [...sessions.values()].map(({ ready }) =>
         ready.then(
@@ -562,42 +715,7 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
           () => {},
         ),
       );
-      await Promise.all(pending);
+      await Promise.all([...pending, ...[...shared].map((listener) => listener.close())]);
     },
   };
-}
-
-// A socket file left by a crashed server would make listen fail with EADDRINUSE; anything else at
-// that path is not ours to delete.
-async function removeStaleSocket(socketPath: string) {
-  const stat = await fs.lstat(socketPath).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOENT") return null;
-    throw err;
-  });
-  if (stat === null) return;
-  if (!stat.isSocket()) throw new Error(`${socketPath} exists and is not a socket`);
-  await fs.rm(socketPath);
-}
-
-// bind() runs synchronously inside listen(), so a tightened umask creates the socket as 0600 with no
-// window in which another user could connect. Worker threads cannot change the umask; the chmod after
-// listening still applies there.
-function listenPrivately(server: http.Server, socketPath: string): Promise<void> {
-  return new Promise<void>((resolveListen, reject) => {
-    server.once("error", reject);
-    let previousMask: number | undefined;
-    try {
-      previousMask = process.umask(0o177);
-    } catch {
-      previousMask = undefined;
-    }
-    try {
-      server.listen(socketPath, () => {
-        server.removeListener("error", reject);
-        resolveListen();
-      });
-    } finally {
-      if (previousMask !== undefined) process.umask(previousMask);
-    }
-  }).then(() => fs.chmod(socketPath, 0o600));
 }

@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "sessions_model_token_hash_idx" ON "sessions" USING btree ("model_token_hash");
