@@ -38,7 +38,25 @@ const configSchema = z.object({
     .min(0.05)
     .max(7 * 24 * 60)
     .default(30),
-  HANGAR_SANDBOX_DRIVER: z.enum(["local", "process"]).optional(),
+  HANGAR_SANDBOX_DRIVER: z.enum(["local", "process", "kubernetes"]).optional(),
+  /** `web` serves the app and API; `gateway` runs only the shared egress gateway and model endpoint. */
+  HANGAR_ROLE: z.enum(["web", "gateway"]).default("web"),
+  /** Gateway role: where the egress proxy and the model endpoint listen (a port, or a Unix socket path). */
+  HANGAR_GATEWAY_EGRESS_LISTEN: z.string().default("3128"),
+  HANGAR_GATEWAY_MODEL_LISTEN: z.string().default("4000"),
+  /** Kubernetes driver: the namespace sandboxes run in, and the image they run. */
+  HANGAR_K8S_NAMESPACE: z.string().default("hangar-sandboxes"),
+  HANGAR_K8S_IMAGE: z.string().default("ghcr.io/hangar-dev/hangar-sandbox:0.1.0"),
+  /** Kubernetes driver: how sandbox pods reach the gateway (host name; ports as below). */
+  HANGAR_K8S_GATEWAY_HOST: z.string().default("hangar-gateway.hangar.svc.cluster.local"),
+  HANGAR_K8S_GATEWAY_EGRESS_PORT: z.coerce.number().int().min(1).max(65535).default(3128),
+  HANGAR_K8S_GATEWAY_MODEL_PORT: z.coerce.number().int().min(1).max(65535).default(4000),
+  /** Kubernetes driver: `auto` uses agent-sandbox Sandbox resources when their CRD is served, else Pods. */
+  HANGAR_K8S_MODE: z.enum(["auto", "sandbox", "pod"]).default("auto"),
+  /** Kubernetes driver: a label value that tells this installation's sandboxes from another's. */
+  HANGAR_K8S_INSTANCE: z.string().default("hangar"),
+  /** Kubernetes driver: optional RuntimeClass (gVisor, Kata) for sandbox pods. */
+  HANGAR_K8S_RUNTIME_CLASS: optionalString,
   /** A turn with no harness output for this long gets a `stalled` event (and another each period). */
   HANGAR_TURN_STALL_SECONDS: z.coerce.number().min(1).max(3600).default(60),
   HANGAR_SESSION_MEMORY_MIB: z.coerce

@@ -1,4 +1,5 @@
 import net from "node:net";
+import type { Duplex } from "node:stream";
 
 import { encodeFrame, FrameDecoder, INPUT, OUTPUT, RESIZE, SNAPSHOT, START, STATUS } from "./frames.mjs";
 
@@ -35,36 +36,43 @@ export type PtyConnection = {
 export function connectPty(socketPath: string, events: Partial<PtyEvents>): Promise<PtyConnection> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(socketPath);
-    const decoder = new FrameDecoder();
     let settled = false;
     socket.once("connect", () => {
       settled = true;
-      resolve({
-        write: (bytes) => void socket.write(encodeFrame(INPUT, bytes)),
-        resize: (cols, rows) => void socket.write(encodeFrame(RESIZE, JSON.stringify({ cols, rows }))),
-        restart: () => void socket.write(encodeFrame(START, "")),
-        close: () => socket.end(),
-      });
-    });
-    socket.on("data", (chunk) => {
-      let frames;
-      try {
-        frames = decoder.push(chunk);
-      } catch {
-        socket.destroy();
-        return;
-      }
-      for (const { type, payload } of frames) {
-        if (type === SNAPSHOT) events.snapshot?.(payload.toString("utf8"));
-        else if (type === OUTPUT) events.output?.(payload);
-        else if (type === STATUS) events.status?.(JSON.parse(payload.toString("utf8")) as PtyStatus);
-      }
+      resolve(speakPty(socket, events));
     });
     socket.on("error", (err) => {
       if (!settled) reject(err);
     });
-    socket.on("close", () => {
-      if (settled) events.close?.();
-    });
   });
+}
+
+/**
+ * Speaks the holder's protocol over any open byte stream to it: a Unix socket here, or an exec
+ * stream relayed to the socket inside a remote sandbox (lib/pty/relay.mjs).
+ */
+export function speakPty(stream: Duplex, events: Partial<PtyEvents>): PtyConnection {
+  const decoder = new FrameDecoder();
+  stream.on("data", (chunk: Buffer) => {
+    let frames;
+    try {
+      frames = decoder.push(chunk);
+    } catch {
+      stream.destroy();
+      return;
+    }
+    for (const { type, payload } of frames) {
+      if (type === SNAPSHOT) events.snapshot?.(payload.toString("utf8"));
+      else if (type === OUTPUT) events.output?.(payload);
+      else if (type === STATUS) events.status?.(JSON.parse(payload.toString("utf8")) as PtyStatus);
+    }
+  });
+  stream.on("error", () => undefined);
+  stream.on("close", () => events.close?.());
+  return {
+    write: (bytes) => void stream.write(encodeFrame(INPUT, bytes)),
+    resize: (cols, rows) => void stream.write(encodeFrame(RESIZE, JSON.stringify({ cols, rows }))),
+    restart: () => void stream.write(encodeFrame(START, "")),
+    close: () => stream.end(),
+  };
 }

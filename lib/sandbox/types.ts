@@ -9,7 +9,8 @@ import type { ChildProcess } from "node:child_process";
 
 import type { PtyConnection, PtyEvents } from "@/lib/pty/client";
 
-export type Isolation = "namespaces" | "none";
+/** `container`: a pod on Kubernetes (its isolation is the cluster's container runtime and policies). */
+export type Isolation = "namespaces" | "container" | "none";
 
 /** "127.0.0.1:port inside the sandbox → a Unix socket on the host" (the egress gateway listens there). */
 export type Bridge = { port: number; socketPath: string };
@@ -37,9 +38,16 @@ export type LaunchSpec = {
   readOnlyPaths?: string[];
   /** Host paths replaced by an empty, read-only folder (or an empty file), e.g. the data folder. */
   hidePaths?: string[];
+  /**
+   * Host paths shown inside at another place (after everything above, so they shadow it). The
+   * Kubernetes stand-in's kubelet mounts pod volumes with these.
+   */
+  binds?: { source: string; target: string; readOnly?: boolean }[];
+  /** Labels for the sandbox's objects where the engine has labels (Kubernetes). */
+  labels?: { agentId?: string };
 };
 
-export type LimitMechanism = "cgroup-v2" | "cgroup-v1" | "rlimit" | "none";
+export type LimitMechanism = "cgroup-v2" | "cgroup-v1" | "rlimit" | "kubernetes" | "none";
 
 /** What was actually enforced; `notes` says what could not be. */
 export type AppliedLimits = ResourceLimits & { mechanism: LimitMechanism; notes: string[] };
@@ -56,6 +64,10 @@ export type SandboxHandle = {
   startedAt: string;
   exitedAt?: string;
   exitCode?: number;
+  /** Why the sandbox exited, when the driver knows better than an exit code (OOM, image pull). */
+  reason?: string;
+  /** Still starting, but held up by something worth showing (no node fits, pulling the image). */
+  waiting?: string;
   sessionDir: string;
   logPath: string;
   limits: AppliedLimits;
@@ -121,6 +133,18 @@ export type SandboxDriver = {
   prewarmPty?(sessionId: string, name: string): void;
   /** Attaches to a held terminal: the current screen arrives first, then live output. */
   attachPty(sessionId: string, name: string, events: Partial<PtyEvents>): Promise<PtyConnection>;
+  /**
+   * Remote drivers (Kubernetes): where the sandbox reaches the egress proxy and the model endpoint,
+   * instead of loopback ports bridged to per-session sockets on this host.
+   */
+  sandboxNetwork?(sessionId: string): { egressProxy: string; modelBase: string; noProxy: string[] };
+  /**
+   * Remote drivers: (re)opens the reverse bridges of a running sandbox on this host, e.g. on a web
+   * replica other than the one that launched it. Idempotent.
+   */
+  openTunnels?(sessionId: string): Promise<void>;
+  /** Remote drivers: the sandbox's log, read from the engine (any replica can serve it). */
+  readLog?(sessionId: string, tailLines: number): Promise<string>;
 };
 
 export class SandboxError extends Error {

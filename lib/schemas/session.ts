@@ -54,7 +54,11 @@ export const sessionSchema = z.object({
     description: "TUI sessions: the terminal's WebSocket path, token included (relative to Hangar's URL).",
   }),
   sandbox: z
-    .object({ driver: z.string(), isolation: z.enum(["namespaces", "none"]), limits: z.string().optional() })
+    .object({
+      driver: z.string(),
+      isolation: z.enum(["namespaces", "container", "none"]),
+      limits: z.string().optional(),
+    })
     .nullable(),
   timings: z.record(z.string(), z.number()).meta({ description: "Milliseconds per boot phase, and total." }),
   idle_timeout_ms: z.number().int(),

@@ -9,6 +9,7 @@ import { harnessPackageDirs } from "@/lib/harness/binaries";
 import { log } from "@/lib/log";
 import { runtime } from "@/lib/runtime";
 import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
+import { egressDeniedEvent } from "@/lib/sandbox/egress/gateway";
 import { compileEgressPolicy } from "@/lib/sandbox/egress/policy";
 import type { EnvVars } from "@/lib/schemas/env-vars";
 import type { HarnessId } from "@/lib/schemas/harness";
@@ -75,6 +76,22 @@ function skillFile(skill: { id: string; name: string; content: string }): string
  * then the per-session ones (they win). The model endpoint is the per-session one, with a
  * per-session token: the platform's real gateway key never enters a sandbox.
  */
+/**
+ * Where the sandbox reaches the egress proxy and the model endpoint: loopback ports bridged to this
+ * host, or (remote drivers) the shared gateway, with the session's own proxy credentials.
+ */
+function sandboxNetwork(sessionId: string, ports: SandboxPorts) {
+  const remote = sessionManager().driver.sandboxNetwork?.(sessionId);
+  const local = ["127.0.0.1", "localhost"];
+  return remote
+    ? { ...remote, noProxy: [...local, ...remote.noProxy] }
+    : {
+        egressProxy: `http://127.0.0.1:${ports.egress}`,
+        modelBase: `http://127.0.0.1:${ports.model}`,
+        noProxy: local,
+      };
+}
+
 function harnessEnv(
   row: SessionRow,
   agentEnv: EnvVars,
@@ -84,17 +101,19 @@ function harnessEnv(
   ports: SandboxPorts,
 ) {
   const { GIT_TOKEN: _token, ...session } = sessionEnv;
-  const proxy = `http://127.0.0.1:${ports.egress}`;
+  const network = sandboxNetwork(row.id, ports);
+  const proxy = network.egressProxy;
+  const noProxy = network.noProxy.join(",");
   return {
     HTTP_PROXY: proxy,
     HTTPS_PROXY: proxy,
     http_proxy: proxy,
     https_proxy: proxy,
-    NO_PROXY: "127.0.0.1,localhost",
-    no_proxy: "127.0.0.1,localhost",
+    NO_PROXY: noProxy,
+    no_proxy: noProxy,
     REPO_URL: row.config.repoUrl ?? "",
     BRANCH: row.config.branch,
-    LITELLM_API_BASE: `http://127.0.0.1:${ports.model}`,
+    LITELLM_API_BASE: network.modelBase,
     LITELLM_API_KEY: modelToken,
     LITELLM_DEFAULT_MODEL: row.config.model,
     AGENT_PROMPT: prompt,
@@ -118,7 +137,7 @@ async function bootSpec(
     model: config.model,
     prompt,
     serverPassword: harnessPassword(row.id),
-    modelBase: `http://127.0.0.1:${ports.model}`,
+    modelBase: sandboxNetwork(row.id, ports).modelBase,
     modelToken,
     port: ports.harness,
     mcpServers: config.mcpServers,
@@ -222,6 +241,7 @@ function watchBoot(row: SessionRow, started: number, timings: Record<string, num
   let ready = row.status === "ready";
   let busy = false;
   let lastProcessCheck = 0;
+  let waiting: string | undefined;
 
   const handle = async (line: {
     type: string;
@@ -304,13 +324,24 @@ function watchBoot(row: SessionRow, started: number, timings: Record<string, num
           // The bootstrap's last words (why it failed) may have landed just before it exited.
           if (!(await readStatus())) return;
           const tail = lastLines(paths.log, 5);
+          const why =
+            status?.reason ??
+            `the sandbox exited${status?.exitCode !== undefined ? ` with code ${status.exitCode}` : ""}`;
           await settle(
             row.id,
             ready ? "dead" : "failed",
-            `the sandbox exited${status?.exitCode !== undefined ? ` with code ${status.exitCode}` : ""}${tail ? `: ${tail.replace(/\n/g, " | ")}` : ""}`,
+            `${why}${tail ? `: ${tail.replace(/\n/g, " | ")}` : ""}`,
           );
+        } else if (!ready && status.waiting !== waiting) {
+          // Held up outside the sandbox (no node fits, the image is still pulling): say so.
+          waiting = status.waiting;
+          await updateSession(row.id, { phaseDetail: waiting ?? null }, { onlyIfLive: true });
+          if (waiting) await event(row.id, "phase", { phase, detail: waiting });
         }
       }
+    } catch (err) {
+      // A transient failure to ask the driver (an API server hiccup) is retried on the next tick.
+      log.warn("boot watcher check failed", { sessionId: row.id, err });
     } finally {
       busy = false;
     }
@@ -343,18 +374,16 @@ async function startTui(row: SessionRow) {
 /** Denied connections become events of their session. */
 function wireEgressEvents() {
   const manager = sessionManager();
-  manager.onDenied = (d) =>
-    void event(d.sessionId, "egress_denied", {
-      host: d.host,
-      port: d.port,
-      reason: d.reason,
-      message: d.message,
-    });
+  manager.onDenied = (d) => void event(d.sessionId, "egress_denied", egressDeniedEvent(d));
 }
 
-/** The host-side listeners a sandbox's bridges connect to: egress gateway and model endpoint. */
+/**
+ * The host-side listeners a sandbox's bridges connect to: egress gateway and model endpoint. Remote
+ * sandboxes use the shared gateway (HANGAR_ROLE=gateway) instead.
+ */
 async function listenHostSide(row: SessionRow) {
   const manager = sessionManager();
+  if (manager.driver.sandboxNetwork) return;
   wireEgressEvents();
   const paths = sessionPaths(sessionDir(row.id));
   // Host listeners live in run/sock/, which the sandbox sees as a folder: a listener re-created after
@@ -400,10 +429,13 @@ export async function launchSession(
       sessionDir: dir,
       argv: [process.execPath, BOOT, SPEC, STATUS],
       env: { LANG: "C.UTF-8", TERM: "xterm-256color" },
-      bridges: [
-        { port: ports.egress, socketPath: path.join(paths.sock, "egress.sock") },
-        { port: ports.model, socketPath: path.join(paths.sock, "model.sock") },
-      ],
+      bridges: manager.driver.sandboxNetwork
+        ? []
+        : [
+            { port: ports.egress, socketPath: path.join(paths.sock, "egress.sock") },
+            { port: ports.model, socketPath: path.join(paths.sock, "model.sock") },
+          ],
+      labels: { agentId: row.agentId },
       reverseBridges: spec.serves
         ? [{ socketPath: path.join(paths.sock, "harness.sock"), port: ports.harness }]
         : [],
@@ -454,6 +486,7 @@ export async function reconcile(live: SessionRow[]) {
     const status = await manager.driver.status(row.id).catch(() => null);
     if (status?.state === "running") {
       await listenHostSide(row);
+      await manager.driver.openTunnels?.(row.id);
       if (row.status === "ready") {
         await closeInterruptedTurns(row.id);
         await startTui(row).catch((err: unknown) =>
@@ -489,5 +522,19 @@ export async function reconcile(live: SessionRow[]) {
       log.warn("stopping a sandbox with no live session", { sessionId: sandbox.sessionId });
       await manager.driver.stop(sandbox.sessionId).catch(() => undefined);
     }
+  }
+}
+
+/**
+ * Remote drivers, every replica: a sandbox that ended while the replica watching it was gone would
+ * otherwise keep its session "ready" forever. One replica at a time (advisory lock) settles them.
+ */
+export async function sweepEndedSandboxes(live: SessionRow[]) {
+  const manager = sessionManager();
+  for (const row of live) {
+    if (manager.watchers.has(row.id) || row.status === "creating") continue;
+    const status = await manager.driver.status(row.id).catch(() => undefined);
+    if (status === undefined || status?.state === "running") continue;
+    await settle(row.id, "dead", status?.reason ?? "the sandbox is gone");
   }
 }

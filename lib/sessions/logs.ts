@@ -2,6 +2,7 @@ import fs from "node:fs";
 
 import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
 
+import { sessionManager } from "./manager";
 import { sessionDir } from "./paths";
 
 const READ_MAX = 2 * 1024 * 1024;
@@ -26,4 +27,15 @@ export function readSandboxLog(sessionId: string, tailLines: number): string {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * The sandbox's log from wherever it is: a remote driver reads it from the engine while the sandbox
+ * runs (any replica can answer), else this host's copy (the local log, or a remote sandbox's mirror).
+ */
+export async function sandboxLog(sessionId: string, tailLines: number): Promise<string> {
+  const remote = await sessionManager()
+    .driver.readLog?.(sessionId, tailLines)
+    .catch(() => "");
+  return remote || readSandboxLog(sessionId, tailLines);
 }

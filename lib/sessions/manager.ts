@@ -6,9 +6,12 @@ import {
   type EgressGateway,
   type EgressSession,
 } from "@/lib/sandbox/egress/gateway";
+import { KubernetesDriver } from "@/lib/sandbox/drivers/kubernetes/driver";
 import { selectSandboxDriver } from "@/lib/sandbox/drivers/select";
+import { testResolver } from "@/lib/sandbox/egress/test-resolver";
 import type { SandboxDriver } from "@/lib/sandbox/types";
 
+import { egressPassword } from "./harness-secrets";
 import type { ModelEndpoint } from "./model-endpoint";
 import { sessionsRoot } from "./paths";
 
@@ -27,24 +30,6 @@ const SLOT = Symbol.for("hangar.sessions");
 type Slot = { manager?: SessionManager };
 const slot: Slot = ((globalThis as Record<symbol, Slot>)[SLOT] ??= {});
 
-/**
- * Test-only name resolution for the egress gateway (HANGAR_TEST_HOSTS="git.test=127.0.0.1,…"):
- * made-up names map to loopback test servers. The private-address guard still applies, so a test must
- * name such a host in allow_out exactly as a user would.
- */
-function testResolver(spec: string | undefined) {
-  if (!spec) return undefined;
-  const table = new Map(
-    spec.split(",").map((pair) => pair.split("=").map((part) => part.trim()) as [string, string]),
-  );
-  return async (host: string) => {
-    const mapped = table.get(host.toLowerCase());
-    if (mapped) return [mapped];
-    const { lookup } = await import("node:dns/promises");
-    return (await lookup(host, { all: true })).map((a) => a.address);
-  };
-}
-
 export function sessionManager(): SessionManager {
   if (slot.manager) return slot.manager;
   const config = runtime().config;
@@ -52,6 +37,23 @@ export function sessionManager(): SessionManager {
     driver: selectSandboxDriver(
       { root: sessionsRoot() },
       { ...process.env, HANGAR_SANDBOX_DRIVER: config.HANGAR_SANDBOX_DRIVER },
+      () =>
+        new KubernetesDriver({
+          root: sessionsRoot(),
+          namespace: config.HANGAR_K8S_NAMESPACE,
+          image: config.HANGAR_K8S_IMAGE,
+          instance: config.HANGAR_K8S_INSTANCE,
+          mode: config.HANGAR_K8S_MODE,
+          runtimeClassName: config.HANGAR_K8S_RUNTIME_CLASS,
+          // The cluster removes a sandbox Hangar forgot (crash, lost database) a little after its TTL.
+          ttlSeconds: Math.ceil(config.HANGAR_SESSION_TTL_HOURS * 3600) + 600,
+          gateway: {
+            host: config.HANGAR_K8S_GATEWAY_HOST,
+            egressPort: config.HANGAR_K8S_GATEWAY_EGRESS_PORT,
+            modelPort: config.HANGAR_K8S_GATEWAY_MODEL_PORT,
+            password: egressPassword,
+          },
+        }),
     ),
     gateway: createEgressGateway({
       onDecision: (decision) => {

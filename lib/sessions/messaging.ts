@@ -58,7 +58,9 @@ export function sdkChildEnv(env: Record<string, string | undefined>): Record<str
   return out;
 }
 
-function openHarness(row: SessionRow): Promise<HarnessSession> {
+async function openHarness(row: SessionRow): Promise<HarnessSession> {
+  // A remote sandbox may have been launched by another replica: open its tunnels on this one.
+  await sessionManager().driver.openTunnels?.(row.id);
   const common = {
     model: row.config.model,
     prompt: row.config.prompt ?? "",

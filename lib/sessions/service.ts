@@ -1,4 +1,5 @@
 import { readAgentForSession } from "@/db/queries/agents";
+import { whileHoldingLock } from "@/db/queries/locks";
 import { getSkillsByIds } from "@/db/queries/skills";
 import {
   getSessionRow,
@@ -20,7 +21,8 @@ import { appendSkillBlock, parseSkillIds, skillSnapshots } from "@/lib/skill-blo
 
 import { appendEvent } from "./events";
 import { newModelToken } from "./harness-secrets";
-import { launchSession, reconcile, stopSession } from "./launch";
+import { launchSession, reconcile, stopSession, sweepEndedSandboxes } from "./launch";
+import { sessionManager } from "./manager";
 
 function envContext(sessionId: string, key: string) {
   return `session:${sessionId}:env:${key}`;
@@ -138,10 +140,20 @@ export async function stopAgentSessions(agentId: string) {
 }
 
 let reaper: NodeJS.Timeout | null = null;
+let sweeper: NodeJS.Timeout | null = null;
 
 /** Called once by server.ts: adopt or settle what a previous process left, then reap idle sessions. */
 export async function startSessions() {
-  await reconcile(await listLiveSessions());
+  // Several web replicas may start at once on one database: one reconciles, the others skip.
+  await whileHoldingLock("hangar:reconcile", async () => reconcile(await listLiveSessions()));
+  if (sessionManager().driver.sandboxNetwork) {
+    sweeper ??= setInterval(() => {
+      void whileHoldingLock("hangar:reconcile", async () =>
+        sweepEndedSandboxes(await listLiveSessions()),
+      ).catch((err: unknown) => log.error("sandbox sweep failed", { err }));
+    }, 30_000);
+    sweeper.unref();
+  }
   const idleMs = runtime().config.HANGAR_IDLE_TIMEOUT_MINUTES * 60_000;
   const idleFor =
     idleMs < 120_000 ? `${Math.round(idleMs / 1000)} seconds` : `${Math.round(idleMs / 60_000)} minutes`;

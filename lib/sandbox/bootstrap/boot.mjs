@@ -14,11 +14,15 @@ import path from "node:path";
 const [specPath, statusPath] = process.argv.slice(2);
 const started = Date.now();
 
+// Where the host cannot read the sandbox's files (Kubernetes), the status lines also go to stdout,
+// marked, and the driver picks them out of the pod's log. A line of their own each: one write.
+const statusToStdout = process.env.HANGAR_STATUS_STDOUT === "1";
+delete process.env.HANGAR_STATUS_STDOUT;
+
 function report(event) {
-  fs.appendFileSync(
-    expandHome(statusPath, process.env.HOME),
-    JSON.stringify({ ...event, at: Date.now() - started }) + "\n",
-  );
+  const line = JSON.stringify({ ...event, at: Date.now() - started });
+  fs.appendFileSync(expandHome(statusPath, process.env.HOME), line + "\n");
+  if (statusToStdout) fs.writeSync(1, `\n\u001eHANGAR-STATUS ${line}\n`);
 }
 
 function fail(phase, reason, detail) {

@@ -60,7 +60,7 @@ describe("selectSandboxDriver", () => {
       /bubblewrap/,
     );
     expect(() => chooseSandboxDriver({ PATH: withBwrap, HANGAR_SANDBOX_DRIVER: "docker" })).toThrow(
-      /"local" or "process"/,
+      /"local", "process" or "kubernetes"/,
     );
   });
 });

@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+
+import {
+  buildBootSecret,
+  buildPod,
+  buildSandbox,
+  buildService,
+  instanceSelector,
+  objectName,
+  type SessionObjectsInput,
+} from "./objects";
+
+const input: SessionObjectsInput = {
+  sessionId: "sess_01kfy0d9ak3v8n2y4q6w8e0r2t",
+  agentId: "agt_01kfy0d9ak3v8n2y4q6w8e0r2x",
+  namespace: "hangar-sandboxes",
+  instance: "hangar",
+  image: "registry.example/hangar-sandbox:0.1.0",
+  argv: [
+    "/usr/local/bin/node",
+    "/app/lib/sandbox/bootstrap/boot.mjs",
+    "~/.hangar/boot.json",
+    "~/.hangar/status.jsonl",
+  ],
+  env: { LANG: "C.UTF-8" },
+  homeFiles: { ".hangar/boot.json": Buffer.from('{"env":{"SECRET":"s3cret"}}') },
+  ports: [4096],
+  memoryMiB: 2048,
+  ttlSeconds: 3600,
+  now: new Date("2026-11-28T12:00:00Z"),
+};
+
+describe("Kubernetes objects for one session", () => {
+  it("names objects in DNS-1123 and labels them for selection", () => {
+    expect(objectName(input.sessionId)).toBe("hangar-sess-01kfy0d9ak3v8n2y4q6w8e0r2t");
+    const sandbox = buildSandbox(input);
+    expect(sandbox.metadata.labels).toEqual({
+      "app.kubernetes.io/managed-by": "hangar",
+      "app.kubernetes.io/component": "sandbox",
+      "hangar.dev/instance": "hangar",
+      "hangar.dev/session-id": input.sessionId,
+      "hangar.dev/agent-id": input.agentId,
+    });
+    // The pod the controller makes carries the same labels (NetworkPolicies select on them).
+    expect(sandbox.spec.podTemplate.metadata.labels).toEqual(sandbox.metadata.labels);
+    expect(instanceSelector("hangar")).toBe(
+      "app.kubernetes.io/managed-by=hangar,app.kubernetes.io/component=sandbox,hangar.dev/instance=hangar",
+    );
+  });
+
+  it("keeps session secrets out of the pod spec: they travel in the Secret, mounted only by the init container", () => {
+    const sandbox = buildSandbox(input);
+    const podSpec = sandbox.spec.podTemplate.spec;
+    const [init] = podSpec.initContainers;
+    const [main] = podSpec.containers;
+    expect(JSON.stringify(sandbox)).not.toContain("s3cret");
+    const secret = buildBootSecret(input);
+    expect(Buffer.from(secret.data["dot-hangar__boot.json"] ?? "", "base64").toString()).toContain("s3cret");
+    expect(init?.volumeMounts.map((m) => m.name)).toContain("boot");
+    expect(main?.volumeMounts.map((m) => m.name)).not.toContain("boot");
+    expect(podSpec.volumes[0]).toMatchObject({
+      secret: { secretName: "hangar-sess-01kfy0d9ak3v8n2y4q6w8e0r2t-boot", defaultMode: 0o400 },
+    });
+    expect(init?.command[2]).toContain(
+      "cat '/run/hangar/boot/.hangar/boot.json' > '/home/agent/.hangar/boot.json'",
+    );
+  });
+
+  it("runs confined: non-root, no privilege escalation, no capabilities, no service-account token", () => {
+    const spec = buildPod(input).spec;
+    expect(spec.automountServiceAccountToken).toBe(false);
+    expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    for (const c of [...spec.initContainers, ...spec.containers]) {
+      expect(c.securityContext).toMatchObject({
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+      });
+    }
+    expect(spec.containers[0]?.resources).toEqual({
+      requests: { memory: "2048Mi" },
+      limits: { memory: "2048Mi" },
+    });
+  });
+
+  it("sets a TTL safety net: shutdownTime on a Sandbox, activeDeadlineSeconds on a bare Pod", () => {
+    expect(buildSandbox(input).spec).toMatchObject({
+      shutdownTime: "2026-11-28T13:00:00Z",
+      shutdownPolicy: "Delete",
+    });
+    expect(buildPod(input).spec.activeDeadlineSeconds).toBe(3600);
+  });
+
+  it("gives the fallback pod a headless Service owned by it", () => {
+    const service = buildService(input, { apiVersion: "v1", kind: "Pod", name: "hangar-sess-x", uid: "u-1" });
+    expect(service.spec.clusterIP).toBe("None");
+    expect(service.metadata.ownerReferences).toEqual([
+      {
+        apiVersion: "v1",
+        kind: "Pod",
+        name: "hangar-sess-x",
+        uid: "u-1",
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
+  });
+});
