@@ -5,10 +5,11 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
-    // lib/ tests do not touch the database: they run in the first (PostgreSQL) pass only.
+    // lib/ tests and the Kubernetes stand-in's own tests do not touch the database: they run in the
+    // first (PostgreSQL) pass only.
     include: [
       "e2e/api/**/*.test.ts",
-      ...(process.env.HANGAR_TEST_DB === "pglite" ? [] : ["lib/**/*.test.ts"]),
+      ...(process.env.HANGAR_TEST_DB === "pglite" ? [] : ["lib/**/*.test.ts", "e2e/kube/**/*.test.ts"]),
     ],
     globalSetup: ["e2e/api/global-setup.ts"],
     testTimeout: 30_000,
