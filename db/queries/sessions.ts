@@ -253,3 +253,48 @@ export async function listSessionEvents(sessionId: string, after: number, limit:
     at: iso(row.createdAt),
   }));
 }
+
+/**
+ * The turn still open in a session's log (a `turn_started` with no end after it), whichever process
+ * runs it; null when none is.
+ */
+export async function openTurnId(sessionId: string): Promise<string | null> {
+  const [last] = await getDb()
+    .select({ type: sessionEvents.type, data: sessionEvents.data })
+    .from(sessionEvents)
+    .where(
+      and(
+        eq(sessionEvents.sessionId, sessionId),
+        inArray(sessionEvents.type, ["turn_started", "turn_complete", "turn_error"]),
+      ),
+    )
+    .orderBy(desc(sessionEvents.seq))
+    .limit(1);
+  return last?.type === "turn_started"
+    ? String((last.data as { turn_id?: string }).turn_id ?? "") || null
+    : null;
+}
+
+/** Whether a permission request is in the log with no reply yet. */
+export async function permissionPending(sessionId: string, permissionId: string): Promise<boolean> {
+  const rows = await getDb()
+    .select({ type: sessionEvents.type })
+    .from(sessionEvents)
+    .where(
+      and(
+        eq(sessionEvents.sessionId, sessionId),
+        inArray(sessionEvents.type, ["permission_request", "permission_reply"]),
+        sql`${sessionEvents.data}->>'permission_id' = ${permissionId}`,
+      ),
+    );
+  return (
+    rows.some((r) => r.type === "permission_request") && !rows.some((r) => r.type === "permission_reply")
+  );
+}
+
+/** The channel web replicas use to ask each other to act on a turn one of them runs. */
+export const CONTROL_CHANNEL = "hangar_control";
+
+export async function notifyControl(payload: string) {
+  await getDb().execute(sql`select pg_notify(${CONTROL_CHANNEL}, ${payload})`);
+}

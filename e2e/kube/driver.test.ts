@@ -102,6 +102,17 @@ describe.each(targets)("Kubernetes driver contract: %s", (_name, makeTarget, ena
   let driver: KubernetesDriver;
   let root: string;
   let counter = 0;
+  let instance = "";
+  const options = () => ({
+    root,
+    namespace: target.namespace,
+    image: target.image,
+    instance,
+    mode: "auto" as const,
+    ttlSeconds: 3600,
+    gateway: { host: "127.0.0.1", egressPort: 3128, modelPort: 4000, password: () => "pw" },
+    kubeConfig: target.kubeConfig,
+  });
   const launched: string[] = [];
 
   function newSession() {
@@ -148,16 +159,8 @@ describe.each(targets)("Kubernetes driver contract: %s", (_name, makeTarget, ena
     if (!enabled) return;
     target = await makeTarget();
     root = tempDir("kube-driver");
-    driver = new KubernetesDriver({
-      root,
-      namespace: target.namespace,
-      image: target.image,
-      instance: `test-${Date.now().toString(36)}`,
-      mode: "auto",
-      ttlSeconds: 3600,
-      gateway: { host: "127.0.0.1", egressPort: 3128, modelPort: 4000, password: () => "pw" },
-      kubeConfig: target.kubeConfig,
-    });
+    instance = `test-${Date.now().toString(36)}`;
+    driver = new KubernetesDriver(options());
   }, 60_000);
 
   afterAll(async () => {
@@ -187,6 +190,21 @@ describe.each(targets)("Kubernetes driver contract: %s", (_name, makeTarget, ena
       expect(reply).toEqual({ status: 200, body: "pong /ping" });
       expect(await driver.readLog(sessionId, 10)).toContain("hello from the pod");
       expect((await driver.list()).map((h) => h.sessionId)).toContain(sessionId);
+      // Another process (a restart, another replica) adopts it: the log copy and the tunnel come back.
+      const otherRoot = tempDir("kube-driver-adopt");
+      const adopter = new KubernetesDriver({ ...options(), root: otherRoot });
+      try {
+        await adopter.adopt(sessionId);
+        const adopted = sessionPaths(path.join(otherRoot, sessionId));
+        expect(fs.readFileSync(adopted.log, "utf8")).toContain("hello from the pod");
+        expect(fs.readFileSync(path.join(adopted.home, ".hangar", "status.jsonl"), "utf8")).toBe(status);
+        expect(await get(path.join(adopted.sock, "harness.sock"), "/again")).toEqual({
+          status: 200,
+          body: "pong /again",
+        });
+      } finally {
+        adopter.close();
+      }
       const again = await driver.launch({ sessionId, sessionDir, argv: ["node", "-e", PROGRAM], env: {} });
       expect(again.state).toBe("running"); // idempotent
 

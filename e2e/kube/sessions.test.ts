@@ -208,6 +208,27 @@ describe("Hangar on the kubernetes driver (contract test against the stand-in AP
       expect(JSON.stringify(viaSecond.body.parts)).toContain("made-in-pod");
       const thread = await call(second, "GET", `${SESSIONS}/${s.id}/messages`);
       expect(thread.body).toHaveLength(6);
+
+      // A turn running in the first replica is aborted through the second (relayed over NOTIFY).
+      const words = Array.from({ length: 200 }, (_, i) => `w${i}`).join(" ");
+      const before = (await call(second, "GET", `${SESSIONS}/${s.id}/log?limit=1000`)).body.data.length;
+      const sent = call(web, "POST", `${SESSIONS}/${s.id}/message`, { text: `SLOW: 100\nREPLY: ${words}` });
+      for (let seen = false; !seen; await new Promise((r) => setTimeout(r, 100))) {
+        const log = await call(second, "GET", `${SESSIONS}/${s.id}/log?limit=1000`);
+        seen = log.body.data.slice(before).some((e: { type: string }) => e.type === "assistant_delta");
+      }
+      expect((await call(second, "POST", `${SESSIONS}/${s.id}/message`, { text: "meanwhile" })).status).toBe(
+        409,
+      );
+      expect((await call(second, "POST", `${SESSIONS}/${s.id}/abort`)).body).toEqual({
+        ok: true,
+        aborted: true,
+      });
+      expect((await sent).body.info.finish).toBe("aborted");
+      expect((await call(second, "POST", `${SESSIONS}/${s.id}/abort`)).body).toEqual({
+        ok: true,
+        aborted: false,
+      });
     } finally {
       await second.proc.kill("SIGTERM");
       await waitForExit(second.proc);

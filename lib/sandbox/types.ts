@@ -143,6 +143,11 @@ export type SandboxDriver = {
    * replica other than the one that launched it. Idempotent.
    */
   openTunnels?(sessionId: string): Promise<void>;
+  /**
+   * Remote drivers: take over a running sandbox another process launched (after a restart): rebuild
+   * the host-side copies of its log and boot status, open its tunnels.
+   */
+  adopt?(sessionId: string): Promise<void>;
   /** Remote drivers: the sandbox's log, read from the engine (any replica can serve it). */
   readLog?(sessionId: string, tailLines: number): Promise<string>;
 };

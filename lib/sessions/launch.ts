@@ -486,7 +486,7 @@ export async function reconcile(live: SessionRow[]) {
     const status = await manager.driver.status(row.id).catch(() => null);
     if (status?.state === "running") {
       await listenHostSide(row);
-      await manager.driver.openTunnels?.(row.id);
+      await manager.driver.adopt?.(row.id);
       if (row.status === "ready") {
         await closeInterruptedTurns(row.id);
         await startTui(row).catch((err: unknown) =>

@@ -1,6 +1,12 @@
 import path from "node:path";
 
-import { getSessionRow, listSessionEvents, updateSession } from "@/db/queries/sessions";
+import {
+  getSessionRow,
+  listSessionEvents,
+  openTurnId,
+  permissionPending,
+  updateSession,
+} from "@/db/queries/sessions";
 import type { sessions } from "@/db/schema";
 import { ApiError, ConflictError } from "@/lib/api/errors";
 import { withSessionEnv } from "@/lib/harness/adapters";
@@ -17,6 +23,7 @@ import type { TurnEvent } from "@/lib/schemas/session-event";
 import { emptyThread, foldEvents, type Thread } from "@/lib/thread";
 
 import { markActive } from "./activity";
+import { listenControl, relayControl } from "./control";
 import { appendEvent } from "./events";
 import { harnessPassword } from "./harness-secrets";
 import { sessionManager } from "./manager";
@@ -46,6 +53,10 @@ const state: Messaging = ((globalThis as Record<symbol, Messaging>)[SLOT] ??= {
 
 // Environment the Agent SDK may give its CLI child; everything else it would pass is Hangar's own
 // process environment, which must never reach a sandbox.
+/** How long an abort relayed to another replica waits for the turn's end to reach the log. */
+const RELAY_WAIT_MS = 15_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const SDK_CHILD_ENV = /^(CLAUDE_|CLAUDECODE$|ANTHROPIC_(?!API_KEY$|AUTH_TOKEN$|BASE_URL$)|DEBUG$|MCP_)/;
 
 export function sdkChildEnv(env: Record<string, string | undefined>): Record<string, string> {
@@ -172,6 +183,12 @@ export async function startTurn(
   try {
     const row = await getSessionRow(sessionId);
     assertCanTalk(row);
+    // Another replica may be running a turn of this session: its turn_started is in the log.
+    if (await openTurnId(sessionId)) {
+      throw new ConflictError(
+        `a turn is already running in session ${sessionId}; wait for it or POST /abort`,
+      );
+    }
     const userMessageId =
       typeof pending?.data.message_id === "string" ? pending.data.message_id : newId("message");
     // Queued together, so both go into the log in one write.
@@ -260,6 +277,16 @@ async function runTurn(row: SessionRow, live: LiveTurn, text: string): Promise<v
 
 /** Stops the running turn, if any; the turn ends with finish "aborted". */
 export async function abortTurn(sessionId: string): Promise<boolean> {
+  if (await abortLocalTurn(sessionId)) return true;
+  // The turn may run in another replica: ask it, then wait for the end to reach the log.
+  const open = await openTurnId(sessionId);
+  if (!open || !(await relayControl({ type: "abort", sessionId }))) return false;
+  const deadline = Date.now() + RELAY_WAIT_MS;
+  while (Date.now() < deadline && (await openTurnId(sessionId)) === open) await sleep(50);
+  return true;
+}
+
+async function abortLocalTurn(sessionId: string): Promise<boolean> {
   const live = state.turns.get(sessionId);
   if (!live) return false;
   live.controller.abort();
@@ -268,12 +295,26 @@ export async function abortTurn(sessionId: string): Promise<boolean> {
 }
 
 export async function answerPermission(sessionId: string, permissionId: string, reply: PermissionReply) {
+  if (await answerLocalPermission(sessionId, permissionId, reply)) return;
+  if (
+    !(await permissionPending(sessionId, permissionId)) ||
+    !(await relayControl({ type: "permission", sessionId, permissionId, reply }))
+  )
+    throw new ConflictError(`no turn of session ${sessionId} is waiting for a permission`);
+}
+
+async function answerLocalPermission(sessionId: string, permissionId: string, reply: PermissionReply) {
   const live = state.turns.get(sessionId);
   const harness = state.harnesses.get(sessionId);
-  if (!live || !harness)
-    throw new ConflictError(`no turn of session ${sessionId} is waiting for a permission`);
+  if (!live || !harness) return false;
   // The adapter emits permission_reply when the harness confirms it, so the log has it once.
   await (await harness).answerPermission(permissionId, reply);
+  return true;
+}
+
+/** Called once at start: act on aborts and permission answers other replicas relay. */
+export function listenForRelayedControl() {
+  return listenControl({ abort: abortLocalTurn, permission: answerLocalPermission });
 }
 
 /** A turn's user message and reply, folded from the log from `fromSeq` on. */

@@ -23,6 +23,7 @@ import { appendEvent } from "./events";
 import { newModelToken } from "./harness-secrets";
 import { launchSession, reconcile, stopSession, sweepEndedSandboxes } from "./launch";
 import { sessionManager } from "./manager";
+import { listenForRelayedControl } from "./messaging";
 
 function envContext(sessionId: string, key: string) {
   return `session:${sessionId}:env:${key}`;
@@ -144,6 +145,17 @@ let sweeper: NodeJS.Timeout | null = null;
 
 /** Called once by server.ts: adopt or settle what a previous process left, then reap idle sessions. */
 export async function startSessions() {
+  // A sandbox engine that cannot work (no bubblewrap, a cluster that refuses us) is said at start,
+  // not at the first session.
+  const driver = sessionManager().driver;
+  const check = await driver.preflight().catch((err: unknown) => ({
+    ok: false,
+    problems: [(err as Error).message],
+    notes: [],
+  }));
+  if (check.ok) log.info("sandbox driver ready", { driver: driver.name, notes: check.notes });
+  else log.warn("sandbox driver problems", { driver: driver.name, problems: check.problems });
+  await listenForRelayedControl();
   // Several web replicas may start at once on one database: one reconciles, the others skip.
   await whileHoldingLock("hangar:reconcile", async () => reconcile(await listLiveSessions()));
   if (sessionManager().driver.sandboxNetwork) {

@@ -454,10 +454,13 @@ describe.skipIf(missing.length > 0)("local sandbox driver (bubblewrap)", () => {
         argv: [
           "/bin/sh",
           "-c",
-          'trap "echo bye > /home/agent/workspace/term.txt; exit 0" TERM; while :; do sleep 0.05; done',
+          'trap "echo bye > /home/agent/workspace/term.txt; exit 0" TERM; : > /home/agent/workspace/trapped; while :; do sleep 0.05; done',
         ],
         env: { PATH: DEFAULT_PATH },
       });
+      // SIGTERM before the shell has set its trap would just end it: wait until it has.
+      const trapped = path.join(h.sessionDir, "workspace", "trapped");
+      for (let i = 0; i < 200 && !fs.existsSync(trapped); i++) await new Promise((r) => setTimeout(r, 25));
       await driver.stop("graceful", { graceMs: 3000 });
       expect(fs.readFileSync(path.join(h.sessionDir, "workspace/term.txt"), "utf8")).toBe("bye\n");
       expect(await driver.status("graceful")).toMatchObject({ state: "exited", exitCode: 0 });

@@ -458,10 +458,6 @@ export class KubernetesDriver implements SandboxDriver {
     const created =
       (sandbox as { metadata?: { creationTimestamp?: string | Date } } | null)?.metadata?.creationTimestamp ??
       pod?.metadata?.creationTimestamp;
-    if (seen.state !== "exited" && !this.mirrors.has(sessionId)) {
-      // Adopted (a restart, or another replica): rebuild the log mirror before anyone reads it.
-      await this.follow(sessionId, this.sessionDir(sessionId)).catchUp();
-    }
     return this.handle(sessionId, seen, created ? new Date(created).toISOString() : undefined);
   }
 
@@ -768,6 +764,12 @@ export class KubernetesDriver implements SandboxDriver {
     } catch {
       return "";
     }
+  }
+
+  /** Takes over a running sandbox this process did not launch: its log copy (rebuilt first), its tunnels. */
+  async adopt(sessionId: string): Promise<void> {
+    await this.follow(sessionId, this.sessionDir(sessionId)).catchUp();
+    await this.openTunnels(sessionId);
   }
 
   async openTunnels(sessionId: string): Promise<void> {

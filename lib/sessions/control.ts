@@ -1,0 +1,48 @@
+import { CONTROL_CHANNEL, notifyControl } from "@/db/queries/sessions";
+import { log } from "@/lib/log";
+import { runtime } from "@/lib/runtime";
+import type { PermissionReply } from "@/lib/harness/turn";
+
+/*
+ * Web replicas share a database, not memory: a turn runs in the replica that received its message, and
+ * an abort or a permission answer may arrive at another. That one relays it over PostgreSQL NOTIFY;
+ * the replica running the turn acts, and the outcome shows in the session's log. (Embedded PGlite has
+ * one process, so there is nothing to relay.)
+ */
+
+export type ControlMessage =
+  | { type: "abort"; sessionId: string }
+  | { type: "permission"; sessionId: string; permissionId: string; reply: PermissionReply };
+
+export type ControlHandlers = {
+  abort: (sessionId: string) => Promise<boolean>;
+  permission: (sessionId: string, permissionId: string, reply: PermissionReply) => Promise<boolean>;
+};
+
+/** Subscribes this process; the handlers act only on turns this process runs. */
+export async function listenControl(handlers: ControlHandlers) {
+  const listen = runtime().listen;
+  if (!listen) return;
+  await listen(CONTROL_CHANNEL, (payload) => {
+    let message: ControlMessage;
+    try {
+      message = JSON.parse(payload) as ControlMessage;
+    } catch {
+      return;
+    }
+    const acting =
+      message.type === "abort"
+        ? handlers.abort(message.sessionId)
+        : handlers.permission(message.sessionId, message.permissionId, message.reply);
+    void acting.catch((err: unknown) =>
+      log.warn("relayed session control failed", { type: message.type, err }),
+    );
+  });
+}
+
+/** False when there is no other process to ask (embedded database). */
+export async function relayControl(message: ControlMessage): Promise<boolean> {
+  if (!runtime().listen) return false;
+  await notifyControl(JSON.stringify(message));
+  return true;
+}
