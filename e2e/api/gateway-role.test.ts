@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { LocalDriver } from "@/lib/sandbox/drivers/local";
 import { SecretBox } from "@/lib/secret-box";
 
+import { callServer } from "../support/api";
 import {
   createTestDatabase,
   startGateway,
@@ -37,19 +38,7 @@ let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let web: http.Server;
 let webPort = 0;
 
-async function call(method: string, p: string, body?: unknown) {
-  const res = await fetch(hangar.url + p, {
-    method,
-    headers: { authorization: `Bearer ${hangar.masterKey}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    text,
-    body: text && res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : null,
-  };
-}
+const call = (method: string, p: string, body?: unknown) => callServer(hangar, method, p, body);
 
 async function createSession(agentFields: Record<string, unknown>) {
   const agent = await call("POST", "/api/v1/managed_agents/agents", {

@@ -6,6 +6,7 @@ import { describe, expect, inject, it } from "vitest";
 
 import { LocalDriver } from "@/lib/sandbox/drivers/local";
 
+import { callServer as call } from "../support/api";
 import {
   createTestDatabase,
   freePort,
@@ -15,15 +16,6 @@ import {
   type DbChoice,
 } from "../support/server";
 import { renderedTerminal } from "../support/terminal";
-
-async function call(server: { url: string; masterKey: string }, method: string, p: string, body?: unknown) {
-  const res = await fetch(server.url + p, {
-    method,
-    headers: { authorization: `Bearer ${server.masterKey}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: res.status === 204 ? null : await res.json() };
-}
 
 // The suite runs once per database; this test follows the run's choice.
 const DBS: DbChoice[] = [inject("dbChoice")];

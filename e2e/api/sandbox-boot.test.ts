@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { LocalDriver } from "@/lib/sandbox/drivers/local";
 
+import { callServer } from "../support/api";
 import { startServer, tempDir, type TestServer } from "../support/server";
 
 const TOKEN = "git-token-" + crypto.randomUUID();
@@ -26,19 +27,7 @@ let webPort = 0;
 let caPem = "";
 let wheelB64 = "";
 
-async function call(method: string, p: string, body?: unknown) {
-  const res = await fetch(hangar.url + p, {
-    method,
-    headers: { authorization: `Bearer ${hangar.masterKey}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    text,
-    body: text && res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : null,
-  };
-}
+const call = (method: string, p: string, body?: unknown) => callServer(hangar, method, p, body);
 
 async function session(agentFields: Record<string, unknown>, sessionBody: Record<string, unknown> = {}) {
   const agent = await call("POST", "/api/v1/managed_agents/agents", {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { objectName, secretName } from "@/lib/sandbox/drivers/kubernetes/objects";
 
+import { callServer as call } from "../support/api";
 import { type KubeStandIn, startKubeStandIn } from "../support/kube-standin";
 import {
   createTestDatabase,
@@ -32,19 +33,6 @@ const NS = "hangar-sandboxes";
 const IMAGE = "hangar-sandbox:test";
 
 type Server = Pick<TestServer, "url" | "masterKey">;
-
-async function call(server: Server, method: string, p: string, body?: unknown) {
-  const res = await fetch(server.url + p, {
-    method,
-    headers: { authorization: `Bearer ${server.masterKey}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    body: text && res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text,
-  };
-}
 
 async function session(server: Server, agent: Record<string, unknown>, until: "ready" | "failed" = "ready") {
   const created = await call(server, "POST", AGENTS, {
@@ -191,7 +179,7 @@ describe("Hangar on the kubernetes driver (contract test against the stand-in AP
 
     const logs = await call(web, "GET", `${SESSIONS}/${s.id}/sandbox_logs?tail_lines=200`);
     expect(logs.status).toBe(200);
-    expect(logs.body).not.toContain("HANGAR-STATUS");
+    expect(logs.text).not.toContain("HANGAR-STATUS");
 
     // A second web replica on the same database: no sticky sessions.
     const second = await startServer({

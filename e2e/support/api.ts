@@ -48,3 +48,26 @@ export async function createSkill(fields: Record<string, unknown> = {}) {
 export function b64(text: string | Buffer): string {
   return Buffer.from(text).toString("base64");
 }
+
+/**
+ * Calls a server a test started itself (not the shared one), with its master key. `body` is the
+ * parsed JSON when the answer is JSON, else null; `text` is always the raw answer.
+ */
+export async function callServer(
+  server: { url: string; masterKey: string },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; text: string; body: any }> {
+  const res = await fetch(server.url + path, {
+    method,
+    headers: { authorization: `Bearer ${server.masterKey}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    text,
+    body: text && res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : null,
+  };
+}

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 
 import { createEgressGateway, secretsMatch, type EgressDecision, type SharedEgressOptions } from "./gateway";
 import { compileEgressPolicy, type EgressPolicy } from "./policy";
+import { collect, type Reply } from "./test-http";
 
 /*
  * The shared listener (gateway role): one TCP port for every session, each request authenticated with
@@ -82,19 +83,6 @@ async function startShared(overrides: Partial<SharedEgressOptions> = {}) {
 
 const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
-
-type Reply = { status: number; headers: http.IncomingHttpHeaders; body: string };
-
-function collect(res: http.IncomingMessage): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on("data", (chunk: Buffer) => chunks.push(chunk));
-    res.on("end", () =>
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
-    );
-    res.on("error", reject);
-  });
-}
 
 /** A plain-HTTP proxy request (absolute URI). */
 function proxyGet(port: number, url: string, auth?: string): Promise<Reply> {

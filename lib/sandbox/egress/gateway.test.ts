@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EGRESS_CASES, formatHostPort } from "./egress-cases";
 import { createEgressGateway, toHttpStatus, type EgressDecision, type EgressGatewayOptions } from "./gateway";
 import { compileEgressPolicy, decideHost, normalizeHost, parseIpAddress } from "./policy";
+import { collect, type Reply } from "./test-http";
 
 /*
  * Real sockets throughout: HTTP and TCP servers on 127.0.0.1 play the internet, the gateway listens on
@@ -114,19 +115,6 @@ async function readToEnd(socket: net.Socket, head: Buffer = Buffer.alloc(0)): Pr
   socket.on("data", (chunk: Buffer) => chunks.push(chunk));
   await once(socket, "end");
   return Buffer.concat(chunks).toString();
-}
-
-type Reply = { status: number; headers: http.IncomingHttpHeaders; body: string };
-
-function collect(res: http.IncomingMessage): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on("data", (chunk: Buffer) => chunks.push(chunk));
-    res.on("end", () =>
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
-    );
-    res.on("error", reject);
-  });
 }
 
 function getThroughTunnel(socket: net.Socket, authority: string, urlPath = "/"): Promise<Reply> {
