@@ -357,6 +357,10 @@ export class Kubelet implements LogSource {
         bridges: this.clusterServices,
         reverseBridges: run.ports.map((port) => ({ socketPath: this.portSocket(run, port), port })),
         binds,
+        // The "image" holds Hangar's install at the same path as the web process (as docker/Dockerfile's
+        // sandbox target does at /app), wherever this checkout lives, even under a folder the sandbox
+        // hides or replaces (/tmp, /root, /home).
+        readOnlyPaths: [process.cwd()],
       });
     } catch (err) {
       for (const c of run.containers)
