@@ -208,7 +208,9 @@ test("[TERMINAL] Codex: the boot in place of the terminal, typing into its compo
   const { pane, screen, surface, connection } = terminal(page, title);
   await expect(pane).toHaveCount(0);
   await screenshotBothThemes(page, "terminal-booting");
-  await page.unroute(detail);
+  // Wait for a request the handler is still holding: removing the route under it would leave the
+  // handler fulfilling a request the fallback already answered.
+  await page.unrouteAll({ behavior: "wait" });
 
   await expect(screen).toContainText("OpenAI Codex", { timeout: 30_000 });
   await expect(connection).toHaveText("Live");
