@@ -356,11 +356,10 @@ export class Kubelet implements LogSource {
         env: {},
         bridges: this.clusterServices,
         reverseBridges: run.ports.map((port) => ({ socketPath: this.portSocket(run, port), port })),
-        binds,
         // The "image" holds Hangar's install at the same path as the web process (as docker/Dockerfile's
-        // sandbox target does at /app), wherever this checkout lives, even under a folder the sandbox
-        // hides or replaces (/tmp, /root, /home).
-        readOnlyPaths: [process.cwd()],
+        // sandbox target does at /app), wherever this checkout lives: mounted last, so neither a folder
+        // the sandbox hides (/root, /home) nor a pod volume (an emptyDir on /tmp) covers it.
+        binds: [...binds, { source: process.cwd(), target: process.cwd(), readOnly: true }],
       });
     } catch (err) {
       for (const c of run.containers)
