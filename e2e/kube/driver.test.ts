@@ -350,6 +350,40 @@ describe.each(targets)("Kubernetes driver contract: %s", (_name, makeTarget, ena
   );
 
   it.skipIf(!enabled)(
+    "Sandbox TTL: pushed back while in use, and the controller's expiry otherwise",
+    async () => {
+      if (!target.standIn || (await driver.mode()) !== "sandbox") return;
+      const short = new KubernetesDriver({ ...options(), ttlSeconds: 4 });
+      const start = async () => {
+        const sessionId = newSession();
+        const sessionDir = path.join(root, sessionId);
+        fs.mkdirSync(path.join(sessionPaths(sessionDir).home, ".hangar"), { recursive: true });
+        await short.launch({ sessionId, sessionDir, argv: ["sleep", "600"], env: {} });
+        return sessionId;
+      };
+      const shutdownOf = (id: string) =>
+        target.standIn!.objects("Sandbox", target.namespace).find((o) => o.metadata.name === objectName(id))
+          ?.spec?.shutdownTime as string | undefined;
+      try {
+        const renewed = await start();
+        const forgotten = await start();
+        const first = shutdownOf(renewed)!;
+        await short.keepAlive(renewed); // more than half the TTL left: nothing to do
+        expect(shutdownOf(renewed)).toBe(first);
+        await new Promise((r) => setTimeout(r, 2500));
+        await short.keepAlive(renewed);
+        expect(Date.parse(shutdownOf(renewed)!)).toBeGreaterThan(Date.parse(first));
+        // Nobody renews the other one: the controller deletes it at its shutdownTime.
+        await waitFor("expiry", async () => (await short.status(forgotten)) === null, 15_000);
+        expect(await short.status(renewed)).not.toBeNull();
+      } finally {
+        short.close();
+      }
+    },
+    60_000,
+  );
+
+  it.skipIf(!enabled)(
     "failures a cluster reports come back as sentences (stand-in only)",
     async () => {
       if (!target.standIn) return;

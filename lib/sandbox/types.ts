@@ -148,6 +148,8 @@ export type SandboxDriver = {
    * the host-side copies of its log and boot status, open its tunnels.
    */
   adopt?(sessionId: string): Promise<void>;
+  /** Remote drivers: pushes back the engine's own expiry of a sandbox that is still in use. */
+  keepAlive?(sessionId: string): Promise<void>;
   /** Remote drivers: the sandbox's log, read from the engine (any replica can serve it). */
   readLog?(sessionId: string, tailLines: number): Promise<string>;
 };

@@ -526,12 +526,16 @@ export async function reconcile(live: SessionRow[]) {
 }
 
 /**
- * Remote drivers, every replica: a sandbox that ended while the replica watching it was gone would
- * otherwise keep its session "ready" forever. One replica at a time (advisory lock) settles them.
+ * Remote drivers, one replica at a time (advisory lock): renew the engine's expiry of live sandboxes,
+ * and settle sessions whose sandbox ended while the replica watching it was gone (otherwise they would
+ * stay "ready" forever).
  */
-export async function sweepEndedSandboxes(live: SessionRow[]) {
+export async function maintainRemoteSandboxes(live: SessionRow[]) {
   const manager = sessionManager();
   for (const row of live) {
+    await manager.driver
+      .keepAlive?.(row.id)
+      .catch((err: unknown) => log.warn("could not renew a sandbox's expiry", { sessionId: row.id, err }));
     if (manager.watchers.has(row.id) || row.status === "creating") continue;
     const status = await manager.driver.status(row.id).catch(() => undefined);
     if (status === undefined || status?.state === "running") continue;

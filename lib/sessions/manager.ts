@@ -45,8 +45,8 @@ export function sessionManager(): SessionManager {
           instance: config.HANGAR_K8S_INSTANCE,
           mode: config.HANGAR_K8S_MODE,
           runtimeClassName: config.HANGAR_K8S_RUNTIME_CLASS,
-          // The cluster removes a sandbox Hangar forgot (crash, lost database) a little after its TTL.
-          ttlSeconds: Math.ceil(config.HANGAR_SESSION_TTL_HOURS * 3600) + 600,
+          // Renewed while the session lives: the cluster removes sandboxes a Hangar gone for good left.
+          ttlSeconds: Math.ceil(config.HANGAR_IDLE_TIMEOUT_MINUTES * 60) + 3600,
           gateway: {
             host: config.HANGAR_K8S_GATEWAY_HOST,
             egressPort: config.HANGAR_K8S_GATEWAY_EGRESS_PORT,

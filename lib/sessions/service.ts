@@ -21,7 +21,7 @@ import { appendSkillBlock, parseSkillIds, skillSnapshots } from "@/lib/skill-blo
 
 import { appendEvent } from "./events";
 import { newModelToken } from "./harness-secrets";
-import { launchSession, reconcile, stopSession, sweepEndedSandboxes } from "./launch";
+import { launchSession, reconcile, stopSession, maintainRemoteSandboxes } from "./launch";
 import { sessionManager } from "./manager";
 import { listenForRelayedControl } from "./messaging";
 
@@ -161,7 +161,7 @@ export async function startSessions() {
   if (sessionManager().driver.sandboxNetwork) {
     sweeper ??= setInterval(() => {
       void whileHoldingLock("hangar:reconcile", async () =>
-        sweepEndedSandboxes(await listLiveSessions()),
+        maintainRemoteSandboxes(await listLiveSessions()),
       ).catch((err: unknown) => log.error("sandbox sweep failed", { err }));
     }, 30_000);
     sweeper.unref();

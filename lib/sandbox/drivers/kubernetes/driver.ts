@@ -44,6 +44,7 @@ import {
   SANDBOX_PLURAL,
   secretName,
   type SessionObjectsInput,
+  shutdownTime,
 } from "./objects";
 import {
   type ObservedState,
@@ -298,15 +299,15 @@ export class KubernetesDriver implements SandboxDriver {
       ports: (spec.reverseBridges ?? []).map((b) => b.port),
       memoryMiB: spec.limits?.memoryMiB,
       runtimeClassName: this.options.runtimeClassName,
-      ttlSeconds: this.options.ttlSeconds,
     };
+    const mode = await this.mode();
+    if (mode === "sandbox") input.ttlSeconds = this.options.ttlSeconds;
     const tunnels: Tunnel[] = (spec.reverseBridges ?? []).map((b) => ({
       socketPath: path.basename(b.socketPath),
       port: b.port,
     }));
     const annotations = { [TUNNELS_ANNOTATION]: JSON.stringify(tunnels) };
     const name = objectName(spec.sessionId);
-    const mode = await this.mode();
     try {
       const secret = buildBootSecret(input);
       await orNull(this.core.deleteNamespacedSecret({ name: secret.metadata.name, namespace: this.ns }));
@@ -764,6 +765,29 @@ export class KubernetesDriver implements SandboxDriver {
     } catch {
       return "";
     }
+  }
+
+  /**
+   * Pushes back a Sandbox's shutdownTime once half its TTL has passed, so the controller's safety net
+   * removes sandboxes only when Hangar has stopped renewing them (gone, or lost its database).
+   */
+  async keepAlive(sessionId: string): Promise<void> {
+    const ttl = this.options.ttlSeconds;
+    if (!ttl || (await this.mode()) !== "sandbox") return;
+    const { sandbox } = await this.readObjects(sessionId);
+    const current = (sandbox as { spec?: { shutdownTime?: string } } | null)?.spec?.shutdownTime;
+    if (!sandbox || (current && Date.parse(current) - Date.now() > (ttl * 1000) / 2)) return;
+    await this.custom.patchNamespacedCustomObject(
+      {
+        group: SANDBOX_API_GROUP,
+        version: SANDBOX_API_VERSION,
+        namespace: this.ns,
+        plural: SANDBOX_PLURAL,
+        name: objectName(sessionId),
+        body: { spec: { shutdownTime: shutdownTime(new Date(), ttl) } },
+      },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
   }
 
   /** Takes over a running sandbox this process did not launch: its log copy (rebuilt first), its tunnels. */

@@ -82,12 +82,12 @@ describe("Kubernetes objects for one session", () => {
     });
   });
 
-  it("sets a TTL safety net: shutdownTime on a Sandbox, activeDeadlineSeconds on a bare Pod", () => {
+  it("sets a renewable TTL safety net on a Sandbox; a bare Pod gets no deadline it could not extend", () => {
     expect(buildSandbox(input).spec).toMatchObject({
       shutdownTime: "2026-11-28T13:00:00Z",
       shutdownPolicy: "Delete",
     });
-    expect(buildPod(input).spec.activeDeadlineSeconds).toBe(3600);
+    expect(buildPod(input).spec).not.toHaveProperty("activeDeadlineSeconds");
   });
 
   it("gives the fallback pod a headless Service owned by it", () => {

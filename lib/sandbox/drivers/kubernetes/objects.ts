@@ -44,7 +44,10 @@ export type SessionObjectsInput = {
   ports: number[];
   memoryMiB?: number;
   runtimeClassName?: string;
-  /** Safety net: the sandbox is removed after this long even if Hangar is gone. */
+  /**
+   * Safety net (Sandbox resources): the controller deletes the sandbox this long after it was last
+   * renewed, so sandboxes do not outlive a Hangar that is gone for good.
+   */
   ttlSeconds?: number;
   now?: Date;
 };
@@ -169,28 +172,23 @@ export function buildSandbox(input: SessionObjectsInput) {
       podTemplate: { metadata: { labels: sessionLabels(input) }, spec: buildPodSpec(input) },
       service: true,
       ...(input.ttlSeconds
-        ? {
-            shutdownTime: new Date(now.getTime() + input.ttlSeconds * 1000)
-              .toISOString()
-              .replace(/\.\d+Z$/, "Z"),
-            shutdownPolicy: "Delete",
-          }
+        ? { shutdownTime: shutdownTime(now, input.ttlSeconds), shutdownPolicy: "Delete" }
         : {}),
     },
   };
 }
 
-/** The fallback without the CRD: a bare Pod, its lifetime capped by activeDeadlineSeconds. */
+/** RFC 3339 in whole seconds, as the CRD's date-time field and kubectl show it. */
+export function shutdownTime(now: Date, ttlSeconds: number): string {
+  return new Date(now.getTime() + ttlSeconds * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+/**
+ * The fallback without the CRD: a bare Pod. No cluster-side expiry (activeDeadlineSeconds cannot be
+ * pushed back while a session is in use): Hangar's idle reaper and reconciler remove it.
+ */
 export function buildPod(input: SessionObjectsInput) {
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: meta(input),
-    spec: {
-      ...buildPodSpec(input),
-      ...(input.ttlSeconds ? { activeDeadlineSeconds: Math.ceil(input.ttlSeconds) } : {}),
-    },
-  };
+  return { apiVersion: "v1", kind: "Pod", metadata: meta(input), spec: buildPodSpec(input) };
 }
 
 /** A headless Service for the fallback pod, so it has a DNS name like a Sandbox's. */
