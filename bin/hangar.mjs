@@ -266,6 +266,10 @@ function ask(question, fallback) {
 /** Reads a line from the terminal without echoing it. */
 function askHidden(question) {
   const stdin = process.stdin;
+  // Echo goes off before the prompt shows: a key typed or pasted the moment the prompt appears would
+  // otherwise be echoed by the terminal before raw mode takes over.
+  terminalGuard.track(() => stdin.isTTY && stdin.setRawMode(false));
+  stdin.setRawMode(true);
   process.stderr.write(`${question}: `);
   return new Promise((resolve, reject) => {
     let value = "";
@@ -289,8 +293,6 @@ function askHidden(question) {
         else if (ch >= " ") value += ch;
       }
     };
-    terminalGuard.track(() => stdin.isTTY && stdin.setRawMode(false));
-    stdin.setRawMode(true);
     stdin.resume();
     stdin.on("data", onData);
   });
