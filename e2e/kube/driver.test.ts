@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
 import { KubernetesDriver } from "@/lib/sandbox/drivers/kubernetes/driver";
+import { loadYamlDocuments } from "@/lib/kubernetes/validate";
 import { objectName, secretName } from "@/lib/sandbox/drivers/kubernetes/objects";
 import type { PtyStatus } from "@/lib/pty/client";
 
@@ -347,6 +348,26 @@ describe.each(targets)("Kubernetes driver contract: %s", (_name, makeTarget, ena
       }
     },
     120_000,
+  );
+
+  it.skipIf(!enabled)(
+    "preflight: API access, mode, and whether NetworkPolicy keeps pods behind the gateway",
+    async () => {
+      if (!target.standIn) return;
+      const before = await driver.preflight();
+      expect(before.notes.join(" ")).toMatch(/Sandbox resources|plain Pods/);
+      expect(before.problems).toEqual([
+        expect.stringMatching(/no NetworkPolicy in hangar-sandboxes restricts egress/),
+      ]);
+      // The shipped manifests' policies for the sandbox namespace satisfy it.
+      const networking = target.kubeConfig.makeApiClient(k8s.NetworkingV1Api);
+      const text = fs.readFileSync(path.join(process.cwd(), "deploy", "network-policies.yaml"), "utf8");
+      for (const doc of loadYamlDocuments(text) as k8s.V1NetworkPolicy[]) {
+        if (doc.metadata?.namespace === target.namespace)
+          await networking.createNamespacedNetworkPolicy({ namespace: target.namespace, body: doc });
+      }
+      expect(await driver.preflight()).toMatchObject({ ok: true, problems: [] });
+    },
   );
 
   it.skipIf(!enabled)(

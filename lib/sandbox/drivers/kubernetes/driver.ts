@@ -44,6 +44,7 @@ import {
   SANDBOX_PLURAL,
   secretName,
   type SessionObjectsInput,
+  sessionLabels,
   shutdownTime,
 } from "./objects";
 import {
@@ -167,6 +168,17 @@ class RemoteProcess extends EventEmitter {
   }
 }
 
+/**
+ * Whether a NetworkPolicy makes egress default-deny for pods with these labels (an Egress policy type
+ * selecting them; a selector with expressions is taken as selecting, the cluster decides).
+ */
+function restrictsEgress(policy: k8s.V1NetworkPolicy, labels: Record<string, string>): boolean {
+  const spec = policy.spec;
+  if (!spec?.policyTypes?.includes("Egress")) return false;
+  const wanted = spec.podSelector?.matchLabels ?? {};
+  return Object.entries(wanted).every(([key, value]) => labels[key] === value);
+}
+
 /** The exit code in an exec's final V1Status (channel 3). */
 function exitCodeOf(status: k8s.V1Status): number {
   if (status.status === "Success") return 0;
@@ -181,6 +193,7 @@ export class KubernetesDriver implements SandboxDriver {
   private readonly kc: k8s.KubeConfig;
   private readonly core: k8s.CoreV1Api;
   private readonly custom: k8s.CustomObjectsApi;
+  private readonly networking: k8s.NetworkingV1Api;
   private readonly exec_: k8s.Exec;
   private readonly forward: k8s.PortForward;
   private detected: Promise<"sandbox" | "pod"> | undefined;
@@ -194,6 +207,7 @@ export class KubernetesDriver implements SandboxDriver {
     this.kc = options.kubeConfig ?? KubernetesDriver.loadConfig();
     this.core = this.kc.makeApiClient(k8s.CoreV1Api);
     this.custom = this.kc.makeApiClient(k8s.CustomObjectsApi);
+    this.networking = this.kc.makeApiClient(k8s.NetworkingV1Api);
     this.exec_ = new k8s.Exec(this.kc);
     this.forward = new k8s.PortForward(this.kc);
   }
@@ -264,6 +278,17 @@ export class KubernetesDriver implements SandboxDriver {
         labelSelector: instanceSelector(this.options.instance),
         limit: 1,
       });
+      // Egress rules are only enforced if sandbox pods cannot go around the gateway.
+      const policies = await this.networking.listNamespacedNetworkPolicy({ namespace: this.ns });
+      if (
+        !policies.items.some((p) =>
+          restrictsEgress(p, sessionLabels({ sessionId: "", instance: this.options.instance })),
+        )
+      ) {
+        problems.push(
+          `no NetworkPolicy in ${this.ns} restricts egress from sandbox pods: they could bypass the egress gateway (apply deploy/network-policies.yaml)`,
+        );
+      }
     } catch (err) {
       problems.push(`the Kubernetes API refused or failed: ${explain(err)}`);
     }
