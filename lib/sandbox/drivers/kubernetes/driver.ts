@@ -760,7 +760,10 @@ export class KubernetesDriver implements SandboxDriver {
         kc: this.kc,
         core: this.core,
         namespace: this.ns,
-        pod: () => this.readObjects(sessionId).then((o) => (o.pod ? o.podName : null)),
+        pod: () =>
+          this.readObjects(sessionId).then((o) =>
+            o.pod ? { name: o.podName, ended: observePod(o.pod).state === "exited" } : null,
+          ),
         container: CONTAINER,
         paths: sessionPaths(sessionDir),
       });

@@ -21,8 +21,8 @@ export type LogMirrorOptions = {
   kc: k8s.KubeConfig;
   core: k8s.CoreV1Api;
   namespace: string;
-  /** The pod's name once it exists, else null. */
-  pod: () => Promise<string | null>;
+  /** The pod's name once it exists (null before and after), and whether its container has ended. */
+  pod: () => Promise<{ name: string; ended: boolean } | null>;
   container: string;
   paths: SessionPaths;
 };
@@ -71,13 +71,14 @@ export class LogMirror {
   private async loop() {
     let first = true;
     while (!this.stopped) {
-      const pod = await this.options.pod().catch(() => null);
-      if (!pod) {
+      const found = await this.options.pod().catch(() => null);
+      if (!found) {
         if (first) this.caughtUp();
         if (!first) return; // the pod is gone: nothing more to mirror
         await sleep(RETRY_MS);
         continue;
       }
+      const pod = found.name;
       if (first) {
         // What is there already, in one read: a restarted Hangar has the whole boot status at once.
         const existing = await this.options.core
@@ -97,7 +98,8 @@ export class LogMirror {
         first = false;
       }
       const ended = await this.followOnce(pod);
-      if (ended === "gone") return;
+      // A container that had ended before this follow began has nothing more to say.
+      if (ended === "gone" || found.ended) return;
       await sleep(RETRY_MS);
     }
   }
