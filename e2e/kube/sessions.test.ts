@@ -9,8 +9,10 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
+import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { KubernetesDriver } from "@/lib/sandbox/drivers/kubernetes/driver";
 import { objectName, secretName } from "@/lib/sandbox/drivers/kubernetes/objects";
 
 import { callServer as call } from "../support/api";
@@ -241,6 +243,23 @@ describe("Hangar on the kubernetes driver (contract test against the stand-in AP
 
     web.proc.kill("SIGKILL");
     await waitForExit(web.proc);
+    // While Hangar is down, a sandbox of this installation with no session appears (a leftover).
+    const kubeConfig = new k8s.KubeConfig();
+    kubeConfig.loadFromString(c.standIn.kubeconfig);
+    const stray = new KubernetesDriver({
+      root: tempDir("kube-stray"),
+      namespace: NS,
+      image: IMAGE,
+      instance: "hangar",
+      mode: "auto",
+      gateway: { host: "127.0.0.1", egressPort: 3128, modelPort: 4000, password: () => "unused" },
+      kubeConfig,
+    });
+    const strayId = "sess_strayk8s0000000000000000000";
+    const strayDir = path.join(tempDir("kube-stray-dir"), strayId);
+    fs.mkdirSync(path.join(strayDir, "home", ".hangar"), { recursive: true });
+    await stray.launch({ sessionId: strayId, sessionDir: strayDir, argv: ["sleep", "600"], env: {} });
+    stray.close();
     web = await startServer({
       databaseUrl: c.database.url,
       masterKey: c.masterKey,
@@ -250,6 +269,7 @@ describe("Hangar on the kubernetes driver (contract test against the stand-in AP
     });
     const after = await call(web, "GET", `${SESSIONS}/${s.id}`);
     expect(after.body.status).toBe("ready");
+    await gone(c.standIn, strayId); // reaped by the reconciler: labelled as ours, no live session
     const again = await wsTerminal(`${wsBase(web)}${SESSIONS}/${s.id}/tty`, {
       headers: { authorization: `Bearer ${web.masterKey}` },
     });
