@@ -258,7 +258,9 @@ export async function listSessionEvents(sessionId: string, after: number, limit:
  * The turn still open in a session's log (a `turn_started` with no end after it), whichever process
  * runs it; null when none is.
  */
-export async function openTurnId(sessionId: string): Promise<string | null> {
+export async function openTurn(
+  sessionId: string,
+): Promise<{ turnId: string; messageId: string; replica: string | null } | null> {
   const [last] = await getDb()
     .select({ type: sessionEvents.type, data: sessionEvents.data })
     .from(sessionEvents)
@@ -270,9 +272,17 @@ export async function openTurnId(sessionId: string): Promise<string | null> {
     )
     .orderBy(desc(sessionEvents.seq))
     .limit(1);
-  return last?.type === "turn_started"
-    ? String((last.data as { turn_id?: string }).turn_id ?? "") || null
-    : null;
+  if (last?.type !== "turn_started") return null;
+  const data = last.data as { turn_id?: string; message_id?: string; replica?: string };
+  return {
+    turnId: String(data.turn_id ?? ""),
+    messageId: String(data.message_id ?? ""),
+    replica: data.replica ?? null,
+  };
+}
+
+export async function openTurnId(sessionId: string): Promise<string | null> {
+  return (await openTurn(sessionId))?.turnId || null;
 }
 
 /** Whether a permission request is in the log with no reply yet. */

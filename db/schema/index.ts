@@ -6,3 +6,4 @@ export * from "./browser-sessions";
 export * from "./sessions";
 export * from "./session-files";
 export * from "./session-events";
+export * from "./replicas";

@@ -202,7 +202,7 @@ describe("Hangar on the kubernetes driver (contract test against the stand-in AP
       // A turn running in the first replica is aborted through the second (relayed over NOTIFY).
       const words = Array.from({ length: 200 }, (_, i) => `w${i}`).join(" ");
       const before = (await call(second, "GET", `${SESSIONS}/${s.id}/log?limit=1000`)).body.data.length;
-      const sent = call(web, "POST", `${SESSIONS}/${s.id}/message`, { text: `SLOW: 100\nREPLY: ${words}` });
+      const sent = call(web, "POST", `${SESSIONS}/${s.id}/message`, { text: `SLOW: 3000\nREPLY: ${words}` });
       for (let seen = false; !seen; await new Promise((r) => setTimeout(r, 100))) {
         const log = await call(second, "GET", `${SESSIONS}/${s.id}/log?limit=1000`);
         seen = log.body.data.slice(before).some((e: { type: string }) => e.type === "assistant_delta");
@@ -219,6 +219,30 @@ describe("Hangar on the kubernetes driver (contract test against the stand-in AP
         ok: true,
         aborted: false,
       });
+
+      // A replica that starts meanwhile (and reconciles) leaves a turn another live replica runs alone.
+      const mark = (await call(second, "GET", `${SESSIONS}/${s.id}/log?limit=1000`)).body.data.length;
+      const long = call(web, "POST", `${SESSIONS}/${s.id}/message`, { text: "SLOW: 60000\nREPLY: late" });
+      for (let seen = false; !seen; await new Promise((r) => setTimeout(r, 100))) {
+        const log = await call(second, "GET", `${SESSIONS}/${s.id}/log?limit=1000`);
+        seen = log.body.data.slice(mark).some((e: { type: string }) => e.type === "turn_started");
+      }
+      const third = await startServer({
+        databaseUrl: c.database.url,
+        masterKey: c.masterKey,
+        env: c.env,
+        dataDir: tempDir("kube-web3"),
+      });
+      try {
+        const log = await call(third, "GET", `${SESSIONS}/${s.id}/log?limit=1000`);
+        expect(log.body.data.slice(mark).map((e: { type: string }) => e.type)).not.toContain("turn_error");
+        const aborted = await call(third, "POST", `${SESSIONS}/${s.id}/abort`);
+        expect(aborted.body).toEqual({ ok: true, aborted: true });
+        expect((await long).body.info.finish).toBe("aborted");
+      } finally {
+        third.proc.kill("SIGTERM");
+        await waitForExit(third.proc);
+      }
     } finally {
       await second.proc.kill("SIGTERM");
       await waitForExit(second.proc);

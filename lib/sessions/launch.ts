@@ -17,10 +17,16 @@ import type { SessionEventType } from "@/lib/schemas/session-event";
 
 import { appendEvent } from "./events";
 import { harnessPassword } from "./harness-secrets";
-import { closeInterruptedTurns, releaseHarness, sendPendingPrompt } from "./messaging";
+import {
+  closeInterruptedTurns,
+  closeTurnOfGoneReplica,
+  releaseHarness,
+  sendPendingPrompt,
+} from "./messaging";
 import { sessionManager } from "./manager";
 import { listenModelEndpoint } from "./model-endpoint";
 import { sessionDir, sessionsRoot } from "./paths";
+import { liveReplicas } from "./replica";
 
 type SessionRow = typeof sessions.$inferSelect;
 
@@ -488,7 +494,9 @@ export async function reconcile(live: SessionRow[]) {
       await listenHostSide(row);
       await manager.driver.adopt?.(row.id);
       if (row.status === "ready") {
-        await closeInterruptedTurns(row.id);
+        // One process per database closes every turn left open; with replicas, only those of gone ones.
+        if (manager.driver.sandboxNetwork) await closeTurnOfGoneReplica(row.id, await liveReplicas());
+        else await closeInterruptedTurns(row.id);
         await startTui(row).catch((err: unknown) =>
           log.warn("could not restore the session's terminal", { sessionId: row.id, err }),
         );
@@ -526,13 +534,15 @@ export async function reconcile(live: SessionRow[]) {
 }
 
 /**
- * Remote drivers, one replica at a time (advisory lock): renew the engine's expiry of live sandboxes,
- * and settle sessions whose sandbox ended while the replica watching it was gone (otherwise they would
- * stay "ready" forever).
+ * Remote drivers, one replica at a time (advisory lock): close turns whose replica stopped, renew the
+ * engine's expiry of live sandboxes, and settle sessions whose sandbox ended while the replica watching
+ * it was gone (otherwise they would stay "ready" forever).
  */
 export async function maintainRemoteSandboxes(live: SessionRow[]) {
   const manager = sessionManager();
+  const alive = await liveReplicas();
   for (const row of live) {
+    if (row.status === "ready") await closeTurnOfGoneReplica(row.id, alive);
     await manager.driver
       .keepAlive?.(row.id)
       .catch((err: unknown) => log.warn("could not renew a sandbox's expiry", { sessionId: row.id, err }));

@@ -3,6 +3,7 @@ import path from "node:path";
 import {
   getSessionRow,
   listSessionEvents,
+  openTurn,
   openTurnId,
   permissionPending,
   updateSession,
@@ -28,6 +29,7 @@ import { appendEvent } from "./events";
 import { harnessPassword } from "./harness-secrets";
 import { sessionManager } from "./manager";
 import { sessionDir } from "./paths";
+import { replicaId } from "./replica";
 
 /*
  * Turns: a user's message goes to the session's harness, and everything the harness does comes back
@@ -199,6 +201,8 @@ export async function startTurn(
       turn_id: turnId,
       message_id: messageId,
       user_message_id: userMessageId,
+      // Which process runs it: another replica closes it only once this one stops beating.
+      replica: replicaId(),
       ...(pending && { user_message_seq: pending.seq }),
     });
     const [userEvent] = await Promise.all([user, started, markActive(sessionId)]);
@@ -380,6 +384,21 @@ export async function closeInterruptedTurns(sessionId: string) {
       message: "Hangar restarted while this turn was running; send the message again to continue",
     });
   }
+}
+
+/**
+ * Several replicas: closes the session's open turn only when the replica running it has stopped
+ * (no heartbeat); a turn another live replica runs is left alone.
+ */
+export async function closeTurnOfGoneReplica(sessionId: string, alive: Set<string>) {
+  const open = await openTurn(sessionId);
+  if (!open || state.turns.get(sessionId)?.turnId === open.turnId) return;
+  if (open.replica && alive.has(open.replica)) return;
+  await appendEvent(sessionId, "turn_error", {
+    turn_id: open.turnId,
+    message_id: open.messageId,
+    message: "the Hangar replica running this turn stopped; send the message again to continue",
+  });
 }
 
 /** A ready session whose create asked for an initial prompt answers it first. */

@@ -24,6 +24,7 @@ import { newModelToken } from "./harness-secrets";
 import { launchSession, reconcile, stopSession, maintainRemoteSandboxes } from "./launch";
 import { sessionManager } from "./manager";
 import { listenForRelayedControl } from "./messaging";
+import { startHeartbeat } from "./replica";
 
 function envContext(sessionId: string, key: string) {
   return `session:${sessionId}:env:${key}`;
@@ -155,6 +156,7 @@ export async function startSessions() {
   }));
   if (check.ok) log.info("sandbox driver ready", { driver: driver.name, notes: check.notes });
   else log.warn("sandbox driver problems", { driver: driver.name, problems: check.problems });
+  await startHeartbeat();
   await listenForRelayedControl();
   // Several web replicas may start at once on one database: one reconciles, the others skip.
   await whileHoldingLock("hangar:reconcile", async () => reconcile(await listLiveSessions()));
