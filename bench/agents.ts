@@ -15,25 +15,16 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
 
 import { newId } from "../lib/ids";
 
+import { envNumber, progress, registerCleanup, ROOT, sleep } from "./lib/hangar";
 import { runHttpLoad, runLoop, summarize, type LoopResult, type Stats } from "./lib/load";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MIGRATION = path.join(ROOT, "db", "migrations", "0000_create_agents_and_skills.sql");
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, not ${raw}`);
-  return n;
-}
 
 const SECONDS = envNumber("BENCH_SECONDS", 10);
 const CONCURRENCY = Math.floor(envNumber("BENCH_CONCURRENCY", 32));
@@ -51,48 +42,11 @@ const AGENT_BODY = {
   env_vars: { GITHUB_TOKEN: "ghp_bench" },
 };
 
-function progress(msg: string) {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /** What SecretBox would store for "ghp_bench": prefix + base64(iv 12 + tag 16 + 9 bytes). */
 function fakeCiphertext(): string {
   return (
     "enc:v1:" + randomBytes(12 + 16 + Buffer.byteLength(AGENT_BODY.env_vars.GITHUB_TOKEN)).toString("base64")
   );
-}
-
-// ---- cleanup on Ctrl-C: finally blocks don't run when a signal ends the process ------------------
-
-// Registered in order of acquisition, run newest first (servers stop before their database drops).
-const cleanups: (() => Promise<void>)[] = [];
-let interrupted = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    progress(`${signal}: cleaning up`);
-    void (async () => {
-      for (const fn of [...cleanups].reverse()) await fn().catch(() => {});
-      process.exit(130);
-    })();
-  });
-}
-
-/** Wraps `cleanup` so it runs at most once, and registers it for signals until it has run. */
-function registerCleanup(cleanup: () => Promise<void>): () => Promise<void> {
-  let done = false;
-  const once = async () => {
-    if (done) return;
-    done = true;
-    const i = cleanups.indexOf(once);
-    if (i >= 0) cleanups.splice(i, 1);
-    await cleanup();
-  };
-  cleanups.push(once);
-  return once;
 }
 
 /** Runs `fn`, with `cleanup` registered for signals meanwhile and always run afterwards. */

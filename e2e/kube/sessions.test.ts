@@ -55,6 +55,15 @@ async function session(server: Server, agent: Record<string, unknown>, until: "r
   }
 }
 
+/** Waits until an event of `type` is in the session's log past its first `after` events. */
+async function logged(server: Server, sessionId: string, after: number, type: string) {
+  for (;;) {
+    const log = await call(server, "GET", `${SESSIONS}/${sessionId}/log?limit=1000`);
+    if (log.body.data.slice(after).some((e: { type: string }) => e.type === type)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function gone(standIn: KubeStandIn, sessionId: string) {
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -203,10 +212,7 @@ describe("Hangar on the kubernetes driver (contract test against the stand-in AP
       const words = Array.from({ length: 200 }, (_, i) => `w${i}`).join(" ");
       const before = (await call(second, "GET", `${SESSIONS}/${s.id}/log?limit=1000`)).body.data.length;
       const sent = call(web, "POST", `${SESSIONS}/${s.id}/message`, { text: `SLOW: 3000\nREPLY: ${words}` });
-      for (let seen = false; !seen; await new Promise((r) => setTimeout(r, 100))) {
-        const log = await call(second, "GET", `${SESSIONS}/${s.id}/log?limit=1000`);
-        seen = log.body.data.slice(before).some((e: { type: string }) => e.type === "assistant_delta");
-      }
+      await logged(second, s.id, before, "assistant_delta");
       expect((await call(second, "POST", `${SESSIONS}/${s.id}/message`, { text: "meanwhile" })).status).toBe(
         409,
       );
@@ -223,10 +229,7 @@ describe("Hangar on the kubernetes driver (contract test against the stand-in AP
       // A replica that starts meanwhile (and reconciles) leaves a turn another live replica runs alone.
       const mark = (await call(second, "GET", `${SESSIONS}/${s.id}/log?limit=1000`)).body.data.length;
       const long = call(web, "POST", `${SESSIONS}/${s.id}/message`, { text: "SLOW: 60000\nREPLY: late" });
-      for (let seen = false; !seen; await new Promise((r) => setTimeout(r, 100))) {
-        const log = await call(second, "GET", `${SESSIONS}/${s.id}/log?limit=1000`);
-        seen = log.body.data.slice(mark).some((e: { type: string }) => e.type === "turn_started");
-      }
+      await logged(second, s.id, mark, "turn_started");
       const third = await startServer({
         databaseUrl: c.database.url,
         masterKey: c.masterKey,

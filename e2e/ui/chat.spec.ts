@@ -1,16 +1,16 @@
-import type { APIRequestContext, Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
 
-import { AGENTS, apiCall, expect, screenshotBothThemes, SESSIONS, test, unique } from "./fixtures";
-
-async function createAgent(request: APIRequestContext, body: Record<string, unknown>) {
-  const res = await apiCall(request, "POST", AGENTS, { model: "openai/gpt-5", ...body });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { id: string; name: string };
-}
-
-async function stopQuietly(request: APIRequestContext, id: string | undefined) {
-  if (id) await apiCall(request, "DELETE", `${SESSIONS}/${id}`).catch(() => undefined);
-}
+import {
+  AGENTS,
+  apiCall,
+  createAgent,
+  expect,
+  screenshotBothThemes,
+  SESSIONS,
+  stopQuietly,
+  test,
+  unique,
+} from "./fixtures";
 
 function thread(page: Page) {
   const log = page.getByRole("log", { name: "Conversation" });

@@ -19,6 +19,18 @@ export async function apiCall(request: APIRequestContext, method: string, url: s
 }
 
 /** Polls GET /sessions/{id} until the session reaches one of `statuses`; returns it. */
+/** An agent through the API (model openai/gpt-5 unless `body` says otherwise). */
+export async function createAgent(request: APIRequestContext, body: Record<string, unknown>) {
+  const res = await apiCall(request, "POST", AGENTS, { model: "openai/gpt-5", ...body });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { id: string; name: string };
+}
+
+/** Stops a session if a failed assertion left it running (the process driver runs one at a time). */
+export async function stopQuietly(request: APIRequestContext, id: string | undefined) {
+  if (id) await apiCall(request, "DELETE", `${SESSIONS}/${id}`).catch(() => undefined);
+}
+
 export async function waitForSession(
   request: APIRequestContext,
   id: string,

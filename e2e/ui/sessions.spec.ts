@@ -1,4 +1,4 @@
-import type { APIRequestContext, Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
 
 import {
   AGENTS,
@@ -9,21 +9,12 @@ import {
   test,
   unique,
   waitForSession,
+  createAgent,
+  stopQuietly,
 } from "./fixtures";
 
 const NO_ISOLATION =
   "This session runs without isolation (process driver): the agent can read and change this machine.";
-
-async function createAgent(request: APIRequestContext, body: Record<string, unknown>) {
-  const res = await apiCall(request, "POST", AGENTS, { model: "openai/gpt-5", ...body });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { id: string; name: string };
-}
-
-/** Stops a session if a failed assertion left it running (the process driver runs one at a time). */
-async function stopQuietly(request: APIRequestContext, id: string | undefined) {
-  if (id) await apiCall(request, "DELETE", `${SESSIONS}/${id}`).catch(() => undefined);
-}
 
 const step = (page: Page, phase: string) =>
   page.locator(`[aria-label="Boot progress"] li[data-phase="${phase}"]`);

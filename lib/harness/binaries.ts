@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
@@ -32,3 +33,23 @@ export const harnessBinaries = {
   claude: () => inPackage(`@anthropic-ai/claude-agent-sdk-linux-${ARCH}`, "claude"),
   codex: () => inPackage(`@openai/codex-linux-${ARCH}`, "vendor", TRIPLE, "bin", "codex"),
 };
+
+/**
+ * The binaries present in this install (a missing platform package is null), for callers that must
+ * say what they skip rather than fail: the harness tests.
+ */
+export function installedHarnessBinaries(): Record<keyof typeof harnessBinaries, string | null> {
+  const found = (binary: () => string) => {
+    try {
+      const file = binary();
+      return fs.existsSync(file) ? file : null;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    opencode: found(harnessBinaries.opencode),
+    claude: found(harnessBinaries.claude),
+    codex: found(harnessBinaries.codex),
+  };
+}

@@ -13,7 +13,7 @@ import { createModelGateway, type ModelGateway } from "@/lib/model-gateway";
 import type { HarnessId } from "@/lib/schemas/harness";
 
 import { type HarnessContext, harnessLaunch } from "./adapters";
-import { harnessBinaries } from "./binaries";
+import { installedHarnessBinaries } from "./binaries";
 import { createClaudeSdkSession } from "./claude-sdk";
 import { CLAUDE_MODEL_BASE, claudeMcpConnections, resolveMcpServers } from "./mcp";
 import type { HarnessSession } from "./turn";
@@ -180,20 +180,7 @@ describe("harness configs", () => {
  * token, which exists only in the harness's environment, and foreign ones no token at all.
  */
 
-function installed(binary: () => string): string | null {
-  try {
-    const file = binary();
-    return fs.existsSync(file) ? file : null;
-  } catch {
-    return null;
-  }
-}
-
-const bins = {
-  opencode: installed(harnessBinaries.opencode),
-  claude: installed(harnessBinaries.claude),
-  codex: installed(harnessBinaries.codex),
-};
+const bins = installedHarnessBinaries();
 for (const [name, file] of Object.entries(bins)) {
   if (!file) console.warn(`SKIPPING ${name} MCP tests: its binary is not installed (npm ci)`);
 }

@@ -6,7 +6,7 @@ import path from "node:path";
 import { query, type SDKMessage } from "@anthropic-ai/claude-agent-sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
-import { harnessBinaries } from "@/lib/harness/binaries";
+import { installedHarnessBinaries } from "@/lib/harness/binaries";
 
 import { type GatewayRequest, listenModelGateway, type ModelGatewayServer } from "./index";
 
@@ -16,20 +16,7 @@ import { type GatewayRequest, listenModelGateway, type ModelGatewayServer } from
  * reply, files on disk — and on the request log. Settings per harness: harness-feasibility.md §2.
  */
 
-function resolve(binary: () => string): string | null {
-  try {
-    const file = binary();
-    return fs.existsSync(file) ? file : null;
-  } catch {
-    return null;
-  }
-}
-
-const bins = {
-  claude: resolve(harnessBinaries.claude),
-  codex: resolve(harnessBinaries.codex),
-  opencode: resolve(harnessBinaries.opencode),
-};
+const bins = installedHarnessBinaries();
 for (const [name, file] of Object.entries(bins)) {
   if (!file) console.warn(`SKIPPING ${name} harness tests: its binary is not installed (npm ci)`);
 }
