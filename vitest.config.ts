@@ -9,6 +9,8 @@ export default defineConfig({
     // first (PostgreSQL) pass only.
     include: [
       "e2e/api/**/*.test.ts",
+      // The attacks of SECURITY.md, each from inside a real sandbox or a real client.
+      "e2e/security/**/*.test.ts",
       ...(process.env.HANGAR_TEST_DB === "pglite" ? [] : ["lib/**/*.test.ts", "e2e/kube/**/*.test.ts"]),
     ],
     globalSetup: ["e2e/api/global-setup.ts"],

@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { type Readable, Transform, type Writable } from "node:stream";
 
 import {
   type CanUseTool,
@@ -14,6 +15,8 @@ import {
   type SpawnOptions,
 } from "@anthropic-ai/claude-agent-sdk";
 
+import { CLAUDE_SDK_LINE_MAX, CLAUDE_SDK_STDERR_TAIL } from "@/lib/bounds";
+import { log } from "@/lib/log";
 import type { TokenUsage, TurnEvent } from "@/lib/schemas/session-event";
 
 import { harnessBinaries } from "./binaries";
@@ -30,6 +33,10 @@ import type { HarnessSession, HarnessSessionOptions, PermissionReply, TurnInput,
  * the prompt to ~/.claude/CLAUDE.md (for the TUI harness), and loading both would send it twice.
  * That also leaves out ~/.claude.json's user-scope MCP servers, so the agent's come in the query
  * options (over the initialize request, not the command line); the CLI expands their `${VAR}`s.
+ *
+ * The CLI runs in the sandbox, so it may be hostile: the SDK reads its stdout line by line, and a
+ * line longer than CLAUDE_SDK_LINE_MAX stops the CLI and ends the turn with an error instead of
+ * growing in Hangar's memory; only a short tail of its stderr is kept (lib/bounds.ts).
  */
 
 export type ClaudeSdkSessionOptions = HarnessSessionOptions & {
@@ -42,7 +49,6 @@ export type ClaudeSdkSessionOptions = HarnessSessionOptions & {
 
 type Spawn = NonNullable<HarnessSessionOptions["spawn"]>;
 
-const STDERR_KEEP_CHARS = 8_000;
 const STDERR_REPORT_LINES = 8;
 
 /** The last lines the CLI wrote to stderr, for error messages a person can act on. */
@@ -50,7 +56,7 @@ class StderrTail {
   private text = "";
 
   push(chunk: Buffer | string) {
-    this.text = (this.text + chunk.toString()).slice(-STDERR_KEEP_CHARS);
+    this.text = (this.text + chunk.toString().slice(-CLAUDE_SDK_STDERR_TAIL)).slice(-CLAUDE_SDK_STDERR_TAIL);
   }
 
   lines(): string {
@@ -96,6 +102,32 @@ async function reap(child: ChildProcess, ms: number): Promise<void> {
 }
 
 /**
+ * The CLI's stdout as the SDK reads it, with no line longer than `max` bytes: past that, `onOver` is
+ * called once and the stream ends, so the SDK's line reader never holds more.
+ */
+function boundedLines(source: NodeJS.ReadableStream, max: number, onOver: () => void): Transform {
+  let lineLength = 0;
+  let over = false;
+  const lines = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (over) return done();
+      // Complete lines go on to the SDK's reader; only the unfinished last one waits there.
+      const lastNewline = chunk.lastIndexOf(10);
+      lineLength = lastNewline < 0 ? lineLength + chunk.length : chunk.length - lastNewline - 1;
+      if (lineLength > max) {
+        over = true;
+        onOver();
+        this.push(null);
+        return done();
+      }
+      done(null, chunk);
+    },
+  });
+  source.pipe(lines);
+  return lines;
+}
+
+/**
  * One turn: the CLI process the SDK starts through Hangar's sandbox spawn, its stderr, and the
  * switch that stops it. `controller` is the SDK's; `stopped` is only set when someone asked to stop
  * (the SDK also aborts its controller when it cleans up after a finished turn).
@@ -106,6 +138,8 @@ class Run {
   private readonly asked = new AbortController();
   private readonly children: ChildProcess[] = [];
   spawnError: Error | null = null;
+  /** Set when the CLI broke a bound: why the turn ended. */
+  overflow: string | null = null;
 
   /** Resolves when someone stops the turn. */
   readonly onStop = new Promise<null>((resolve) =>
@@ -142,8 +176,12 @@ class Run {
       // The SDK aborts this signal after its own stdin-EOF grace period: the hard stop.
       signal.addEventListener("abort", () => child.kill("SIGKILL"), { once: true });
       if (this.stopped) child.kill("SIGTERM");
-      // A ChildProcess is a SpawnedProcess once stdin and stdout are known to be pipes.
-      return child as SpawnedProcess;
+      const stdout = boundedLines(child.stdout, CLAUDE_SDK_LINE_MAX, () => {
+        this.overflow = `it wrote a line longer than ${CLAUDE_SDK_LINE_MAX / (1024 * 1024)} MiB to stdout`;
+        log.error("claude-agent-sdk CLI stopped", { error: this.overflow });
+        child.kill("SIGKILL");
+      });
+      return processOf(child, child.stdin, stdout);
     };
   }
 
@@ -151,6 +189,30 @@ class Run {
   async settle(): Promise<void> {
     await Promise.all(this.children.map((child) => reap(child, EXIT_WAIT_MS)));
   }
+}
+
+type Listener = (...args: unknown[]) => void;
+
+/** The child as the SDK sees it, with stdout replaced by the bounded stream. */
+function processOf(child: ChildProcess, stdin: Writable, stdout: Readable): SpawnedProcess {
+  return {
+    stdin,
+    stdout,
+    get killed() {
+      return child.killed;
+    },
+    get exitCode() {
+      return child.exitCode;
+    },
+    get signalCode() {
+      return child.signalCode;
+    },
+    kill: (signal) => child.kill(signal),
+    // The SDK listens for "exit" and "error" only; each is the child's own event.
+    on: ((event: string, listener: Listener) => void child.on(event, listener)) as SpawnedProcess["on"],
+    once: ((event: string, listener: Listener) => void child.once(event, listener)) as SpawnedProcess["once"],
+    off: ((event: string, listener: Listener) => void child.off(event, listener)) as SpawnedProcess["off"],
+  };
 }
 
 /** Runs `emit` calls one after another, so callbacks and the message loop keep one order. */
@@ -449,11 +511,13 @@ export async function createClaudeSdkSession(options: ClaudeSdkSessionOptions): 
       sessionId = summary.harnessSessionId;
       return summary;
     }
-    const reason = run.spawnError
-      ? `it could not be started (${run.spawnError.message})`
-      : failure
-        ? messageOf(failure)
-        : "it ended without a result";
+    const reason = run.overflow
+      ? `Hangar stopped it: ${run.overflow}`
+      : run.spawnError
+        ? `it could not be started (${run.spawnError.message})`
+        : failure
+          ? messageOf(failure)
+          : "it ended without a result";
     const tail = run.stderr.lines();
     return empty(
       "error",

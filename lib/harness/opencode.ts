@@ -1,5 +1,7 @@
 import http from "node:http";
 
+import { OPENCODE_JSON_MAX, OPENCODE_SSE_EVENT_MAX } from "@/lib/bounds";
+import { log } from "@/lib/log";
 import type { TokenUsage, TurnEvent } from "@/lib/schemas/session-event";
 
 import { OPENCODE_PROVIDER } from "./adapters";
@@ -12,6 +14,10 @@ import type { HarnessSession, HarnessSessionOptions, PermissionReply, TurnInput,
  * opencode reports the session idle. Event shapes: harness-feasibility.md §2.2 and the pinned
  * @opencode-ai/sdk types (v2/gen/types.gen.d.ts); what this file relies on was checked against
  * opencode 1.18.33.
+ *
+ * The server runs in the sandbox, so it may be hostile: a JSON answer larger than OPENCODE_JSON_MAX
+ * and an event larger than OPENCODE_SSE_EVENT_MAX (lib/bounds.ts) are not buffered. The request or
+ * stream is dropped and the turn ends with an error that says why.
  */
 
 const SESSION_TITLE = "Hangar session";
@@ -60,7 +66,8 @@ type Stream = { close(): void };
 
 type InboxItem =
   | { kind: "event"; event: OpencodeEvent; stream: Stream }
-  | { kind: "closed"; reason: string; stream: Stream }
+  /** `fatal`: the stream broke a bound, so it is not opened again. */
+  | { kind: "closed"; reason: string; stream: Stream; fatal?: boolean }
   | { kind: "abort" }
   | { kind: "shutdown" };
 
@@ -68,6 +75,14 @@ export class OpencodeUnavailableError extends Error {
   constructor(cause: string) {
     super(`${NOT_ANSWERING}: ${cause}`);
     this.name = "OpencodeUnavailableError";
+  }
+}
+
+/** opencode sent more than Hangar buffers for one answer or event; nothing is retried. */
+export class OpencodeTooLargeError extends Error {
+  constructor(what: string, max: number) {
+    super(`opencode in the sandbox sent ${what} larger than ${max / (1024 * 1024)} MiB; Hangar dropped it`);
+    this.name = "OpencodeTooLargeError";
   }
 }
 
@@ -126,7 +141,16 @@ class OpencodeClient {
         },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          let size = 0;
+          res.on("data", (chunk: Buffer) => {
+            size += chunk.length;
+            if (size <= OPENCODE_JSON_MAX) return void chunks.push(chunk);
+            chunks.length = 0;
+            const err = new OpencodeTooLargeError(`an answer to ${method} ${path}`, OPENCODE_JSON_MAX);
+            log.error("opencode answer dropped", { path, error: err.message });
+            reject(err);
+            req.destroy();
+          });
           res.on("end", () =>
             resolve({ status: res.statusCode ?? 0, body: parseJson(Buffer.concat(chunks).toString("utf8")) }),
           );
@@ -170,11 +194,11 @@ class OpencodeClient {
           req.destroy();
         },
       };
-      const end = (reason: string) => {
+      const end = (reason: string, tooLarge?: OpencodeTooLargeError) => {
         if (ended) return;
         stream.close();
-        if (connected) onItem({ kind: "closed", reason, stream });
-        else reject(new OpencodeUnavailableError(reason));
+        if (connected) onItem({ kind: "closed", reason, stream, fatal: tooLarge !== undefined });
+        else reject(tooLarge ?? new OpencodeUnavailableError(reason));
       };
       const connectTimer = setTimeout(
         () => end(`no event stream within ${CONNECT_TIMEOUT_MS / 1000} s`),
@@ -191,12 +215,14 @@ class OpencodeClient {
         res.setEncoding("utf8");
         let buffer = "";
         res.on("data", (chunk: string) => {
+          // Only the new text can complete an event: the scan starts just before it.
+          let boundary = buffer.length > 0 ? buffer.length - 1 : 0;
           // JSON escapes carriage returns, so dropping them only normalises CRLF line ends.
           buffer += chunk.replace(/\r/g, "");
-          let boundary: number;
-          while ((boundary = buffer.indexOf("\n\n")) >= 0 && !ended) {
+          while ((boundary = buffer.indexOf("\n\n", boundary)) >= 0 && !ended) {
             const block = buffer.slice(0, boundary);
             buffer = buffer.slice(boundary + 2);
+            boundary = 0;
             const data = block
               .split("\n")
               .filter((line) => line.startsWith("data:"))
@@ -210,6 +236,13 @@ class OpencodeClient {
               resolve(stream);
             }
             onItem({ kind: "event", event, stream });
+          }
+          // What is left is one unfinished event: it may not grow past the bound.
+          if (buffer.length > OPENCODE_SSE_EVENT_MAX && !ended) {
+            buffer = "";
+            const err = new OpencodeTooLargeError("an event", OPENCODE_SSE_EVENT_MAX);
+            log.error("opencode event stream dropped", { error: err.message });
+            end(err.message, err);
           }
         });
         res.on("end", () => end("the event stream ended"));
@@ -575,6 +608,7 @@ export async function createOpencodeSession(options: HarnessSessionOptions): Pro
         }
         if (item.stream !== stream) continue;
         if (item.kind === "closed") {
+          if (item.fatal) throw new OpencodeTooLargeError("an event", OPENCODE_SSE_EVENT_MAX);
           if (!healthy) throw new OpencodeUnavailableError(item.reason);
           stream = await client.subscribe(inbox.push);
           healthy = false;
@@ -595,7 +629,11 @@ export async function createOpencodeSession(options: HarnessSessionOptions): Pro
       return summary();
     } catch (err) {
       // Failures of opencode end the turn; anything else (emit failing) is the caller's to handle.
-      if (err instanceof OpencodeUnavailableError || err instanceof OpencodeRequestError) {
+      if (
+        err instanceof OpencodeUnavailableError ||
+        err instanceof OpencodeRequestError ||
+        err instanceof OpencodeTooLargeError
+      ) {
         await mapper.flush();
         return summary(err.message);
       }

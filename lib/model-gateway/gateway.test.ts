@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 
 import { createModelGateway, listenModelGateway, type ModelGatewayServer } from "./index";
 import { payloads, post, readSse } from "./test-support";
@@ -134,6 +134,71 @@ describe("slow streams", () => {
     const [entry] = server.gateway.requests();
     expect(seen).not.toContain("response.completed");
     expect(entry).toMatchObject({ api: "responses", status: 200, aborted: true });
+  });
+});
+
+describe("bounds", () => {
+  /** A raw request whose body is `size` bytes, with or without a content-length. */
+  function send(url: string, size: number, chunked: boolean): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(chunked ? {} : { "content-length": size }) },
+      });
+      req.on("response", (res) => {
+        let body = "";
+        res.on("data", (c) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on("error", reject);
+      const chunk = Buffer.alloc(1024, " ");
+      let left = size;
+      const more = () => {
+        while (left > 0 && !req.destroyed) {
+          left -= chunk.length;
+          if (!req.write(left >= 0 ? chunk : chunk.subarray(0, chunk.length + left)))
+            return void req.once("drain", more);
+        }
+        if (!req.destroyed) req.end();
+      };
+      more();
+    });
+  }
+
+  it("answers a body over the cap with 413, by its length or once it has read that much", async () => {
+    const gw = await listenModelGateway({ maxBodyBytes: 64 * 1024 });
+    onTestFinished(() => gw.close());
+    const declared = await send(gw.url, 1024 * 1024, false);
+    expect(declared.status).toBe(413);
+    expect(JSON.parse(declared.body)).toMatchObject({ error: { message: /at most 65536 bytes/ } });
+    const streamed = await send(gw.url, 128 * 1024, true).catch((err: Error) => ({
+      status: 0,
+      body: err.message,
+    }));
+    // The connection closes after the answer; a client still sending may see the reset first.
+    expect([413, 0]).toContain(streamed.status);
+    expect(gw.gateway.requests().map((r) => r.status)).toEqual([413, 413]);
+    expect((await post(`${gw.url}/v1/chat/completions`, chatBody("REPLY: fits"))).status).toBe(200);
+  });
+
+  it("answers 429 with retry-after past the requests in flight, overall and per session", async () => {
+    const gw = await listenModelGateway({ maxInFlight: 3, maxInFlightPerSession: 2 });
+    onTestFinished(() => gw.close());
+    const slow = (session: string) =>
+      post(`${gw.url}/session/${session}/v1/chat/completions`, {
+        ...chatBody("SLOW: 150\nREPLY: a b c d"),
+        stream: true,
+      });
+    const a = [await slow("a"), await slow("a")];
+    const third = await slow("a");
+    expect(third.status).toBe(429);
+    expect(third.headers.get("retry-after")).toBe("1");
+    const b = await slow("b");
+    expect(b.status).toBe(200);
+    const overall = await slow("c");
+    expect(overall.status).toBe(429);
+    await Promise.all([...a, b].map((res) => res.text()));
+    expect((await slow("c")).status).toBe(200);
   });
 });
 

@@ -4,6 +4,12 @@ import type { AddressInfo } from "node:net";
 import type { Readable, Transform } from "node:stream";
 import zlib from "node:zlib";
 
+import {
+  BUILTIN_MODEL_BODY_MAX,
+  BUILTIN_MODEL_IN_FLIGHT,
+  BUILTIN_MODEL_IN_FLIGHT_PER_SESSION,
+  InFlightLimit,
+} from "@/lib/bounds";
 import { log } from "@/lib/log";
 
 import { parseChatRequest, sendChatReply } from "./chat";
@@ -29,6 +35,8 @@ import type { ApiFamily, Conversation, GatewayApi, GatewayReply, GatewayRequest,
  *   POST …/chat/completions   POST …/responses   POST …/messages   POST …/messages/count_tokens
  *   GET  …/models             GET  …/models/<id>
  * Every request lands in an in-memory log (`requests()`), tagged with the caller's session.
+ * Bodies are capped (413) and so are requests in flight, overall and per session (429 with
+ * retry-after): a sandbox is the caller, and it may be hostile (lib/bounds.ts).
  */
 
 export type { GatewayApi, GatewayReply, GatewayRequest } from "./types";
@@ -40,6 +48,11 @@ export type ModelGatewayOptions = {
   models?: string[];
   /** How many requests the log keeps. */
   logSize?: number;
+  /** Largest request body read, after decoding (default BUILTIN_MODEL_BODY_MAX). */
+  maxBodyBytes?: number;
+  /** Requests answered at once, overall and per session (defaults in lib/bounds.ts). */
+  maxInFlight?: number;
+  maxInFlightPerSession?: number;
 };
 
 export type HandleContext = { session?: string };
@@ -53,7 +66,6 @@ export type ModelGateway = {
 };
 
 export const DEFAULT_MODELS = ["hangar-test-model"];
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 type Route = { api: Exclude<GatewayApi, "unknown">; method: "GET" | "POST"; pattern: RegExp };
 
@@ -90,19 +102,47 @@ function decoder(encoding: string | undefined): Transform | null {
   }
 }
 
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
+function tooLarge(res: http.ServerResponse, maxBytes: number): GatewayError {
+  // The rest of the body is not read: closing the connection is cheaper than draining it.
+  res.setHeader("connection", "close");
+  return new GatewayError(413, `request body too large (at most ${maxBytes} bytes)`);
+}
+
+/** Reads the body into memory, at most `maxBytes` of it after decoding. */
+function readBody(req: http.IncomingMessage, res: http.ServerResponse, maxBytes: number): Promise<Buffer> {
+  if (Number(req.headers["content-length"]) > maxBytes) return Promise.reject(tooLarge(res, maxBytes));
   const decode = decoder(req.headers["content-encoding"]);
   const source: Readable = decode ? req.pipe(decode) : req;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const data of source) {
-    const chunk = Buffer.isBuffer(data) ? data : Buffer.from(String(data));
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new GatewayError(413, "request body too large");
-    chunks.push(chunk);
-  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    source.on("data", (data: Buffer | string) => {
+      const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data);
+      size += chunk.length;
+      chunks.push(chunk);
+      if (size <= maxBytes) return;
+      // Not destroyed: the socket must stay open for the 413, which then closes it.
+      source.removeAllListeners("data");
+      source.pause();
+      if (decode) req.unpipe(decode);
+      chunks.length = 0;
+      reject(tooLarge(res, maxBytes));
+    });
+    source.on("end", () => resolve(Buffer.concat(chunks)));
+    source.on("error", (err) =>
+      reject(decode ? new GatewayError(400, `the body could not be decoded: ${err.message}`) : err),
+    );
+  });
+}
+
+async function readJson(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  maxBytes: number,
+): Promise<unknown> {
+  const body = await readBody(req, res, maxBytes);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return JSON.parse(body.toString("utf8"));
   } catch {
     throw new GatewayError(400, "request body is not valid JSON");
   }
@@ -133,6 +173,11 @@ export function createModelGateway(options: ModelGatewayOptions = {}): ModelGate
   const models = options.models ?? DEFAULT_MODELS;
   const requestLog = new RequestLog(options.logSize ?? 500);
   const failures = new FailureBudget();
+  const maxBodyBytes = options.maxBodyBytes ?? BUILTIN_MODEL_BODY_MAX;
+  const inFlight = new InFlightLimit(
+    options.maxInFlight ?? BUILTIN_MODEL_IN_FLIGHT,
+    options.maxInFlightPerSession ?? BUILTIN_MODEL_IN_FLIGHT_PER_SESSION,
+  );
 
   async function answer(
     route: Route,
@@ -151,7 +196,7 @@ export function createModelGateway(options: ModelGatewayOptions = {}): ModelGate
       entry.status = 200;
       return;
     }
-    const body = await readJson(req);
+    const body = await readJson(req, res, maxBodyBytes);
     let conv: Conversation;
     let includeUsage = false;
     if (route.api === "chat") ({ conv, includeUsage } = parseChatRequest(body));
@@ -214,7 +259,9 @@ export function createModelGateway(options: ModelGatewayOptions = {}): ModelGate
       durationMs: null,
       userAgent: req.headers["user-agent"] ?? null,
     });
+    const release = inFlight.admit(context.session ?? null);
     try {
+      if (!release) throw new GatewayError(429, "too many requests in flight; retry in a moment");
       if (!found?.match) throw new GatewayError(404, `no route for ${req.method} ${pathname}`);
       await answer(found.route, found.match, req, res, entry);
     } catch (err) {
@@ -225,6 +272,7 @@ export function createModelGateway(options: ModelGatewayOptions = {}): ModelGate
       if (!res.headersSent) sendError(res, familyOf(api, req), status, message);
       else res.destroy();
     } finally {
+      release?.();
       entry.durationMs = Date.now() - started;
     }
   }
