@@ -7,17 +7,15 @@
  * bounds (opencode's answers and events, the SDK CLI's stdout) are lib/harness/bounds.test.ts.
  */
 import fs from "node:fs";
-import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { BUILTIN_MODEL_BODY_MAX, BUILTIN_MODEL_IN_FLIGHT_PER_SESSION } from "@/lib/bounds";
-import { LocalDriver } from "@/lib/sandbox/drivers/local";
 
 import { callServer } from "../support/api";
+import { inSandbox, readySession, sandboxModelEnv, SESSIONS } from "../support/sandbox";
 import { startServer, type TestServer } from "../support/server";
 
-const SESSIONS = "/api/v1/managed_agents/sessions";
 const MiB = 1024 * 1024;
 
 let hangar: TestServer;
@@ -27,10 +25,7 @@ let token = "";
 
 const call = (method: string, p: string, body?: unknown) => callServer(hangar, method, p, body);
 
-function inside(script: string) {
-  const driver = new LocalDriver({ root: path.join(hangar.dataDir, "sessions") });
-  return driver.exec(sessionId, ["sh", "-c", script], { timeoutMs: 90_000 });
-}
+const inside = (script: string) => inSandbox(hangar, sessionId, script, 90_000);
 
 /** The server process's resident memory, from the host's /proc. */
 function rssBytes(): number {
@@ -40,26 +35,8 @@ function rssBytes(): number {
 
 beforeAll(async () => {
   hangar = await startServer({});
-  const agent = await call("POST", "/api/v1/managed_agents/agents", {
-    model: "m/x",
-    harness_id: "claude-agent-sdk",
-  });
-  expect(agent.status, agent.text).toBe(201);
-  const created = await call("POST", `/api/v1/managed_agents/agents/${agent.body.id}/session`, {});
-  expect(created.status, created.text).toBe(201);
-  sessionId = created.body.id;
-  for (let i = 0; i < 600; i++) {
-    const s = await call("GET", `${SESSIONS}/${sessionId}`);
-    if (s.body.status !== "creating") {
-      expect(s.body.status, s.text).toBe("ready");
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const env = await inside("for p in /proc/[0-9]*; do tr '\\0' '\\n' < $p/environ 2>/dev/null; done");
-  base = /^LITELLM_API_BASE=(\S+)$/m.exec(env.stdout)?.[1] ?? "";
-  token = /^LITELLM_API_KEY=(hst_\S+)$/m.exec(env.stdout)?.[1] ?? "";
-  expect(base && token, env.stderr).toBeTruthy();
+  sessionId = await readySession(hangar);
+  ({ base, token } = await sandboxModelEnv(hangar, sessionId));
 }, 180_000);
 
 afterAll(async () => {

@@ -12,17 +12,14 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { LocalDriver } from "@/lib/sandbox/drivers/local";
-
 import { callServer } from "../support/api";
+import { inSandbox, readySession, sandboxModelEnv, SESSIONS } from "../support/sandbox";
 import { startServer, type TestServer } from "../support/server";
 
 const PLATFORM_KEY = `sk-platform-canary-${crypto.randomUUID()}`;
-const SESSIONS = "/api/v1/managed_agents/sessions";
 
 type Seen = { method: string; url: string; headers: http.IncomingHttpHeaders };
 
@@ -40,41 +37,7 @@ async function listen(server: http.Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-function inside(sessionId: string, script: string) {
-  const driver = new LocalDriver({ root: path.join(hangar.dataDir, "sessions") });
-  return driver.exec(sessionId, ["sh", "-c", script], { timeoutMs: 60_000 });
-}
-
-async function readySession(): Promise<string> {
-  const agent = await call("POST", "/api/v1/managed_agents/agents", {
-    model: "m/x",
-    harness_id: "claude-agent-sdk",
-  });
-  expect(agent.status, agent.text).toBe(201);
-  const created = await call("POST", `/api/v1/managed_agents/agents/${agent.body.id}/session`, {});
-  expect(created.status, created.text).toBe(201);
-  for (let i = 0; i < 600; i++) {
-    const s = await call("GET", `${SESSIONS}/${created.body.id}`);
-    if (s.body.status !== "creating") {
-      expect(s.body.status, s.text).toBe("ready");
-      return s.body.id;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("session never left creating");
-}
-
-/** What the sandbox's processes were given: LITELLM_API_BASE and its session token. */
-async function sandboxModelEnv(sessionId: string): Promise<{ base: string; token: string }> {
-  const out = await inside(
-    sessionId,
-    "for p in /proc/[0-9]*; do tr '\\0' '\\n' < $p/environ 2>/dev/null; done",
-  );
-  const base = /^LITELLM_API_BASE=(\S+)$/m.exec(out.stdout)?.[1];
-  const token = /^LITELLM_API_KEY=(hst_\S+)$/m.exec(out.stdout)?.[1];
-  if (!base || !token) throw new Error(`no model endpoint in the sandbox's environment:\n${out.stderr}`);
-  return { base, token };
-}
+const inside = (sessionId: string, script: string) => inSandbox(hangar, sessionId, script);
 
 beforeAll(async () => {
   upstream = http.createServer((req, res) => {
@@ -116,8 +79,8 @@ const ALLOWED =
 
 describe("the per-session model endpoint, attacked from inside the sandbox (fake LiteLLM upstream)", () => {
   it("forwards no request that is not a model API, carries the platform key nowhere else, and still serves model calls", async () => {
-    const sessionId = await readySession();
-    const { base, token } = await sandboxModelEnv(sessionId);
+    const sessionId = await readySession(hangar);
+    const { base, token } = await sandboxModelEnv(hangar, sessionId);
     const hangarPort = new URL(hangar.url).port;
     const c = String(canaryPort);
 
