@@ -2,18 +2,22 @@
  * Hangar's one process: Next.js (pages and /api routes), the API fast path, and WebSocket upgrades for
  * terminals. Start-up order: configuration, keys, database and migrations, then listen. With
  * HANGAR_ROLE=gateway the same process serves only the shared egress gateway and model endpoint
- * (lib/gateway/role.ts).
+ * (lib/gateway/role.ts). Every request and upgrade first passes `admit`: its transport is settled
+ * (lib/api/transport.ts), a path that does not decode is refused, and the security headers are set.
  */
-import { createServer } from "node:http";
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import path from "node:path";
 
 import next from "next";
 
 import { createApiDispatcher, loadApiRoutes } from "./lib/api/router";
+import { contentSecurityPolicy, securityHeaders } from "./lib/api/security-headers";
+import { hasMalformedPath, settleTransport } from "./lib/api/transport";
 import { ConfigError } from "./lib/config";
 import { startGatewayRole } from "./lib/gateway/role";
 import { log } from "./lib/log";
-import { handleTerminalUpgrade } from "./lib/pty/terminals";
+import { handleTerminalUpgrade, refuseUpgrade } from "./lib/pty/terminals";
 import { initRuntime, type Runtime } from "./lib/runtime";
 import { startSessions } from "./lib/sessions/service";
 
@@ -40,7 +44,9 @@ async function main() {
   const api = createApiDispatcher(await loadApiRoutes(path.join(process.cwd(), "app")));
   await startSessions();
 
+  const trustProxy = rt.config.HANGAR_TRUST_PROXY;
   const server = createServer((req, res) => {
+    if (!admit(req, res, { trustProxy, dev })) return;
     api(req, res)
       .then((handled) => (handled ? undefined : handler(req, res)))
       .catch((err: unknown) => {
@@ -54,6 +60,10 @@ async function main() {
   server.keepAliveTimeout = 65_000;
   const upgradeNext = app.getUpgradeHandler();
   server.on("upgrade", (req, socket, head) => {
+    settleTransport(req, trustProxy);
+    if (hasMalformedPath(req.url)) {
+      return refuseUpgrade(socket, 400, "bad_request", "The request path has malformed percent-encoding");
+    }
     // Terminals; anything else (Next's dev reload socket) goes to Next.
     if (!handleTerminalUpgrade(req, socket, head)) void upgradeNext(req, socket, head);
   });
@@ -79,6 +89,39 @@ async function main() {
     server.close();
     server.closeAllConnections();
   });
+}
+
+const MALFORMED = JSON.stringify({
+  error: { code: "bad_request", message: "The request path has malformed percent-encoding" },
+});
+
+/**
+ * Before any routing: settles the transport, refuses a path that does not decode (400, the JSON
+ * envelope), and sets the app's security headers. Pages get a fresh script nonce, handed to Next in
+ * the request's own Content-Security-Policy header (where Next looks for it) and to the root layout.
+ */
+function admit(req: IncomingMessage, res: ServerResponse, opts: { trustProxy: boolean; dev: boolean }) {
+  const { secure } = settleTransport(req, opts.trustProxy);
+  delete req.headers["content-security-policy-report-only"];
+  delete req.headers["x-nonce"];
+  if (hasMalformedPath(req.url)) {
+    res.writeHead(400, {
+      ...securityHeaders({ csp: contentSecurityPolicy({}), secure }),
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(MALFORMED),
+    });
+    res.end(MALFORMED);
+    return false;
+  }
+  const page = !(req.url ?? "/").startsWith("/api/");
+  const nonce = page ? randomBytes(16).toString("base64") : undefined;
+  const csp = contentSecurityPolicy({ nonce, host: req.headers.host, dev: opts.dev });
+  if (nonce) {
+    req.headers["x-nonce"] = nonce;
+    req.headers["content-security-policy"] = csp;
+  } else delete req.headers["content-security-policy"];
+  for (const [name, value] of Object.entries(securityHeaders({ csp, secure }))) res.setHeader(name, value);
+  return true;
 }
 
 /** SIGINT/SIGTERM: stop listening, close the database, exit 0. */

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { headers } from "next/headers";
 import type { ReactNode } from "react";
 
 import { THEME_SCRIPT } from "@/components/theme";
@@ -10,11 +11,14 @@ export const metadata: Metadata = {
   description: "Run coding agents in sandboxes",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+// The page's script nonce (server.ts makes one per request; the CSP allows only scripts carrying it).
+// Reading it makes every page render per request, which they all did already but the API reference.
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const nonce = (await headers()).get("x-nonce") ?? undefined;
   return (
     <html lang="en" suppressHydrationWarning>
       <head>
-        <script dangerouslySetInnerHTML={{ __html: THEME_SCRIPT }} />
+        <script nonce={nonce} dangerouslySetInnerHTML={{ __html: THEME_SCRIPT }} />
       </head>
       <body>{children}</body>
     </html>

@@ -7,6 +7,20 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
+/** An on/off setting: 1/true/yes/on or 0/false/no/off (empty is off). */
+function flag(name: string) {
+  return z
+    .string()
+    .default("0")
+    .transform((v) => v.trim().toLowerCase())
+    .pipe(
+      z.enum(["", "0", "1", "false", "true", "no", "yes", "off", "on"], {
+        message: `${name} must be 1/true/yes/on or 0/false/no/off`,
+      }),
+    )
+    .transform((v) => ["1", "true", "yes", "on"].includes(v));
+}
+
 const configSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOST: z.string().default("127.0.0.1"),
@@ -41,6 +55,11 @@ const configSchema = z.object({
   HANGAR_SANDBOX_DRIVER: z.enum(["local", "process", "kubernetes"]).optional(),
   /** `web` serves the app and API; `gateway` runs only the shared egress gateway and model endpoint. */
   HANGAR_ROLE: z.enum(["web", "gateway"]).default("web"),
+  /**
+   * Behind one reverse proxy that terminates TLS: believe its `X-Forwarded-Proto` (HSTS, the `__Host-`
+   * cookie) and the last `X-Forwarded-For` entry (login rate limit). Off: both are the client's word.
+   */
+  HANGAR_TRUST_PROXY: flag("HANGAR_TRUST_PROXY"),
   /** Gateway role: where the egress proxy and the model endpoint listen (a port, or a Unix socket path). */
   HANGAR_GATEWAY_EGRESS_LISTEN: z.string().default("3128"),
   HANGAR_GATEWAY_MODEL_LISTEN: z.string().default("4000"),

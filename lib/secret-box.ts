@@ -1,6 +1,9 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 
 const PREFIX = "enc:v1:";
+const IV_BYTES = 12;
+/** Pinned: without authTagLength Node accepts a truncated tag (down to 4 bytes), which is forgeable. */
+const TAG_BYTES = 16;
 
 /**
  * AES-256-GCM for secrets at rest. Each value is bound (as associated data) to where it belongs,
@@ -15,8 +18,8 @@ export class SecretBox {
   }
 
   encrypt(plaintext: string, context: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv("aes-256-gcm", this.#key, iv);
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv("aes-256-gcm", this.#key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(context));
     const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
     return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64");
@@ -31,9 +34,13 @@ export class SecretBox {
   decrypt(stored: string, context: string): string {
     if (!stored.startsWith(PREFIX)) throw new Error("not an encrypted value");
     const raw = Buffer.from(stored.slice(PREFIX.length), "base64");
-    const decipher = createDecipheriv("aes-256-gcm", this.#key, raw.subarray(0, 12));
+    if (raw.length < IV_BYTES + TAG_BYTES) throw new Error("encrypted value is too short");
+    const decipher = createDecipheriv("aes-256-gcm", this.#key, raw.subarray(0, IV_BYTES), {
+      authTagLength: TAG_BYTES,
+    });
     decipher.setAAD(Buffer.from(context));
-    decipher.setAuthTag(raw.subarray(12, 28));
-    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");
+    decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+    const body = raw.subarray(IV_BYTES + TAG_BYTES);
+    return Buffer.concat([decipher.update(body), decipher.final()]).toString("utf8");
   }
 }

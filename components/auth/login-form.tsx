@@ -9,6 +9,7 @@ import { Input } from "@/components/ui/input";
 import { login } from "@/lib/api-client/auth";
 import { ApiClientError } from "@/lib/api-client/fetcher";
 import { useZodForm } from "@/lib/hooks/use-zod-form";
+import { safeNextPath } from "@/lib/safe-next";
 import { loginSchema } from "@/lib/schemas/auth";
 
 export function LoginForm({ next }: { next: string }) {
@@ -23,7 +24,7 @@ export function LoginForm({ next }: { next: string }) {
       // The key stays in no browser storage: drop it from the form before leaving.
       form.reset({ master_key: "" });
       // A full load, so the server layout sees the new cookie.
-      window.location.assign(next);
+      window.location.assign(safeNextPath(next));
     } catch (err) {
       setFailure(err instanceof ApiClientError ? err.message : "Could not reach Hangar");
     }

@@ -19,12 +19,12 @@ import { iso } from "./_util";
 
 type SessionRow = typeof sessions.$inferSelect;
 
-/** A fresh terminal token for live TUI sessions (stateless and short-lived: minting is an HMAC). */
+/** A fresh terminal token for live TUI sessions (short-lived; minting is an HMAC of the row's generation). */
 function ttyAccess(row: SessionRow): Pick<Session, "tty_token" | "tty_url"> {
   if (!row.supportsTui || (row.status !== "ready" && row.status !== "creating")) {
     return { tty_token: null, tty_url: null };
   }
-  const { token } = mintTtyToken(row.id);
+  const { token } = mintTtyToken(row);
   return { tty_token: token, tty_url: `${ttyPath(row.id)}?token=${token}` };
 }
 
@@ -144,6 +144,17 @@ export async function updateSession(
     : eq(sessions.id, id);
   const [row] = await db.update(sessions).set(patch).where(where).returning();
   return row ?? null;
+}
+
+/** Ends every terminal token minted for the session so far (they are bound to this epoch). */
+export async function bumpTtyEpoch(id: string, db: Db = getDb()): Promise<SessionRow> {
+  const [row] = await db
+    .update(sessions)
+    .set({ ttyEpoch: sql`${sessions.ttyEpoch} + 1` })
+    .where(eq(sessions.id, id))
+    .returning();
+  if (!row) throw new NotFoundError(`session ${id} not found`);
+  return row;
 }
 
 /** Marks use of a session, for the idle reaper. Cheap enough to call on every request. */

@@ -1,4 +1,4 @@
-import { boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 import { timestamps } from "./_columns";
 import { agents } from "./agents";
@@ -49,6 +49,8 @@ export const sessions = pgTable(
     timings: jsonb("timings").$type<SessionTimings>().notNull().default({}),
     /** The harness's own session id (opencode's ses_…, the Agent SDK's), so turns and restarts resume. */
     harnessSessionId: text("harness_session_id"),
+    /** Terminal tokens are bound to it (lib/pty/tokens.ts): bumping it revokes every one minted before. */
+    ttyEpoch: integer("tty_epoch").notNull().default(0),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     readyAt: timestamp("ready_at", { withTimezone: true, mode: "date" }),
     stoppedAt: timestamp("stopped_at", { withTimezone: true, mode: "date" }),

@@ -2,9 +2,10 @@ import { createHash, timingSafeEqual } from "node:crypto";
 
 import { runtime } from "@/lib/runtime";
 
-import { readBrowserSession, readCookie, SESSION_COOKIE } from "./browser-session";
+import { readBrowserSession, readCookie, sessionCookieName } from "./browser-session";
 import { ApiError } from "./errors";
 import type { RequestLike } from "./handler";
+import { isHttps } from "./transport";
 
 export type Principal = { kind: "master" } | { kind: "browser"; sessionId: string; expiresAt: Date };
 
@@ -53,7 +54,7 @@ export async function authenticate(req: RequestLike): Promise<Principal> {
     if (!token || !isMasterKey(token)) throw new ApiError("unauthorized", "Invalid credentials");
     return { kind: "master" };
   }
-  const cookie = readCookie(req.headers.get("cookie"), SESSION_COOKIE);
+  const cookie = readCookie(req.headers.get("cookie"), sessionCookieName(isHttps(req)));
   if (cookie) {
     const session = await readBrowserSession(cookie);
     if (!session) throw new ApiError("unauthorized", "Your login has expired: log in again");

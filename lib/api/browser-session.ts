@@ -7,9 +7,17 @@ import { initRuntime, runtime } from "@/lib/runtime";
  * The browser never holds the master key. Logging in trades it for this cookie: a login id and its
  * expiry, signed with a key derived from the master key (so a new master key ends every login). The
  * value is HttpOnly and SameSite=Lax; unsafe requests made with it must also pass an Origin check.
+ * Over TLS the cookie is `__Host-hangar_session` (Secure, Path=/, no Domain: the browser keeps it to
+ * this exact origin, and a plain-HTTP page or a sibling host cannot set or overwrite it); over plain
+ * HTTP (localhost) it is `hangar_session`. Each transport reads only its own name.
  */
 
 export const SESSION_COOKIE = "hangar_session";
+export const SECURE_SESSION_COOKIE = "__Host-hangar_session";
+
+export function sessionCookieName(secure: boolean): string {
+  return secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+}
 
 function signingKey(): Buffer {
   return createHmac("sha256", runtime().masterKeyDigest).update("hangar browser session v1").digest();
@@ -53,10 +61,18 @@ export async function startBrowserSession(userAgent: string | null) {
 }
 
 export function sessionCookieHeader(value: string, expiresAt: Date | null, secure: boolean): string {
-  const attrs = [`${SESSION_COOKIE}=${value}`, "Path=/", "HttpOnly", "SameSite=Lax"];
+  const attrs = [`${sessionCookieName(secure)}=${value}`, "Path=/", "HttpOnly", "SameSite=Lax"];
   if (secure) attrs.push("Secure");
   attrs.push(expiresAt ? `Expires=${expiresAt.toUTCString()}` : "Max-Age=0");
   return attrs.join("; ");
+}
+
+/** Logout clears both names: a login made before a switch to (or away from) TLS ends too. */
+export function clearSessionCookieHeaders(secure: boolean): string[] {
+  const other = secure
+    ? `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`
+    : `${SECURE_SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=0`;
+  return [sessionCookieHeader("", null, secure), other];
 }
 
 export function readCookie(header: string | null, name: string): string | undefined {

@@ -13,6 +13,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   gone: 410,
   payload_too_large: 413,
+  too_many_requests: 429,
   internal_error: 500,
   bad_gateway: 502,
   unavailable: 503,

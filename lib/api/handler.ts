@@ -44,23 +44,22 @@ export type Reply = {
   json?: unknown;
   bytes?: Uint8Array;
   stream?: AsyncIterable<string | Uint8Array>;
-  headers?: Record<string, string>;
+  /** An array sends the header once per value (several Set-Cookie). */
+  headers?: Record<string, string | string[]>;
 };
 
 export type RawParams = Record<string, string | string[] | undefined>;
 type RouteContext = { params: Promise<RawParams> };
 
-export function json(data: unknown, status = 200, headers?: Record<string, string>): Reply {
+export function json(data: unknown, status = 200, headers?: Reply["headers"]): Reply {
   return { status, json: data, headers };
 }
 
-export function noContent(headers?: Record<string, string>): Reply {
+export function noContent(headers?: Reply["headers"]): Reply {
   return { status: 204, headers };
 }
 
-export function isHttps(req: RequestLike): boolean {
-  return req.headers.get("x-forwarded-proto") === "https" || req.url.startsWith("https:");
-}
+export { isHttps } from "./transport";
 
 async function readBody(req: RequestLike, limit: number): Promise<unknown> {
   const declared = Number(req.headers.get("content-length") ?? "0");
@@ -128,7 +127,10 @@ async function run<O extends Operation>(
 }
 
 export function toResponse(reply: Reply): Response {
-  const headers = new Headers(reply.headers);
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(reply.headers ?? {})) {
+    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
+  }
   if (reply.json !== undefined) {
     headers.set("content-type", "application/json");
     return new Response(JSON.stringify(reply.json), { status: reply.status, headers });

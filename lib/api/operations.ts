@@ -108,14 +108,18 @@ export const operations = {
     tag: "Auth",
     summary: "Trade the master key for a browser session cookie",
     description:
-      "Sets an HttpOnly, SameSite=Lax, signed and expiring `hangar_session` cookie; the key itself is never " +
-      "stored in the browser. State-changing requests made with the cookie must come from Hangar's own origin.",
+      "Sets an HttpOnly, SameSite=Lax, signed and expiring `hangar_session` cookie (`__Host-hangar_session`, " +
+      "Secure, over TLS); the key itself is never stored in the browser. State-changing requests made with " +
+      "the cookie must come from Hangar's own origin. Attempts are limited per client address (a burst of " +
+      "20, then 10 a minute; a wrong key counts twice); over the limit every attempt gets 429 with " +
+      "`Retry-After`, the right key too.",
     auth: "none",
     body: loginSchema,
     responses: {
       200: { description: "Logged in; the cookie is set", schema: authSessionSchema },
       400: invalid,
       401: err("Wrong master key"),
+      429: err("Too many attempts from this address; see `Retry-After`"),
     },
   }),
   logout: defineOperation({
@@ -330,6 +334,19 @@ export const operations = {
       404: missing,
       409: err("The session is still starting"),
     },
+  }),
+  revokeTtyToken: defineOperation({
+    id: "revokeTtyToken",
+    method: "POST",
+    path: `${SESSIONS}/{id}/tty_token/revoke`,
+    tag: "Sessions",
+    summary: "Revoke every terminal token of a session; the answer carries a fresh one",
+    description:
+      "Every `tty_token` handed out for this session so far stops opening its terminal, and terminal " +
+      "connections made with one are closed. Tokens also end when the session stops or restarts. " +
+      "Connections made with the master key or a browser login are not affected.",
+    params: sessionIdParamsSchema,
+    responses: { 200: { description: "The session, with a new token", schema: sessionSchema }, 404: missing },
   }),
   sessionLog: defineOperation({
     id: "sessionLog",

@@ -100,7 +100,7 @@ async function writeStream(
 
 function writeReply(res: ServerResponse, reply: Reply) {
   if (reply.stream) return void writeStream(res, reply as Reply & { stream: AsyncIterable<string> });
-  const headers: Record<string, string> = { ...reply.headers };
+  const headers: Record<string, string | string[]> = { ...reply.headers };
   let body: string | Uint8Array | undefined;
   if (reply.json !== undefined) {
     body = JSON.stringify(reply.json);

@@ -1,10 +1,10 @@
-import type { IncomingMessage } from "node:http";
+import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 
 import { getSessionRow } from "@/db/queries/sessions";
-import { ApiError } from "@/lib/api/errors";
+import { ApiError, NotFoundError } from "@/lib/api/errors";
 import { authenticate, bearerToken } from "@/lib/api/auth";
 import type { RequestLike } from "@/lib/api/handler";
 import { withSessionEnv } from "@/lib/harness/adapters";
@@ -43,6 +43,8 @@ type Client = {
   socket: WebSocket;
   role: Role;
   meta: boolean;
+  /** Opened with a terminal token: revoking the session's tokens closes it. */
+  viaToken: boolean;
   pty: PtyConnection | null;
   size: { cols: number; rows: number } | null;
 };
@@ -55,10 +57,12 @@ const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
 const TOUCH_EVERY_MS = 10_000;
 const PING_EVERY_MS = 30_000;
 
-function refuse(socket: Duplex, status: number, code: string, message: string) {
+/** Answers an upgrade with a plain HTTP error (the JSON envelope) and closes the socket. */
+export function refuseUpgrade(socket: Duplex, status: number, code: string, message: string) {
   const body = JSON.stringify({ error: { code, message } });
   socket.end(
-    `HTTP/1.1 ${status} ${code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
   );
 }
 
@@ -77,18 +81,26 @@ function requestLike(req: IncomingMessage): RequestLike {
   };
 }
 
-/** The session's token (query or bearer), the master key, or the browser's login cookie (same origin). */
+/**
+ * The session's token (query or bearer), the master key, or the browser's login cookie (same origin).
+ * A token is checked against the session row's current generation, so a revoked one fails.
+ */
 async function authorise(req: IncomingMessage, sessionId: string, query: URLSearchParams) {
   const bearer = bearerToken(req.headers.authorization ?? null);
   const token = query.get("token") ?? (bearer && isTtyToken(bearer) ? bearer : null);
   if (token !== null) {
-    if (!verifyTtyToken(sessionId, token)) {
+    // An unknown session answers like a bad token: a token holder learns nothing about other ids.
+    const row = await getSessionRow(sessionId).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    });
+    if (!row || !verifyTtyToken(row, token)) {
       throw new ApiError(
         "unauthorized",
-        "This terminal token is not valid for this session (or has expired)",
+        "This terminal token is not valid for this session (or has expired, or was revoked)",
       );
     }
-    return;
+    return { row, viaToken: true };
   }
   const like = requestLike(req);
   const principal = await authenticate(like);
@@ -96,8 +108,22 @@ async function authorise(req: IncomingMessage, sessionId: string, query: URLSear
   if (principal.kind === "browser") {
     const origin = req.headers.origin;
     const host = req.headers["x-forwarded-host"] ?? req.headers.host;
-    if (!origin || new URL(origin).host !== host) {
+    if (!origin || !URL.canParse(origin) || new URL(origin).host !== host) {
       throw new ApiError("forbidden", "Cross-site terminal connection refused");
+    }
+  }
+  return { row: await getSessionRow(sessionId), viaToken: false };
+}
+
+/**
+ * After the session's tokens were revoked: closes this process's terminal clients that came in with
+ * one (a token's holder keeps no open door). Clients of other replicas notice at their next connect.
+ */
+export function closeTokenClients(sessionId: string) {
+  for (const [key, terminal] of terminals) {
+    if (!key.startsWith(`${sessionId}/`)) continue;
+    for (const client of terminal.clients) {
+      if (client.viaToken) client.socket.close(4401, "terminal token revoked");
     }
   }
 }
@@ -183,11 +209,17 @@ function onMessage(sessionId: string, terminal: Terminal, client: Client, data: 
   activity(sessionId, terminal);
 }
 
-async function attach(sessionId: string, name: string, socket: WebSocket, role: Role, meta: boolean) {
+async function attach(
+  sessionId: string,
+  name: string,
+  socket: WebSocket,
+  opts: { role: Role; meta: boolean; viaToken: boolean },
+) {
+  const { role, meta, viaToken } = opts;
   const key = `${sessionId}/${name}`;
   let terminal = terminals.get(key);
   if (!terminal) terminals.set(key, (terminal = { clients: new Set(), status: null, lastTouch: 0 }));
-  const client: Client = { socket, role: "viewer", meta, pty: null, size: null };
+  const client: Client = { socket, role: "viewer", meta, viaToken, pty: null, size: null };
   const current = terminal;
   current.clients.add(client);
   const alive = { value: true };
@@ -242,12 +274,17 @@ async function attach(sessionId: string, name: string, socket: WebSocket, role: 
 export function handleTerminalUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
   const match = TTY_PATH.exec(req.url ?? "");
   if (!match) return false;
-  const sessionId = decodeURIComponent(match[1]!);
+  let sessionId: string;
+  try {
+    sessionId = decodeURIComponent(match[1]!);
+  } catch {
+    refuseUpgrade(socket, 400, "bad_request", "The request path has malformed percent-encoding");
+    return true;
+  }
   const query = new URLSearchParams(match[2] ?? "");
   void (async () => {
     try {
-      await authorise(req, sessionId, query);
-      const row = await getSessionRow(sessionId);
+      const { row, viaToken } = await authorise(req, sessionId, query);
       const shell = query.get("terminal") === "shell";
       if (!shell && !row.supportsTui) {
         throw new ApiError(
@@ -269,13 +306,18 @@ export function handleTerminalUpgrade(req: IncomingMessage, socket: Duplex, head
       const role: Role = query.get("mode") === "view" ? "viewer" : "writer";
       const meta = query.get("meta") === "1";
       const name = shell ? SHELL_TERMINAL : TUI_TERMINAL;
-      wss.handleUpgrade(req, socket, head, (ws) => void attach(sessionId, name, ws, role, meta));
+      wss.handleUpgrade(
+        req,
+        socket,
+        head,
+        (ws) => void attach(sessionId, name, ws, { role, meta, viaToken }),
+      );
     } catch (err) {
       const api = err instanceof ApiError ? err : null;
       if (!api) log.error("terminal upgrade failed", { sessionId, err });
       // The URL may hold a token: it is never logged.
       log.info("terminal refused", { sessionId, status: api?.status ?? 500 });
-      refuse(
+      refuseUpgrade(
         socket,
         api?.status ?? 500,
         api?.code ?? "internal_error",

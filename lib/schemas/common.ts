@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+// In the browser, no `new Function` probe: the pages' CSP forbids eval and reports every try.
+if (typeof window !== "undefined") z.config({ jitless: true });
+
 /** Query-string pagination shared by every list endpoint. */
 export const paginationQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -31,6 +34,7 @@ export const errorCodeSchema = z.enum([
   "gone",
   "bad_gateway",
   "payload_too_large",
+  "too_many_requests",
   "internal_error",
   "unavailable",
 ]);

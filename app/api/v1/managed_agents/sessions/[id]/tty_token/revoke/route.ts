@@ -1,0 +1,11 @@
+import { bumpTtyEpoch, toApiSession } from "@/db/queries/sessions";
+import { handle, json } from "@/lib/api/handler";
+import { operations as op } from "@/lib/api/operations";
+import { closeTokenClients } from "@/lib/pty/terminals";
+
+// POST /api/v1/managed_agents/sessions/{id}/tty_token/revoke – end every terminal token minted so far
+export const POST = handle(op.revokeTtyToken, async ({ params }) => {
+  const row = await bumpTtyEpoch(params.id);
+  closeTokenClients(params.id);
+  return json(toApiSession(row));
+});

@@ -1,0 +1,1 @@
+ALTER TABLE "sessions" ADD COLUMN "tty_epoch" integer DEFAULT 0 NOT NULL;
