@@ -85,6 +85,21 @@ const configSchema = z.object({
     .max(1024 * 1024)
     .default(4096),
   HANGAR_SESSION_PIDS: z.coerce.number().int().min(16).max(1_000_000).default(512),
+  /** Kubernetes driver: the CPU limit of a sandbox pod, in cores (0.5 is half a core). */
+  HANGAR_SESSION_CPU: z.coerce.number().min(0.05).max(1024).default(2),
+  /** Kubernetes driver: the disk a sandbox pod may fill (ephemeral storage: home, tmp, logs), MiB. */
+  HANGAR_SESSION_DISK_MIB: z.coerce
+    .number()
+    .int()
+    .min(256)
+    .max(64 * 1024 * 1024)
+    .default(10240),
+  /**
+   * Kubernetes driver: run sandbox pods in their own user namespace (`hostUsers: false`; Kubernetes
+   * 1.33+, or 1.30+ with the UserNamespacesSupport gate, and a runtime that supports it). Then the
+   * pod's uid 1000 is no other pod's, and HANGAR_SESSION_PIDS caps each pod alone.
+   */
+  HANGAR_K8S_USER_NAMESPACES: flag("HANGAR_K8S_USER_NAMESPACES"),
   /** Test-only: "name=ip,…" for the egress gateway's resolver. */
   HANGAR_TEST_HOSTS: optionalString,
 });

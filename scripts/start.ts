@@ -4,6 +4,16 @@ import fs from "node:fs";
 
 const BUILD_ID = ".next/BUILD_ID";
 
+// Not an error (containers often run as root), but worth saying at every start.
+if (process.getuid?.() === 0) {
+  process.stderr.write(
+    "Warning: Hangar is running as root. A sandbox's user is, on this host, the user Hangar runs as:\n" +
+      "as root, a root-only file in what a sandbox sees (/usr, Hangar's install) is readable to the agent,\n" +
+      "and anything that gets out of a sandbox is root. Run Hangar as a dedicated unprivileged user:\n" +
+      'see "Running as an unprivileged user" in README.md.\n',
+  );
+}
+
 if (!fs.existsSync(BUILD_ID)) {
   process.stdout.write("No build found: building Hangar first (about a minute)...\n");
   const result = spawnSync("npx", ["next", "build"], { stdio: "inherit" });

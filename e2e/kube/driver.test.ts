@@ -7,6 +7,7 @@
  *   names a pushed sandbox image (docker/Dockerfile, target sandbox) whose /app layout matches this
  *   checkout's path. Reported as skipped when not configured, never as passed.
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
@@ -125,17 +126,12 @@ describe.each(targets)("Kubernetes driver contract: %s", (_name, makeTarget, ena
   async function launch(argv: string[], options: { port?: number } = {}) {
     const sessionId = newSession();
     const sessionDir = path.join(root, sessionId);
-    const home = sessionPaths(sessionDir).home;
-    fs.mkdirSync(path.join(home, ".hangar"), { recursive: true });
-    fs.writeFileSync(
-      path.join(home, ".hangar", "boot.json"),
-      JSON.stringify({ canary: "k8s-secret-canary" }),
-    );
     const handle = await driver.launch({
       sessionId,
       sessionDir,
       argv,
       env: { LANG: "C.UTF-8", GREETING: "hi there" },
+      stdin: JSON.stringify({ canary: "k8s-secret-canary" }),
       reverseBridges: options.port
         ? [{ socketPath: path.join(sessionPaths(sessionDir).sock, "harness.sock"), port: options.port }]
         : [],
@@ -177,16 +173,18 @@ describe.each(targets)("Kubernetes driver contract: %s", (_name, makeTarget, ena
       const { sessionId, sessionDir } = await launch(["node", "-e", PROGRAM], { port: 4096 });
       await running(sessionId);
       const paths = sessionPaths(sessionDir);
-      // The launcher's files went to the Secret, not left on this host.
-      expect(fs.existsSync(path.join(paths.home, ".hangar", "boot.json"))).toBe(false);
+      // The boot spec went to the Secret only: never on this host's disk.
+      expect(spawnSync("grep", ["-rlaF", "k8s-secret-canary", sessionDir], { encoding: "utf8" }).stdout).toBe(
+        "",
+      );
       await waitFor("log mirror", async () =>
         fs.readFileSync(paths.log, "utf8").includes("hello from the pod"),
       );
-      const status = fs.readFileSync(path.join(paths.home, ".hangar", "status.jsonl"), "utf8");
+      const status = fs.readFileSync(paths.status, "utf8");
       expect(JSON.parse(status.trim())).toEqual({ type: "phase", phase: "starting_harness" });
       expect(fs.readFileSync(paths.log, "utf8")).not.toContain("HANGAR-STATUS");
       const reply = await waitFor("port-forward", () =>
-        get(path.join(paths.sock, "harness.sock"), "/ping").catch(() => null),
+        get(path.join(paths.tunnels, "harness.sock"), "/ping").catch(() => null),
       );
       expect(reply).toEqual({ status: 200, body: "pong /ping" });
       expect(await driver.readLog(sessionId, 10)).toContain("hello from the pod");
@@ -198,8 +196,8 @@ describe.each(targets)("Kubernetes driver contract: %s", (_name, makeTarget, ena
         await adopter.adopt(sessionId);
         const adopted = sessionPaths(path.join(otherRoot, sessionId));
         expect(fs.readFileSync(adopted.log, "utf8")).toContain("hello from the pod");
-        expect(fs.readFileSync(path.join(adopted.home, ".hangar", "status.jsonl"), "utf8")).toBe(status);
-        expect(await get(path.join(adopted.sock, "harness.sock"), "/again")).toEqual({
+        expect(fs.readFileSync(adopted.status, "utf8")).toBe(status);
+        expect(await get(path.join(adopted.tunnels, "harness.sock"), "/again")).toEqual({
           status: 200,
           body: "pong /again",
         });
@@ -378,7 +376,6 @@ describe.each(targets)("Kubernetes driver contract: %s", (_name, makeTarget, ena
       const start = async () => {
         const sessionId = newSession();
         const sessionDir = path.join(root, sessionId);
-        fs.mkdirSync(path.join(sessionPaths(sessionDir).home, ".hangar"), { recursive: true });
         await short.launch({ sessionId, sessionDir, argv: ["sleep", "600"], env: {} });
         return sessionId;
       };
@@ -420,7 +417,6 @@ describe.each(targets)("Kubernetes driver contract: %s", (_name, makeTarget, ena
       });
       const sessionId = newSession();
       const sessionDir = path.join(root, sessionId);
-      fs.mkdirSync(path.join(sessionPaths(sessionDir).home, ".hangar"), { recursive: true });
       await other.launch({ sessionId, sessionDir, argv: ["true"], env: {} });
       const pulled = await waitFor("pull failure", async () => {
         const s = await other.status(sessionId);

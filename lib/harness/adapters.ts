@@ -1,3 +1,4 @@
+import { SANDBOX_PRIVATE } from "@/lib/sandbox/types";
 import type { HarnessId } from "@/lib/schemas/harness";
 
 import { harnessBinaries } from "./binaries";
@@ -189,10 +190,13 @@ export function harnessTui(harness: HarnessId, model: string): { argv: string[];
 
 /**
  * Runs `argv` inside the sandbox with the session's harness environment, which the bootstrap keeps
- * in ~/.hangar/env.sh (per-session values exist only there, in the sandbox).
+ * in env.sh in the sandbox's private memory-backed folder (per-session values exist only there and in
+ * the harness's processes: never on a disk). Programs Hangar starts later enter the sandbox's mount
+ * namespace, so they see that folder; drivers without one name theirs in HANGAR_PRIVATE.
  */
 export function withSessionEnv(argv: string[]): string[] {
-  return ["/bin/sh", "-c", '. "$HOME/.hangar/env.sh" && exec "$@"', "hangar-env", ...argv];
+  const file = `"\${HANGAR_PRIVATE:-${SANDBOX_PRIVATE}}/env.sh"`;
+  return ["/bin/sh", "-c", `. ${file} && exec "$@"`, "hangar-env", ...argv];
 }
 
 /** How each harness starts inside the sandbox. Turn handling and PTYs live in the messaging layer. */

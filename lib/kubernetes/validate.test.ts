@@ -4,6 +4,7 @@ import path from "node:path";
 import yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 
+import { loadConfig } from "@/lib/config";
 import {
   buildBootSecret,
   buildPod,
@@ -18,6 +19,7 @@ type Doc = Record<string, any>;
 
 const DEPLOY = path.join(process.cwd(), "deploy");
 const SANDBOX_NS = "hangar-sandboxes";
+const HANGAR_NS = "hangar";
 
 function yamlFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -41,6 +43,66 @@ function find(kind: string, name: string): Doc {
   return doc;
 }
 
+/** Every document of every manifest in deploy/, the optional ones (cilium/) included. */
+const everyDoc: Doc[] = manifestFiles.flatMap(docs);
+
+const CILIUM_PEERS = {
+  egress: ["toEndpoints", "toEntities", "toFQDNs", "toCIDR", "toCIDRSet", "toServices"],
+  ingress: ["fromEndpoints", "fromEntities", "fromCIDR", "fromCIDRSet"],
+};
+
+/**
+ * The rules of a policy that name no peer: a NetworkPolicy rule without `to`/`from` (or with an empty
+ * list) matches every address, a CiliumNetworkPolicy rule without a to/from selector likewise.
+ */
+function rulesWithoutPeers(policy: Doc): string[] {
+  const where = `${policy.kind} ${policy.metadata.namespace}/${policy.metadata.name}`;
+  const spec = policy.spec ?? {};
+  const missing: string[] = [];
+  for (const direction of ["egress", "ingress"] as const) {
+    ((spec[direction] ?? []) as Doc[]).forEach((rule, i) => {
+      const named =
+        policy.kind === "NetworkPolicy"
+          ? ((direction === "egress" ? rule.to : rule.from) ?? []).length > 0
+          : CILIUM_PEERS[direction].some((field) => (rule[field] ?? []).length > 0);
+      if (!named) missing.push(`${where} ${direction}[${i}]`);
+    });
+  }
+  return missing;
+}
+
+/** Ports a policy's egress rules open, as "53", "3128", or "any" for a rule with no port list. */
+function egressPorts(policy: Doc): string[] {
+  return ((policy.spec.egress ?? []) as Doc[]).flatMap((rule) => {
+    const ports = (rule.ports ?? rule.toPorts?.flatMap((p: Doc) => p.ports ?? []) ?? []) as Doc[];
+    if (ports.length === 0) return ["any"];
+    return ports.map((p) => (p.endPort ? `${p.port}-${p.endPort}` : String(p.port)));
+  });
+}
+
+const POLICY_KINDS = new Set(["NetworkPolicy", "CiliumNetworkPolicy"]);
+const policies = everyDoc.filter((d) => POLICY_KINDS.has(d.kind));
+
+type EnvEntry = { name: string; value?: string; valueFrom?: Doc };
+
+function container(deployment: string): Doc {
+  return find("Deployment", deployment).spec.template.spec.containers[0];
+}
+
+function secretKeys(c: Doc): string[] {
+  return ((c.env ?? []) as EnvEntry[])
+    .filter((e) => e.valueFrom?.secretKeyRef)
+    .map((e) => e.valueFrom!.secretKeyRef.key as string);
+}
+
+/** Kubernetes quantities as numbers: cores for cpu ("250m", "2"), bytes otherwise ("4Gi", "512Mi"). */
+function quantity(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti)?$/.exec(text);
+  if (!match) throw new Error(`not a quantity: ${text}`);
+  const factor = { m: 1e-3, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 }[match[2] ?? ""] ?? 1;
+  return Number(match[1]) * factor;
+}
+
 describe("deploy/ manifests", () => {
   it.each(manifestFiles)("%s: every document validates", (file) => {
     const all = docs(file);
@@ -54,15 +116,20 @@ describe("deploy/ manifests", () => {
     expect(kustomization.resources).not.toContain("secret.example.yaml");
   });
 
-  it("grants nothing cluster-wide: one Role and its RoleBinding, both in the sandbox namespace", () => {
+  it("grants nothing cluster-wide: the sandbox Role, and reading the gateway's Service in Hangar's namespace", () => {
     expect(applied.filter((d) => /^Cluster/.test(d.kind))).toEqual([]);
     const roles = applied.filter((d) => d.kind === "Role");
     const bindings = applied.filter((d) => d.kind === "RoleBinding");
-    expect(roles.map((r) => r.metadata.namespace)).toEqual([SANDBOX_NS]);
-    expect(bindings.map((b) => b.metadata.namespace)).toEqual([SANDBOX_NS]);
-    expect(bindings[0]!.roleRef).toMatchObject({ kind: "Role", name: roles[0]!.metadata.name });
-    expect(bindings[0]!.subjects).toEqual([
-      { kind: "ServiceAccount", name: "hangar-web", namespace: "hangar" },
+    expect(roles.map((r) => r.metadata.namespace).sort()).toEqual([HANGAR_NS, SANDBOX_NS]);
+    for (const binding of bindings) {
+      const role = roles.find((r) => r.metadata.name === binding.roleRef.name);
+      expect(role?.metadata.namespace).toBe(binding.metadata.namespace);
+      expect(binding.roleRef).toMatchObject({ kind: "Role" });
+      expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "hangar-web", namespace: "hangar" }]);
+    }
+    // In Hangar's own namespace (where its Secret lives): one named Service, read only.
+    expect(find("Role", "hangar-gateway-address").rules).toEqual([
+      { apiGroups: [""], resources: ["services"], resourceNames: ["hangar-gateway"], verbs: ["get"] },
     ]);
   });
 
@@ -105,16 +172,120 @@ describe("deploy/ manifests", () => {
     expect(env).toContainEqual({ name: "HANGAR_SANDBOX_DRIVER", value: "kubernetes" });
   });
 
-  it("lets sandbox pods out only to the gateway (3128, 4000) and DNS (53)", () => {
-    const policies = applied.filter((d) => d.kind === "NetworkPolicy" && d.metadata.namespace === SANDBOX_NS);
-    const ports = policies.flatMap((p) =>
-      ((p.spec.egress ?? []) as Doc[]).flatMap((rule) => {
-        expect(rule.to?.length).toBeGreaterThan(0); // no rule without a destination
-        return (rule.ports as Doc[]).map((port) => port.port as number);
-      }),
+  it("lets sandbox pods out only to the gateway pods (3128, 4000): no DNS", () => {
+    const sandbox = applied.filter((d) => d.kind === "NetworkPolicy" && d.metadata.namespace === SANDBOX_NS);
+    const ports = sandbox.flatMap(egressPorts);
+    expect(new Set(ports)).toEqual(new Set(["3128", "4000"]));
+    for (const rule of sandbox.flatMap((p) => (p.spec.egress ?? []) as Doc[])) {
+      expect(rule.to).toEqual([
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": HANGAR_NS } },
+          podSelector: {
+            matchLabels: { "app.kubernetes.io/name": "hangar", "app.kubernetes.io/component": "gateway" },
+          },
+        },
+      ]);
+    }
+    expect(sandbox.flatMap((p) => p.spec.ingress ?? [])).toEqual([]);
+  });
+
+  it("no policy anywhere in deploy/ opens port 53, or any port, from the sandbox namespace", () => {
+    const fromSandboxes = policies.filter((p) => p.metadata.namespace === SANDBOX_NS);
+    expect(fromSandboxes.length).toBeGreaterThan(0);
+    const opened = fromSandboxes.flatMap(egressPorts);
+    for (const port of ["53", "dns", "dns-tcp", "any"]) expect(opened).not.toContain(port);
+    expect(opened.filter((p) => p.includes("-"))).toEqual([]); // no port ranges
+  });
+
+  it("every NetworkPolicy rule in deploy/ names its peers (`to` / `from`): none means any address", () => {
+    expect(policies.length).toBeGreaterThanOrEqual(8);
+    expect(policies.flatMap(rulesWithoutPeers)).toEqual([]);
+  });
+
+  it("the peer check catches a rule without destination (the old gateway 5432 rule)", () => {
+    const old = {
+      kind: "NetworkPolicy",
+      metadata: { name: "gateway-egress", namespace: HANGAR_NS },
+      spec: { egress: [{ ports: [{ protocol: "TCP", port: 5432 }] }], ingress: [{ from: [] }] },
+    };
+    expect(rulesWithoutPeers(old)).toEqual([
+      "NetworkPolicy hangar/gateway-egress egress[0]",
+      "NetworkPolicy hangar/gateway-egress ingress[0]",
+    ]);
+    const cilium = {
+      kind: "CiliumNetworkPolicy",
+      metadata: { name: "c", namespace: HANGAR_NS },
+      spec: { egress: [{ toPorts: [{ ports: [{ port: "5432" }] }] }] },
+    };
+    expect(rulesWithoutPeers(cilium)).toEqual(["CiliumNetworkPolicy hangar/c egress[0]"]);
+  });
+
+  it("the gateway reaches PostgreSQL only at the operator's address, and DNS only at kube-dns", () => {
+    const database = find("NetworkPolicy", "gateway-egress-database").spec.egress as Doc[];
+    expect(database).toHaveLength(1);
+    expect(database[0]!.ports).toEqual([{ protocol: "TCP", port: 5432 }]);
+    // A placeholder from the documentation range until the operator sets it: closed, not open.
+    expect(database[0]!.to).toEqual([{ ipBlock: { cidr: "192.0.2.10/32" } }]);
+    const dnsRules = (find("NetworkPolicy", "gateway-egress").spec.egress as Doc[]).filter((rule) =>
+      egressPorts({ spec: { egress: [rule] } }).includes("53"),
     );
-    expect(new Set(ports)).toEqual(new Set([3128, 4000, 53]));
-    expect(policies.flatMap((p) => p.spec.ingress ?? [])).toEqual([]);
+    expect(dnsRules.map((r) => r.to)).toEqual([
+      [
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+          podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+        },
+      ],
+    ]);
+  });
+
+  it("the gateway takes only the Secret keys it uses: no envFrom of the Secret, no MASTER_KEY", () => {
+    const gateway = container("hangar-gateway");
+    expect((gateway.envFrom as Doc[]).filter((from) => from.secretRef)).toEqual([]);
+    expect(secretKeys(gateway).sort()).toEqual([
+      "DATABASE_URL",
+      "HANGAR_ENCRYPTION_KEY",
+      "LITELLM_API_BASE",
+      "LITELLM_API_KEY",
+    ]);
+    expect((gateway.env as EnvEntry[]).map((e) => e.name)).not.toContain("MASTER_KEY");
+    expect(JSON.stringify(find("Deployment", "hangar-gateway"))).not.toContain("MASTER_KEY");
+  });
+
+  it("the web pods name their Secret keys too, and every key named exists in the example Secret", () => {
+    const web = container("hangar-web");
+    expect((web.envFrom as Doc[]).filter((from) => from.secretRef)).toEqual([]);
+    expect(secretKeys(web).sort()).toEqual([
+      "DATABASE_URL",
+      "HANGAR_ENCRYPTION_KEY",
+      "LITELLM_API_BASE",
+      "LITELLM_API_KEY",
+      "MASTER_KEY",
+    ]);
+    const example = docs("secret.example.yaml")[0]!;
+    for (const key of [...secretKeys(web), ...secretKeys(container("hangar-gateway"))])
+      expect(Object.keys(example.stringData)).toContain(key);
+  });
+
+  it("Hangar's own pods get no Service variables and the gateway no API token", () => {
+    for (const name of ["hangar-web", "hangar-gateway"])
+      expect(find("Deployment", name).spec.template.spec.enableServiceLinks).toBe(false);
+    expect(find("Deployment", "hangar-gateway").spec.template.spec.automountServiceAccountToken).toBe(false);
+  });
+
+  it("the sandbox namespace has a LimitRange that admits the pods config.yaml's settings make", () => {
+    const range = applied.find((d) => d.kind === "LimitRange" && d.metadata.namespace === SANDBOX_NS);
+    const limits = (range?.spec.limits as Doc[]).find((l) => l.type === "Container")!;
+    for (const resource of ["cpu", "memory", "ephemeral-storage"]) {
+      expect(limits.default[resource]).toBeDefined();
+      expect(limits.max[resource]).toBeDefined();
+    }
+    const config = loadConfig(find("ConfigMap", "hangar-config").data);
+    expect(config.HANGAR_SESSION_CPU).toBeLessThanOrEqual(quantity(limits.max.cpu));
+    expect(config.HANGAR_SESSION_MEMORY_MIB * 2 ** 20).toBeLessThanOrEqual(quantity(limits.max.memory));
+    expect(config.HANGAR_SESSION_DISK_MIB * 2 ** 20).toBeLessThanOrEqual(
+      quantity(limits.max["ephemeral-storage"]),
+    );
   });
 });
 
@@ -195,6 +366,11 @@ describe("objects the kubernetes driver sends per session", () => {
     homeFiles: { ".hangar/boot.json": Buffer.from("{}"), "notes/readme.md": Buffer.from("# hi\n") },
     ports: [4096],
     memoryMiB: 4096,
+    cpuMillis: 2000,
+    diskMiB: 10240,
+    nproc: 512,
+    userNamespaces: true,
+    gatewayAlias: { ip: "10.96.0.20", hostnames: ["hangar-gateway.hangar.svc.cluster.local"] },
     runtimeClassName: "gvisor",
     ttlSeconds: 12 * 3600,
     now: new Date("2026-01-01T00:00:00Z"),
@@ -234,5 +410,35 @@ describe("objects the kubernetes driver sends per session", () => {
       });
       expect(container.securityContext.privileged ?? false).toBe(false);
     }
+  });
+
+  it.each([
+    ["sandbox", built.sandbox.spec.podTemplate.spec],
+    ["pod", built.pod.spec],
+  ])("the %s's pod is bounded and has no DNS server", (_name, spec: Doc) => {
+    expect(spec).toMatchObject({
+      dnsPolicy: "None",
+      dnsConfig: { nameservers: ["127.0.0.1"] },
+      hostAliases: [{ ip: "10.96.0.20", hostnames: ["hangar-gateway.hangar.svc.cluster.local"] }],
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      hostUsers: false,
+    });
+    for (const c of [...spec.containers, ...spec.initContainers] as Doc[]) {
+      for (const kind of ["requests", "limits"])
+        expect(Object.keys(c.resources[kind]).sort()).toEqual(["cpu", "ephemeral-storage", "memory"]);
+      expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
+    }
+    for (const volume of (spec.volumes as Doc[]).filter((v) => v.emptyDir))
+      expect(volume.emptyDir.sizeLimit).toBeDefined();
+    expect(spec.containers[0].command.slice(0, 2)).toEqual(["/usr/bin/prlimit", "--nproc=512:512"]);
+  });
+
+  it("the LimitRange of deploy/ admits the sandbox container as built", () => {
+    const range = applied.find((d) => d.kind === "LimitRange" && d.metadata.namespace === SANDBOX_NS)!;
+    const max = (range.spec.limits as Doc[]).find((l) => l.type === "Container")!.max as Doc;
+    const limits = built.pod.spec.containers[0]!.resources!.limits as Doc;
+    for (const resource of Object.keys(max))
+      expect(quantity(limits[resource])).toBeLessThanOrEqual(quantity(max[resource]));
   });
 });

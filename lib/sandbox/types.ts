@@ -3,6 +3,10 @@
  * id that is running returns the running sandbox, stopping one that is gone is a no-op. Everything a
  * driver needs after a server restart lives in the session dir, so a fresh driver instance can find
  * (adopt) sandboxes an earlier process started.
+ *
+ * What the host reads back from a sandbox never comes from a path the sandbox can write: the main
+ * process's status lines land in the host-only `run/status.jsonl` (see `sessionPaths`), and the host
+ * reaches a server inside only through `run/tunnels/<socket>` once `openTunnels` has made it.
  */
 
 import type { ChildProcess } from "node:child_process";
@@ -17,11 +21,20 @@ export type Bridge = { port: number; socketPath: string };
 
 /**
  * "A Unix socket on the host → 127.0.0.1:port inside the sandbox", to reach a harness server from the
- * host. The socket must sit directly in the session's `run/sock/` (see `sessionPaths`).
+ * host. The socket must sit directly in the session's `run/sock/` (see `sessionPaths`), which the
+ * sandbox can write: the host connects only to `run/tunnels/<same name>` (see `openTunnels`).
  */
 export type ReverseBridge = { socketPath: string; port: number };
 
 export type ResourceLimits = { memoryMiB?: number; pids?: number; nofile?: number };
+
+/**
+ * A memory-backed folder inside every sandbox, private to it (mode 0700): the bootstrap keeps the
+ * harness's environment file there, so no secret lands on a disk. A tmpfs on the local driver, an
+ * `emptyDir: {medium: Memory}` on Kubernetes. Drivers without a mount namespace (process) name their
+ * own folder in the sandbox's HANGAR_PRIVATE instead.
+ */
+export const SANDBOX_PRIVATE = "/run/hangar/private";
 
 export type LaunchSpec = {
   sessionId: string;
@@ -31,6 +44,12 @@ export type LaunchSpec = {
   argv: string[];
   /** The whole environment. The driver adds HOME (and PATH when missing); nothing is inherited. */
   env: Record<string, string>;
+  /**
+   * Given to the main process alone, never written to this host's disk: on its stdin, then EOF
+   * (local drivers), or in the file named by HANGAR_SPEC_FILE, from the session's Secret (Kubernetes).
+   * The bootstrap's spec travels here since it holds the session's secrets.
+   */
+  stdin?: string;
   bridges?: Bridge[];
   reverseBridges?: ReverseBridge[];
   limits?: ResourceLimits;
@@ -139,10 +158,18 @@ export type SandboxDriver = {
    */
   sandboxNetwork?(sessionId: string): { egressProxy: string; modelBase: string; noProxy: string[] };
   /**
-   * Remote drivers: (re)opens the reverse bridges of a running sandbox on this host, e.g. on a web
-   * replica other than the one that launched it. Idempotent.
+   * Makes the reverse bridges of a running sandbox reachable at `run/tunnels/<socket name>`, a folder
+   * the sandbox cannot see. Local drivers hard-link the socket the sandbox made (done at launch, so
+   * this only restores a missing link; a link is taken only if it is a socket: a symlink planted in
+   * run/sock/ is refused with `invalid_spec`); remote drivers open port-forward listeners there, e.g.
+   * on a web replica other than the one that launched it. Idempotent.
    */
   openTunnels?(sessionId: string): Promise<void>;
+  /**
+   * Local drivers: the command lines of the sandbox's processes, as the host sees them in /proc (the
+   * launcher checks that the bootstrap's prepare stage is over before it believes a `ready` line).
+   */
+  commandLines?(sessionId: string): Promise<string[][]>;
   /**
    * Remote drivers: take over a running sandbox another process launched (after a restart): rebuild
    * the host-side copies of its log and boot status, open its tunnels.

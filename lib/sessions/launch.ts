@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 
@@ -11,10 +12,12 @@ import { runtime } from "@/lib/runtime";
 import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
 import { egressDeniedEvent } from "@/lib/sandbox/egress/gateway";
 import { compileEgressPolicy } from "@/lib/sandbox/egress/policy";
+import { SandboxError } from "@/lib/sandbox/types";
 import type { EnvVars } from "@/lib/schemas/env-vars";
 import type { HarnessId } from "@/lib/schemas/harness";
 import type { SessionEventType } from "@/lib/schemas/session-event";
 
+import { type StatusLine, StatusReader } from "./boot-status";
 import { appendEvent } from "./events";
 import { harnessPassword } from "./harness-secrets";
 import {
@@ -32,7 +35,7 @@ type SessionRow = typeof sessions.$inferSelect;
 
 /**
  * Loopback ports inside the sandbox: the egress proxy and the model endpoint (each bridged to a Unix
- * socket in run/sock/), and the harness server (bridged back out). A sandbox with its own network
+ * socket in run/listen/), and the harness server (bridged back out). A sandbox with its own network
  * namespace always uses the same ones; without isolation sessions share the host's loopback, so each
  * gets free ports of its own.
  */
@@ -55,9 +58,17 @@ async function sandboxPorts(): Promise<SandboxPorts> {
   return { egress: await freePort(), model: await freePort(), harness: await freePort() };
 }
 const BOOT = path.join(process.cwd(), "lib", "sandbox", "bootstrap", "boot.mjs");
-const SPEC = "~/.hangar/boot.json";
-const STATUS = "~/.hangar/status.jsonl";
+/** The reverse bridge of a harness server: made in run/sock/, reached at run/tunnels/ (see types.ts). */
+const HARNESS_SOCKET = "harness.sock";
 const POLL_MS = 25;
+/** How often, and how long, the host tries its own probe after a `ready` line. */
+const PROBE_EVERY_MS = 250;
+const PROBE_TIMEOUT_MS = 2000;
+const READY_CONFIRM_MS = 60_000;
+/** After a `failed` line, how long the sandbox's exit is watched for closely. */
+const FAILED_WATCH_MS = 3000;
+/** The phases a status line may name; `ready` is the host's to set. */
+const BOOT_PHASES = new Set(["writing_files", "cloning_repo", "installing_deps", "starting_harness"]);
 
 function slug(name: string, taken: Set<string>): string {
   const base =
@@ -187,7 +198,8 @@ async function event(sessionId: string, type: SessionEventType, data: Record<str
  */
 function removeSandboxData(sessionId: string) {
   const paths = sessionPaths(sessionDir(sessionId));
-  for (const dir of [paths.home, paths.workspace, paths.tmp, paths.sock, path.join(paths.run, "pty")]) {
+  const dirs = [paths.home, paths.workspace, paths.tmp, paths.sock, paths.listen, paths.tunnels];
+  for (const dir of [...dirs, path.join(paths.run, "pty")]) {
     try {
       fs.rmSync(dir, { recursive: true, force: true });
     } catch (err) {
@@ -235,12 +247,79 @@ function lastLines(file: string, lines = 15): string {
   }
 }
 
-/** Follows the bootstrap's status lines and the sandbox process until the session settles. */
+/** The host's own way to tell the harness is up: the adapter's ready check, with its password. */
+function readyCheck(row: SessionRow) {
+  const launch = harnessLaunch(row.config.harnessId as HarnessId, {
+    model: row.config.model,
+    prompt: "",
+    serverPassword: harnessPassword(row.id),
+    modelBase: "",
+    modelToken: "",
+    port: 0,
+  });
+  return { ready: launch.ready, env: launch.env, argv: launch.argv };
+}
+
+/** GET over the host-only harness socket; true on 200. The answer's body is never read. */
+function probeHttp(socketPath: string, urlPath: string, headers: http.OutgoingHttpHeaders): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ socketPath, path: urlPath, headers, timeout: PROBE_TIMEOUT_MS }, (res) => {
+      resolve(res.statusCode === 200);
+      res.destroy();
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(false));
+  });
+}
+
+const isPrepareStage = (cmd: string[]) =>
+  cmd.some((arg) => arg.endsWith("/boot.mjs")) && cmd.includes("--stage") && cmd.includes("prepare");
+
+/**
+ * Whether the harness answers the host itself, whatever the sandbox wrote: the sandbox runs, the
+ * bootstrap's prepare stage is over, and the health endpoint answers 200 through the host-only socket
+ * (http), or the ready command exits 0 when the host runs it in the sandbox (command; where the host
+ * sees the sandbox's processes, the harness's own program must be running too: the check command
+ * alone also passes while pip is still at work). A string is a reason to fail the session.
+ */
+async function harnessAnswers(row: SessionRow): Promise<boolean | string> {
+  const driver = sessionManager().driver;
+  if ((await driver.status(row.id))?.state !== "running") return false;
+  const processes = await driver.commandLines?.(row.id);
+  if (processes?.some(isPrepareStage)) return false;
+  const { ready, env, argv } = readyCheck(row);
+  if (ready.kind === "command") {
+    const harness = argv.join("\0");
+    if (processes && !processes.some((cmd) => cmd.join("\0") === harness)) return false;
+    const result = await driver
+      .exec(row.id, withSessionEnv(ready.argv), { timeoutMs: 15_000 })
+      .catch(() => null);
+    return result?.exitCode === 0;
+  }
+  try {
+    await driver.openTunnels?.(row.id);
+  } catch (err) {
+    if (err instanceof SandboxError && err.code === "invalid_spec") return err.message;
+    return false;
+  }
+  const headers: http.OutgoingHttpHeaders = {};
+  if (ready.user) {
+    const password = ready.passwordEnv ? (env[ready.passwordEnv] ?? "") : "";
+    headers.authorization = "Basic " + Buffer.from(`${ready.user}:${password}`).toString("base64");
+  }
+  return probeHttp(path.join(sessionPaths(sessionDir(row.id)).tunnels, HARNESS_SOCKET), ready.path, headers);
+}
+
+/**
+ * Follows the bootstrap's status lines and the sandbox until the session settles. The lines are
+ * hints: `phase` moves the phase along while booting; `ready` makes the host probe the harness and
+ * only its own answer makes the session ready; `failed` only supplies the reason for when the host
+ * sees the sandbox exit (a running sandbox has not failed); `exited` is ignored for the same reason.
+ */
 function watchBoot(row: SessionRow, started: number, timings: Record<string, number>, offset = 0) {
   const manager = sessionManager();
   const paths = sessionPaths(sessionDir(row.id));
-  const statusFile = path.join(paths.home, ".hangar", "status.jsonl");
-  let position = offset;
+  const status = new StatusReader(paths.status, offset);
   let phase = row.phase ?? "creating_sandbox";
   // The sandbox phase runs from the POST until the bootstrap's first report (its own start included).
   let phaseStarted = phase === "creating_sandbox" ? started : Date.now();
@@ -248,74 +327,105 @@ function watchBoot(row: SessionRow, started: number, timings: Record<string, num
   let busy = false;
   let lastProcessCheck = 0;
   let waiting: string | undefined;
+  /** The last `failed` line's reason: the failure reason if the sandbox then exits. */
+  let failure: string | undefined;
+  let watchClosely = 0;
+  /** When a `ready` line asked the host to check, and when it last probed. */
+  let confirming: number | undefined;
+  let lastProbe = 0;
 
-  const handle = async (line: {
-    type: string;
-    phase?: string;
-    detail?: string;
-    reason?: string;
-    code?: number | null;
-    at?: number;
-  }) => {
+  const handle = async (line: StatusLine) => {
+    if (ready) return;
     const now = Date.now();
-    if (line.type === "phase" && line.phase) {
+    if (line.type === "phase" && line.phase && BOOT_PHASES.has(line.phase)) {
       timings[phase] = now - phaseStarted;
       phase = line.phase;
       phaseStarted = now;
       await updateSession(row.id, { phase, phaseDetail: line.detail ?? null, timings }, { onlyIfLive: true });
       await event(row.id, "phase", { phase, detail: line.detail ?? null });
     } else if (line.type === "ready") {
-      try {
-        await startTui(row);
-      } catch (err) {
-        await settle(row.id, "failed", `the terminal could not start: ${(err as Error).message}`);
-        return;
-      }
-      timings[phase] = Date.now() - phaseStarted;
-      timings.total = Date.now() - started;
-      ready = true;
-      await updateSession(
-        row.id,
-        { status: "ready", phase: "ready", phaseDetail: null, timings, readyAt: new Date() },
-        { onlyIfLive: true },
-      );
-      await event(row.id, "status", { status: "ready", timings });
-      if (!row.supportsTui) void sendPendingPrompt(row.id);
+      confirming ??= now;
     } else if (line.type === "failed") {
-      await settle(row.id, "failed", line.reason ?? "boot failed");
-    } else if (line.type === "exited") {
-      const tail = lastLines(paths.log);
-      const reason = `harness exited${line.code !== null && line.code !== undefined ? ` with code ${line.code}` : ""}${tail ? `: ${tail.split("\n").slice(-3).join(" | ")}` : ""}`;
-      await settle(row.id, ready ? "dead" : "failed", reason);
+      failure = line.reason ?? "boot failed";
+      watchClosely = now + FAILED_WATCH_MS;
     }
   };
 
-  /** Handles the complete status lines written since the last read; false once the session settled. */
-  const readStatus = async (): Promise<boolean> => {
-    let text = "";
+  const markReady = async () => {
     try {
-      const fd = fs.openSync(statusFile, "r");
-      const size = fs.fstatSync(fd).size;
-      if (size > position) {
-        const buffer = Buffer.alloc(size - position);
-        fs.readSync(fd, buffer, 0, buffer.length, position);
-        text = buffer.toString("utf8");
-      }
-      fs.closeSync(fd);
-    } catch {
-      // not written yet
+      await startTui(row);
+    } catch (err) {
+      await settle(row.id, "failed", `the terminal could not start: ${(err as Error).message}`);
+      return;
     }
-    const complete = text.slice(0, text.lastIndexOf("\n") + 1);
-    position += Buffer.byteLength(complete);
-    for (const raw of complete.split("\n").filter(Boolean)) {
+    timings[phase] = Date.now() - phaseStarted;
+    timings.total = Date.now() - started;
+    ready = true;
+    await updateSession(
+      row.id,
+      { status: "ready", phase: "ready", phaseDetail: null, timings, readyAt: new Date() },
+      { onlyIfLive: true },
+    );
+    await event(row.id, "status", { status: "ready", timings });
+    if (!row.supportsTui) void sendPendingPrompt(row.id);
+  };
+
+  /** Handles the status lines written since the last read; false once the session settled. */
+  const readStatus = async (): Promise<boolean> => {
+    for (const line of await status.read()) {
       try {
-        await handle(JSON.parse(raw));
+        await handle(line);
       } catch (err) {
-        log.warn("bad boot status line", { sessionId: row.id, err });
+        log.warn("boot status line not handled", { sessionId: row.id, err });
       }
       if (!manager.watchers.has(row.id)) return false;
     }
     return true;
+  };
+
+  /** Probes the harness after a `ready` line; false once the session settled. */
+  const confirm = async (): Promise<boolean> => {
+    if (confirming === undefined || ready || Date.now() - lastProbe < PROBE_EVERY_MS) return true;
+    lastProbe = Date.now();
+    const answer = await harnessAnswers(row);
+    if (typeof answer === "string") {
+      await settle(row.id, "failed", answer);
+      return false;
+    }
+    if (answer) {
+      confirming = undefined;
+      await markReady();
+      return manager.watchers.has(row.id);
+    }
+    if (Date.now() - confirming > READY_CONFIRM_MS) {
+      log.warn("a ready line the harness did not confirm", { sessionId: row.id });
+      confirming = undefined;
+    }
+    return true;
+  };
+
+  const checkSandbox = async () => {
+    lastProcessCheck = Date.now();
+    const sandbox = await manager.driver.status(row.id);
+    if (!sandbox || sandbox.state === "exited") {
+      // The bootstrap's last words (why it failed) may have landed just before it exited.
+      for (let i = 0; i < 16; i++) if (!(await readStatus()) || !status.more) break;
+      if (!manager.watchers.has(row.id)) return;
+      const tail = lastLines(paths.log, 5);
+      const why =
+        sandbox?.reason ??
+        `the sandbox exited${sandbox?.exitCode !== undefined ? ` with code ${sandbox.exitCode}` : ""}`;
+      await settle(
+        row.id,
+        ready ? "dead" : "failed",
+        !ready && failure ? failure : `${why}${tail ? `: ${tail.replace(/\n/g, " | ")}` : ""}`,
+      );
+    } else if (!ready && sandbox.waiting !== waiting) {
+      // Held up outside the sandbox (no node fits, the image is still pulling): say so.
+      waiting = sandbox.waiting;
+      await updateSession(row.id, { phaseDetail: waiting ?? null }, { onlyIfLive: true });
+      if (waiting) await event(row.id, "phase", { phase, detail: waiting });
+    }
   };
 
   const tick = async () => {
@@ -323,28 +433,8 @@ function watchBoot(row: SessionRow, started: number, timings: Record<string, num
     busy = true;
     try {
       if (!(await readStatus())) return;
-      if (Date.now() - lastProcessCheck > 500) {
-        lastProcessCheck = Date.now();
-        const status = await manager.driver.status(row.id);
-        if (!status || status.state === "exited") {
-          // The bootstrap's last words (why it failed) may have landed just before it exited.
-          if (!(await readStatus())) return;
-          const tail = lastLines(paths.log, 5);
-          const why =
-            status?.reason ??
-            `the sandbox exited${status?.exitCode !== undefined ? ` with code ${status.exitCode}` : ""}`;
-          await settle(
-            row.id,
-            ready ? "dead" : "failed",
-            `${why}${tail ? `: ${tail.replace(/\n/g, " | ")}` : ""}`,
-          );
-        } else if (!ready && status.waiting !== waiting) {
-          // Held up outside the sandbox (no node fits, the image is still pulling): say so.
-          waiting = status.waiting;
-          await updateSession(row.id, { phaseDetail: waiting ?? null }, { onlyIfLive: true });
-          if (waiting) await event(row.id, "phase", { phase, detail: waiting });
-        }
-      }
+      if (!(await confirm())) return;
+      if (Date.now() - lastProcessCheck > 500 || Date.now() < watchClosely) await checkSandbox();
     } catch (err) {
       // A transient failure to ask the driver (an API server hiccup) is retried on the next tick.
       log.warn("boot watcher check failed", { sessionId: row.id, err });
@@ -392,24 +482,26 @@ async function listenHostSide(row: SessionRow) {
   if (manager.driver.sandboxNetwork) return;
   wireEgressEvents();
   const paths = sessionPaths(sessionDir(row.id));
-  // Host listeners live in run/sock/, which the sandbox sees as a folder: a listener re-created after
-  // a Hangar restart is then visible inside (a single bound socket file would keep the dead one).
-  fs.mkdirSync(paths.sock, { recursive: true, mode: 0o700 });
+  // Host listeners live in run/listen/, which the sandbox sees read-only as a folder: it can connect
+  // but not replace them, and a listener re-created after a Hangar restart is visible inside (a single
+  // bound socket file would keep the dead one).
+  fs.mkdirSync(paths.listen, { recursive: true, mode: 0o700 });
   const egress = await manager.gateway.listen(
     row.id,
-    path.join(paths.sock, "egress.sock"),
+    path.join(paths.listen, "egress.sock"),
     compileEgressPolicy({ allow: row.config.allowOut, deny: row.config.denyOut }),
   );
   manager.gatewaySessions.set(row.id, egress);
   manager.modelEndpoints.set(
     row.id,
-    await listenModelEndpoint(row.id, path.join(paths.sock, "model.sock"), row.modelTokenHash),
+    await listenModelEndpoint(row.id, path.join(paths.listen, "model.sock"), row.modelTokenHash),
   );
 }
 
 /**
  * Brings a session up in the background: egress gateway, boot spec, sandbox, then the bootstrap's
- * phases. Per-session env vars go straight into the sandbox's boot file and nowhere else.
+ * phases. The boot spec (per-session env vars, GIT_TOKEN) goes to the sandbox's main process through
+ * the driver (its stdin, or the session's Secret) and nowhere else: never this host's disk.
  */
 export async function launchSession(
   row: SessionRow,
@@ -423,27 +515,25 @@ export async function launchSession(
   const dir = sessionDir(row.id);
   const paths = sessionPaths(dir);
   try {
-    fs.mkdirSync(path.join(paths.home, ".hangar"), { recursive: true, mode: 0o700 });
-    fs.rmSync(path.join(paths.home, ".hangar", "status.jsonl"), { force: true });
     await listenHostSide(row);
     const ports = await sandboxPorts();
-    const spec = await bootSpec(row, agentEnv, sessionEnv, modelToken, ports);
-    fs.writeFileSync(path.join(paths.home, ".hangar", "boot.json"), JSON.stringify(spec), { mode: 0o600 });
+    const { serves, tui, ...spec } = await bootSpec(row, agentEnv, sessionEnv, modelToken, ports);
     const config = runtime().config;
     const handle = await manager.driver.launch({
       sessionId: row.id,
       sessionDir: dir,
-      argv: [process.execPath, BOOT, SPEC, STATUS],
+      argv: [process.execPath, BOOT],
       env: { LANG: "C.UTF-8", TERM: "xterm-256color" },
+      stdin: JSON.stringify(spec),
       bridges: manager.driver.sandboxNetwork
         ? []
         : [
-            { port: ports.egress, socketPath: path.join(paths.sock, "egress.sock") },
-            { port: ports.model, socketPath: path.join(paths.sock, "model.sock") },
+            { port: ports.egress, socketPath: path.join(paths.listen, "egress.sock") },
+            { port: ports.model, socketPath: path.join(paths.listen, "model.sock") },
           ],
       labels: { agentId: row.agentId },
-      reverseBridges: spec.serves
-        ? [{ socketPath: path.join(paths.sock, "harness.sock"), port: ports.harness }]
+      reverseBridges: serves
+        ? [{ socketPath: path.join(paths.sock, HARNESS_SOCKET), port: ports.harness }]
         : [],
       limits: { memoryMiB: config.HANGAR_SESSION_MEMORY_MIB, pids: config.HANGAR_SESSION_PIDS, nofile: 4096 },
       hidePaths: [config.HANGAR_DATA_DIR, sessionsRoot(), process.cwd()],
@@ -451,7 +541,7 @@ export async function launchSession(
       // (even under a hidden folder such as /tmp or /home): never its sources, settings or data.
       readOnlyPaths: [path.dirname(BOOT), ...harnessPackageDirs()],
     });
-    if (spec.tui) {
+    if (tui) {
       try {
         manager.driver.prewarmPty?.(row.id, TUI_TERMINAL);
       } catch (err) {
@@ -493,6 +583,13 @@ export async function reconcile(live: SessionRow[]) {
     if (status?.state === "running") {
       await listenHostSide(row);
       await manager.driver.adopt?.(row.id);
+      try {
+        await manager.driver.openTunnels?.(row.id);
+      } catch (err) {
+        if (!(err instanceof SandboxError && err.code === "invalid_spec")) throw err;
+        await settle(row.id, "failed", err.message);
+        continue;
+      }
       if (row.status === "ready") {
         // One process per database closes every turn left open; with replicas, only those of gone ones.
         if (manager.driver.sandboxNetwork) await closeTurnOfGoneReplica(row.id, await liveReplicas());
@@ -501,20 +598,10 @@ export async function reconcile(live: SessionRow[]) {
           log.warn("could not restore the session's terminal", { sessionId: row.id, err }),
         );
       }
-      const statusFile = path.join(sessionPaths(sessionDir(row.id)).home, ".hangar", "status.jsonl");
-      let offset = 0;
-      try {
-        offset = fs.statSync(statusFile).size;
-      } catch {
-        offset = 0;
-      }
       // Lines written while Hangar was down are replayed from the start when the session was still booting.
-      watchBoot(
-        row,
-        row.createdAt.getTime(),
-        (row.timings as Record<string, number>) ?? {},
-        row.status === "ready" ? offset : 0,
-      );
+      const offset =
+        row.status === "ready" ? await StatusReader.end(sessionPaths(sessionDir(row.id)).status) : 0;
+      watchBoot(row, row.createdAt.getTime(), (row.timings as Record<string, number>) ?? {}, offset);
       await event(row.id, "recovered", { note: "adopted after a Hangar restart" });
       log.info("adopted running sandbox", { sessionId: row.id });
     } else {

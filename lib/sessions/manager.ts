@@ -45,6 +45,11 @@ export function sessionManager(): SessionManager {
           instance: config.HANGAR_K8S_INSTANCE,
           mode: config.HANGAR_K8S_MODE,
           runtimeClassName: config.HANGAR_K8S_RUNTIME_CLASS,
+          resources: {
+            cpuMillis: Math.round(config.HANGAR_SESSION_CPU * 1000),
+            diskMiB: config.HANGAR_SESSION_DISK_MIB,
+          },
+          userNamespaces: config.HANGAR_K8S_USER_NAMESPACES,
           // Renewed while the session lives: the cluster removes sandboxes a Hangar gone for good left.
           ttlSeconds: Math.ceil(config.HANGAR_IDLE_TIMEOUT_MINUTES * 60) + 3600,
           gateway: {

@@ -82,7 +82,8 @@ async function openHarness(row: SessionRow): Promise<HarnessSession> {
   if (row.config.harnessId === "opencode") {
     return createOpencodeSession({
       ...common,
-      socketPath: path.join(sessionPaths(sessionDir(row.id)).sock, "harness.sock"),
+      // Never run/sock/ (the sandbox can swap entries there): the host-only link openTunnels made.
+      socketPath: path.join(sessionPaths(sessionDir(row.id)).tunnels, "harness.sock"),
       password: harnessPassword(row.id),
     });
   }

@@ -3,6 +3,7 @@ import path from "node:path";
 
 import { getSessionRow, touchSession } from "@/db/queries/sessions";
 import { ApiError, ConflictError } from "@/lib/api/errors";
+import { untrustedResponseHeaders } from "@/lib/api/untrusted-response";
 import { log } from "@/lib/log";
 import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
 
@@ -12,7 +13,9 @@ import { sessionDir } from "./paths";
 /*
  * /sessions/{id}/opencode/{...}: the opencode server of an opencode session, verbatim, so the official
  * @opencode-ai/sdk client pointed at this base works (streams included). Hangar's credentials are
- * checked by the caller and replaced here by the session's harness password; nothing else changes.
+ * checked by the caller and replaced here by the session's harness password. The answer is the
+ * sandbox's, so it is served as untrusted (lib/api/untrusted-response.ts): a body, never a page or
+ * a cookie of Hangar's origin.
  */
 
 export const OPENCODE_PROXY = /^\/api\/v1\/managed_agents\/sessions\/([^/]+)\/opencode(\/[^?]*)?(\?.*)?$/;
@@ -25,6 +28,10 @@ const DROP = new Set([
   "keep-alive",
   "transfer-encoding",
   "upgrade",
+  // The client's address and Hangar's transport are none of the sandbox's business.
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
 ]);
 
 export async function proxyOpencode(
@@ -45,17 +52,15 @@ export async function proxyOpencode(
   const headers: http.OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(req.headers)) if (!DROP.has(name)) headers[name] = value;
   headers.authorization = "Basic " + Buffer.from(`opencode:${harnessPassword(sessionId)}`).toString("base64");
-  const socketPath = path.join(sessionPaths(sessionDir(sessionId)).sock, "harness.sock");
+  const socketPath = path.join(sessionPaths(sessionDir(sessionId)).tunnels, "harness.sock");
 
   await new Promise<void>((resolve) => {
     const upstream = http.request(
       { socketPath, method: req.method, path: (rest || "/") + search, headers },
       (answer) => {
-        const out: http.OutgoingHttpHeaders = {};
-        for (const [name, value] of Object.entries(answer.headers)) {
-          if (!DROP.has(name) && name !== "www-authenticate") out[name] = value;
-        }
-        res.writeHead(answer.statusCode ?? 502, out);
+        // Replaces the app's headers server.ts set: this is not one of Hangar's pages.
+        res.removeHeader("content-security-policy");
+        res.writeHead(answer.statusCode ?? 502, untrustedResponseHeaders(answer.headers));
         res.flushHeaders();
         answer.pipe(res);
         answer.once("end", resolve);

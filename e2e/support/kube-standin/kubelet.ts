@@ -27,8 +27,11 @@ import type { Store, StoreEvent } from "./store";
  * whatever it says), probes (a container is Ready once started), resource limits (ignored), IPs (a fake
  * 10.244.x.y is reported; the pod is reachable only through port-forward of a declared containerPort).
  *
- * Volumes: emptyDir is a host folder per pod and volume, secret and configMap volumes are their data
- * written to files (secret mode from defaultMode, 0644 by default). All containers' volumeMounts are
+ * Volumes: emptyDir is a host folder per pod and volume (under /dev/shm for `medium: Memory`, as a
+ * tmpfs would be; sizeLimit is not enforced), secret and configMap volumes are their data written to
+ * files (secret mode from defaultMode, 0644 by default). As the kubelet does, `dnsPolicy: None` gives
+ * the pod an /etc/resolv.conf from its dnsConfig, and hostAliases an /etc/hosts with those entries;
+ * other pods see the host's files. All containers' volumeMounts are
  * mounted in the shared sandbox (a path mounted differently by two containers gets the first one).
  * bubblewrap can only create a mount point where it can write: under /tmp, /home, /run, /srv, /mnt, or
  * a path that exists on the host. The same holds for a missing workingDir, which is created at start.
@@ -65,6 +68,8 @@ type PodRun = {
   sessionId: string;
   sessionDir: string;
   volumesDir: string;
+  /** Memory-medium emptyDirs: memory on this host, as on a node. */
+  memoryDir: string;
   podIP?: string;
   scheduled: boolean;
   sandbox: boolean;
@@ -129,6 +134,8 @@ export class Kubelet implements LogSource {
     for (const run of this.pods.values()) run.stopping ??= Promise.resolve();
     await Promise.allSettled([...this.pods.values()].map((run) => this.stopSandbox(run, 0)));
     await Promise.allSettled([...this.pending]);
+    // The other volumes live under the stand-in's temporary folder; these are in /dev/shm.
+    for (const run of this.pods.values()) fs.rmSync(run.memoryDir, { recursive: true, force: true });
     this.pods.clear();
   }
 
@@ -254,7 +261,13 @@ export class Kubelet implements LogSource {
       } else if (!run) this.store.finalize(podType(), pod.metadata.namespace, pod.metadata.name!);
     } else if (e.type === "DELETED") {
       const run = this.pods.get(uid);
-      if (run) this.track(this.stopSandbox(run, 0).finally(() => this.pods.delete(uid)));
+      if (run)
+        this.track(
+          this.stopSandbox(run, 0).finally(() => {
+            fs.rmSync(run.memoryDir, { recursive: true, force: true });
+            this.pods.delete(uid);
+          }),
+        );
     }
   }
 
@@ -280,6 +293,7 @@ export class Kubelet implements LogSource {
       sessionId,
       sessionDir: path.join(this.driver.root, sessionId),
       volumesDir: path.join(this.driver.root, `${sessionId}-volumes`),
+      memoryDir: path.join("/dev/shm", `hangar-standin-${sessionId}`),
       scheduled: false,
       sandbox: false,
       containers: [...containers(pod.spec.initContainers, true), ...containers(pod.spec.containers, false)],
@@ -393,7 +407,10 @@ export class Kubelet implements LogSource {
   private prepareVolumes(run: PodRun, pod: KubeObject) {
     const dirs = new Map<string, string>();
     for (const volume of pod.spec.volumes ?? []) {
-      const dir = path.join(run.volumesDir, volume.name);
+      const dir = path.join(
+        volume.emptyDir?.medium === "Memory" ? run.memoryDir : run.volumesDir,
+        volume.name,
+      );
       fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
       fs.chmodSync(dir, 0o777);
       const source = volume.secret ?? volume.configMap;
@@ -441,7 +458,40 @@ export class Kubelet implements LogSource {
         binds.push({ source, target: m.mountPath, readOnly: Boolean(m.readOnly) || isData });
       }
     }
-    return binds;
+    return [...binds, ...this.nameFiles(run, pod)];
+  }
+
+  /** The pod's /etc/resolv.conf (dnsPolicy None) and /etc/hosts (hostAliases), as the kubelet writes them. */
+  private nameFiles(run: PodRun, pod: KubeObject) {
+    const files: { source: string; target: string; readOnly: boolean }[] = [];
+    const write = (name: string, text: string, target: string) => {
+      const source = path.join(run.volumesDir, `.${name}`);
+      fs.mkdirSync(run.volumesDir, { recursive: true });
+      fs.writeFileSync(source, text, { mode: 0o644 });
+      files.push({ source, target, readOnly: true });
+    };
+    if (pod.spec.dnsPolicy === "None") {
+      const dns = pod.spec.dnsConfig ?? {};
+      const lines = [
+        ...(dns.nameservers ?? []).map((ip: string) => `nameserver ${ip}`),
+        ...(dns.searches?.length ? [`search ${dns.searches.join(" ")}`] : []),
+        ...(dns.options?.length
+          ? [`options ${dns.options.map((o: any) => (o.value ? `${o.name}:${o.value}` : o.name)).join(" ")}`]
+          : []),
+      ];
+      write("resolv.conf", lines.join("\n") + "\n", "/etc/resolv.conf");
+    }
+    if (pod.spec.hostAliases?.length) {
+      const lines = [
+        "# Kubernetes-managed hosts file (stand-in).",
+        "127.0.0.1\tlocalhost",
+        "::1\tlocalhost ip6-localhost ip6-loopback",
+        "# Entries added by HostAliases.",
+        ...pod.spec.hostAliases.map((a: any) => `${a.ip}\t${(a.hostnames ?? []).join("\t")}`),
+      ];
+      write("hosts", lines.join("\n") + "\n", "/etc/hosts");
+    }
+    return files;
   }
 
   private resolveEnv(run: PodRun, spec: any): Record<string, string> {
@@ -603,6 +653,7 @@ export class Kubelet implements LogSource {
     }
     this.sync(run);
     fs.rmSync(run.volumesDir, { recursive: true, force: true });
+    fs.rmSync(run.memoryDir, { recursive: true, force: true });
     this.pods.delete(run.uid);
     this.store.finalize(podType(), run.namespace, run.name);
   }

@@ -2,26 +2,61 @@
 // the repository, install Python requirements, then start the harness and report each phase.
 // Plain JavaScript with no dependencies: it runs on the host's Node, read-only, inside the sandbox.
 //
-// Input: argv[2] is a JSON spec (see lib/sessions/launch.ts), deleted as soon as it is read since it
-// holds the session's secrets. Output: one JSON line per phase appended to argv[3]. Both may start
-// with ~/. The working directory is the workspace, where the repository is cloned.
+// Two processes, so that whatever ever held the spec is gone before untrusted code runs:
+// - `boot.mjs` (the main process, for the session's life) never reads the spec. It starts
+//   `boot.mjs --stage prepare` with its stdin passed through, waits for it to exit, then installs
+//   the requirements (pip runs package code) and starts the harness.
+// - `--stage prepare` reads the JSON spec (see lib/sessions/launch.ts) from stdin, or from the file
+//   HANGAR_SPEC_FILE names (Kubernetes: copied from the session's Secret; deleted once read), writes
+//   the files, clones with GIT_TOKEN, and leaves the harness's plan and environment file (no
+//   GIT_TOKEN) in the private memory-backed folder HANGAR_PRIVATE (default /run/hangar/private). Then
+//   it exits, with the token and the spec.
+//
+// Status: one JSON line per phase on the fd HANGAR_STATUS_FD names (the driver's host-only status
+// file), or on stdout, marked, with HANGAR_STATUS_STDOUT=1 (Kubernetes: the driver picks them out of
+// the pod's log). The host takes them as hints and checks for itself. The working directory is the
+// workspace, where the repository is cloned.
 
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
-const [specPath, statusPath] = process.argv.slice(2);
 const started = Date.now();
+const args = process.argv.slice(2);
+const flag = (name) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const stage = flag("--stage") ?? "main";
+const privateDir = process.env.HANGAR_PRIVATE || "/run/hangar/private";
+const planFile = path.join(privateDir, "plan.json");
 
-// Where the host cannot read the sandbox's files (Kubernetes), the status lines also go to stdout,
-// marked, and the driver picks them out of the pod's log. A line of their own each: one write.
-const statusToStdout = process.env.HANGAR_STATUS_STDOUT === "1";
-delete process.env.HANGAR_STATUS_STDOUT;
+// The status channel. The main process reopens the fd it was given as a close-on-exec copy and closes
+// the original, so no program it starts inherits it; it hands the prepare stage its copy as fd 3.
+const statusToStdout = process.env.HANGAR_STATUS_STDOUT === "1" || args.includes("--status-stdout");
+let statusFd = null;
+const givenFd = flag("--status-fd") ?? process.env.HANGAR_STATUS_FD;
+if (givenFd !== undefined && /^\d+$/.test(givenFd)) {
+  if (stage === "main") {
+    try {
+      statusFd = fs.openSync(`/proc/self/fd/${givenFd}`, "a");
+      fs.closeSync(Number(givenFd));
+    } catch {
+      statusFd = Number(givenFd); // no /proc: keep the inherited one
+    }
+  } else statusFd = Number(givenFd);
+}
+for (const name of ["HANGAR_STATUS_STDOUT", "HANGAR_STATUS_FD", "HANGAR_SPEC_FILE"]) {
+  if (stage === "main" && name === "HANGAR_SPEC_FILE") continue; // handed on below
+  delete process.env[name];
+}
 
+// A line of its own each: one write.
 function report(event) {
   const line = JSON.stringify({ ...event, at: Date.now() - started });
-  fs.appendFileSync(expandHome(statusPath, process.env.HOME), line + "\n");
+  if (statusFd !== null) fs.writeSync(statusFd, line + "\n");
   if (statusToStdout) fs.writeSync(1, `\n\u001eHANGAR-STATUS ${line}\n`);
 }
 
@@ -54,32 +89,40 @@ function run(argv, options) {
   });
 }
 
-// Ready once the harness's health endpoint answers 200: a listening port alone is not enough (opencode
-// accepts connections about a second before it answers them).
-function waitForHttp(ready, env, child) {
-  const deadline = Date.now() + ready.timeoutMs;
-  const headers = {};
-  if (ready.user) {
-    const password = ready.passwordEnv ? (env[ready.passwordEnv] ?? "") : "";
-    headers.authorization = "Basic " + Buffer.from(`${ready.user}:${password}`).toString("base64");
+// ---------------------------------------------------------------------------------------------------
+// The prepare stage: holds the spec and the token, exits before anything untrusted runs.
+
+/** All of stdin (a pipe from the host), up to its end. */
+function readStdin() {
+  const chunks = [];
+  const buffer = Buffer.alloc(64 * 1024);
+  for (;;) {
+    let n;
+    try {
+      n = fs.readSync(0, buffer, 0, buffer.length, null);
+    } catch (err) {
+      if (err.code === "EAGAIN") continue;
+      if (err.code === "EOF") break;
+      throw err;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buffer.subarray(0, n)));
   }
-  return new Promise((resolve) => {
-    const retry = () => (Date.now() > deadline ? resolve(false) : setTimeout(attempt, 25));
-    const attempt = () => {
-      if (child.exitCode !== null) return resolve(false);
-      const req = http.get(
-        { host: "127.0.0.1", port: ready.port, path: ready.path, headers, timeout: 1000 },
-        (res) => {
-          res.resume();
-          if (res.statusCode === 200) resolve(true);
-          else retry();
-        },
-      );
-      req.on("timeout", () => req.destroy());
-      req.on("error", retry);
-    };
-    attempt();
-  });
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function readSpec() {
+  const file = flag("--spec-file");
+  if (!file) {
+    const text = readStdin();
+    if (!text.trim()) throw new Error("no boot spec on stdin");
+    return JSON.parse(text);
+  }
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8"));
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
 }
 
 // Harness config files name the sandbox's own paths, which only the sandbox knows (they differ by
@@ -133,9 +176,11 @@ async function cloneRepo(repo, home, env) {
   report({ type: "phase", phase: "cloning_repo", detail: `${repo.url} @ ${repo.branch}` });
   const workspace = process.cwd();
   const cloneEnv = { ...env, GIT_TERMINAL_PROMPT: "0" };
+  // The helper holds no secret: the token reaches git through its environment only (never argv,
+  // never .git/config), and only this stage's children have it.
+  const askpass = path.join(home, ".hangar", "askpass.sh");
   if (repo.token) {
-    // The token reaches git through an askpass helper's environment only: never argv, never .git/config.
-    const askpass = path.join(home, ".hangar", "askpass.sh");
+    fs.mkdirSync(path.dirname(askpass), { recursive: true, mode: 0o700 });
     fs.writeFileSync(
       askpass,
       '#!/bin/sh\ncase "$1" in Username*) echo x-access-token;; *) echo "$HANGAR_GIT_TOKEN";; esac\n',
@@ -151,19 +196,133 @@ async function cloneRepo(repo, home, env) {
   let result = await clone(["--depth", "1"]);
   // Servers that speak only git's "dumb" HTTP protocol cannot serve a shallow clone: take it all.
   if (result.code !== 0 && /does not support shallow/.test(result.output)) result = await clone([]);
-  if (repo.token) fs.rmSync(path.join(home, ".hangar", "askpass.sh"), { force: true });
+  if (repo.token) {
+    fs.rmSync(askpass, { force: true });
+    try {
+      fs.rmdirSync(path.dirname(askpass));
+    } catch {
+      // Not empty: something else lives there.
+    }
+  }
   if (result.code !== 0) fail("cloning_repo", cloneFailure(result.output, repo), result.output);
 }
 
-async function installRequirements(requirements, home, env) {
+// Later programs started in the sandbox (a TUI in Hangar's terminal, the SDK's CLI, a user's shell)
+// get the same environment by sourcing this file. It lives in the private tmpfs: memory, not disk.
+function envFile(env) {
+  const quote = (value) => `'${String(value).replaceAll("'", `'\\''`)}'`;
+  const lines = Object.entries(env)
+    .filter(([key]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+    .map(([key, value]) => `export ${key}=${quote(value)}`);
+  return lines.join("\n") + "\n";
+}
+
+function writePrivate(name, text) {
+  fs.writeFileSync(path.join(privateDir, name), text, { mode: 0o600 });
+}
+
+async function prepare() {
+  const home = process.env.HOME;
+  const spec = readSpec();
+  const env = { ...process.env, ...spec.env };
+  try {
+    fs.mkdirSync(privateDir, { recursive: true, mode: 0o700 });
+    fs.accessSync(privateDir, fs.constants.W_OK);
+    // A Kubernetes emptyDir starts world-writable; only its owner may narrow it.
+    try {
+      fs.chmodSync(privateDir, 0o700);
+    } catch {
+      // Not ours to change.
+    }
+  } catch (err) {
+    fail(
+      "boot",
+      `no private folder for the harness's environment at ${privateDir}: ${err.code ?? err.message}`,
+    );
+  }
+  // Files go first (a CA certificate or SSH config may be needed for the clone), except those inside
+  // the workspace: git clones into an empty folder, so they overlay the checkout afterwards.
+  const workspace = process.cwd() + path.sep;
+  const inWorkspace = (f) => expandHome(f.path, home).startsWith(workspace);
+  report({ type: "phase", phase: "writing_files", detail: `${spec.files.length} file(s)` });
+  writeFiles(
+    spec.files.filter((f) => !inWorkspace(f)),
+    home,
+  );
+  if (spec.repo) await cloneRepo(spec.repo, home, env);
+  writeFiles(spec.files.filter(inWorkspace), home);
+  const venvBin = path.join(home, ".venv", "bin");
+  const PATH = spec.requirements ? `${venvBin}:${env.PATH}` : env.PATH;
+  if (spec.requirements) writePrivate("requirements.txt", spec.requirements);
+  writePrivate("env.sh", envFile({ ...spec.env, PATH }));
+  // What the main process needs to go on; the spec's env is the harness's (GIT_TOKEN is not in it).
+  const plan = { env: spec.env, requirements: Boolean(spec.requirements), harness: spec.harness };
+  writePrivate("plan.json", JSON.stringify(plan));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The main process: never sees the spec.
+
+/** Runs the prepare stage with this process's stdin; resolves once it has exited. */
+function runPrepare() {
+  const self = fileURLToPath(import.meta.url);
+  const specFile = process.env.HANGAR_SPEC_FILE;
+  delete process.env.HANGAR_SPEC_FILE;
+  const argv = [self, "--stage", "prepare"];
+  if (statusFd !== null) argv.push("--status-fd", "3");
+  if (statusToStdout) argv.push("--status-stdout");
+  if (specFile) argv.push("--spec-file", specFile);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, argv, {
+      stdio: [specFile ? "ignore" : "inherit", "inherit", "inherit", statusFd ?? "ignore"],
+    });
+    child.on("error", (err) => resolve({ code: 127, error: err }));
+    child.on("exit", (code, signal) => resolve({ code, signal }));
+  });
+}
+
+// Ready once the harness's health endpoint answers 200: a listening port alone is not enough (opencode
+// accepts connections about a second before it answers them).
+function waitForHttp(ready, env, child) {
+  const deadline = Date.now() + ready.timeoutMs;
+  const headers = {};
+  if (ready.user) {
+    const password = ready.passwordEnv ? (env[ready.passwordEnv] ?? "") : "";
+    headers.authorization = "Basic " + Buffer.from(`${ready.user}:${password}`).toString("base64");
+  }
+  return new Promise((resolve) => {
+    const retry = () => (Date.now() > deadline ? resolve(false) : setTimeout(attempt, 25));
+    const attempt = () => {
+      if (child.exitCode !== null) return resolve(false);
+      const req = http.get(
+        { host: "127.0.0.1", port: ready.port, path: ready.path, headers, timeout: 1000 },
+        (res) => {
+          res.resume();
+          if (res.statusCode === 200) resolve(true);
+          else retry();
+        },
+      );
+      req.on("timeout", () => req.destroy());
+      req.on("error", retry);
+    };
+    attempt();
+  });
+}
+
+async function installRequirements(home, env) {
   report({ type: "phase", phase: "installing_deps" });
   const venv = path.join(home, ".venv");
-  const file = path.join(home, ".hangar", "requirements.txt");
-  fs.writeFileSync(file, requirements);
   const made = await run(["python3", "-m", "venv", venv], { env, cwd: home });
   if (made.code !== 0) fail("installing_deps", "could not create a Python virtual environment", made.output);
   const pip = await run(
-    [path.join(venv, "bin", "pip"), "install", "--disable-pip-version-check", "--no-input", "-r", file],
+    [
+      path.join(venv, "bin", "pip"),
+      "install",
+      "--disable-pip-version-check",
+      "--no-input",
+      "-r",
+      path.join(privateDir, "requirements.txt"),
+    ],
     { env, cwd: process.cwd() },
   );
   if (pip.code !== 0) {
@@ -173,16 +332,6 @@ async function installRequirements(requirements, home, env) {
       : "pip failed: see the sandbox logs";
     fail("installing_deps", reason, pip.output);
   }
-}
-
-// Later programs started in the sandbox (a TUI in Hangar's terminal, the SDK's CLI, a user's shell)
-// get the same environment by sourcing this file. It stays inside the sandbox, readable by it alone.
-function writeEnvFile(specEnv, env, home) {
-  const quote = (value) => `'${String(value).replaceAll("'", `'\\''`)}'`;
-  const lines = Object.entries({ ...specEnv, PATH: env.PATH })
-    .filter(([key]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
-    .map(([key, value]) => `export ${key}=${quote(value)}`);
-  fs.writeFileSync(path.join(home, ".hangar", "env.sh"), lines.join("\n") + "\n", { mode: 0o600 });
 }
 
 async function startHarness(harness, env) {
@@ -223,24 +372,27 @@ async function startHarness(harness, env) {
 
 async function main() {
   const home = process.env.HOME;
-  const spec = JSON.parse(fs.readFileSync(expandHome(specPath, home), "utf8"));
-  fs.rmSync(expandHome(specPath, home), { force: true });
-  const env = { ...process.env, ...spec.env };
-  // Files go first (a CA certificate or SSH config may be needed for the clone), except those inside
-  // the workspace: git clones into an empty folder, so they overlay the checkout afterwards.
-  const workspace = process.cwd() + path.sep;
-  const inWorkspace = (f) => expandHome(f.path, home).startsWith(workspace);
-  report({ type: "phase", phase: "writing_files", detail: `${spec.files.length} file(s)` });
-  writeFiles(
-    spec.files.filter((f) => !inWorkspace(f)),
-    home,
-  );
-  if (spec.repo) await cloneRepo(spec.repo, home, env);
-  writeFiles(spec.files.filter(inWorkspace), home);
-  if (spec.requirements) await installRequirements(spec.requirements, home, env);
-  if (spec.requirements) env.PATH = `${path.join(home, ".venv", "bin")}:${env.PATH}`;
-  writeEnvFile(spec.env, env, home);
-  await startHarness(spec.harness, env);
+  const prepared = await runPrepare();
+  // The prepare stage reported why it stopped (exit 1); a crash it could not report is said here.
+  if (prepared.code === 1) process.exit(1);
+  if (prepared.code !== 0) {
+    const why =
+      prepared.error?.message ?? (prepared.signal ? `killed by ${prepared.signal}` : `exit ${prepared.code}`);
+    fail("boot", `bootstrap crashed: the prepare stage ended (${why})`);
+  }
+  const plan = JSON.parse(fs.readFileSync(planFile, "utf8"));
+  fs.rmSync(planFile, { force: true });
+  const env = { ...process.env, ...plan.env };
+  if (plan.requirements) await installRequirements(home, env);
+  if (plan.requirements) env.PATH = `${path.join(home, ".venv", "bin")}:${env.PATH}`;
+  await startHarness(plan.harness, env);
 }
 
-main().catch((err) => fail("boot", `bootstrap crashed: ${err.message}`));
+if (stage === "prepare") {
+  prepare().then(
+    () => process.exit(0),
+    (err) => fail("boot", `bootstrap crashed: ${err.message}`),
+  );
+} else {
+  main().catch((err) => fail("boot", `bootstrap crashed: ${err.message}`));
+}

@@ -4,9 +4,11 @@ import {
   buildBwrapArgs,
   buildEntryScript,
   type BwrapPlan,
+  type HostRoot,
   normaliseHidden,
   procNetTcpListen,
   sandboxEnv,
+  sandboxEtcFiles,
   shellQuote,
 } from "./bwrap-args";
 
@@ -29,6 +31,24 @@ function pairs(args: string[], flag: string): [string, string][] {
 
 function singles(args: string[], flag: string): string[] {
   return args.flatMap((a, i) => (a === flag ? [args[i + 1]!] : []));
+}
+
+/** A host that is not merged-/usr: real /bin and /lib64, a few /etc entries, node under /opt. */
+const host: HostRoot = {
+  dirs: ["/usr", "/bin", "/lib64"],
+  links: [{ path: "/lib", target: "usr/lib" }],
+  etc: ["ssl/certs", "ld.so.cache", "alternatives"],
+  tools: ["/opt/node/bin"],
+};
+
+/** Where each mount, link, folder or tmpfs lands inside, in argv order. */
+function targets(args: string[]): string[] {
+  const out: string[] = [];
+  args.forEach((a, i) => {
+    if (["--bind", "--ro-bind", "--symlink"].includes(a)) out.push(args[i + 2]!);
+    if (["--tmpfs", "--dir", "--dev", "--proc"].includes(a)) out.push(args[i + 1]!);
+  });
+  return out;
 }
 
 describe("buildBwrapArgs", () => {
@@ -62,11 +82,99 @@ describe("buildBwrapArgs", () => {
     expect(args).not.toContain("--unsetenv");
   });
 
-  it("binds the host root read-only and only the session's home, workspace, tmp and sock read-write", () => {
+  it("starts from an empty root: system folders read-only, merged-/usr links recreated, no host /", () => {
+    const args = buildBwrapArgs(plan({ root: host }));
+    expect(targets(args)).not.toContain("/");
+    expect(pairs(args, "--ro-bind").filter(([, t]) => ["/usr", "/bin", "/lib64"].includes(t))).toEqual([
+      ["/usr", "/usr"],
+      ["/bin", "/bin"],
+      ["/lib64", "/lib64"],
+    ]);
+    expect(pairs(args, "--symlink")).toContainEqual(["usr/lib", "/lib"]);
+    // Without a root in the plan: a merged-/usr host.
+    const merged = buildBwrapArgs(plan());
+    expect(pairs(merged, "--ro-bind")).toContainEqual(["/usr", "/usr"]);
+    expect(pairs(merged, "--symlink")).toEqual(
+      expect.arrayContaining([
+        ["usr/bin", "/bin"],
+        ["usr/sbin", "/sbin"],
+        ["usr/lib", "/lib"],
+        ["usr/lib64", "/lib64"],
+      ]),
+    );
+  });
+
+  it("mounts nothing of the host outside the allow-list", () => {
+    const args = buildBwrapArgs(
+      plan({
+        root: host,
+        readOnly: ["/srv/hangar/app/lib/sandbox/bootstrap"],
+        etcFiles: { passwd: "/srv/hangar/sessions/s1/run/etc/passwd" },
+        hide: [
+          { path: "/opt/secrets", kind: "dir" },
+          { path: "/var/lib/hangar", kind: "dir" },
+          { path: "/root", kind: "dir" },
+          { path: "/etc/shadow", kind: "file" },
+        ],
+        socketBinds: [{ hostPath: "/var/lib/hangar/gw/s1.sock", sandboxPath: "/run/hangar/bridge/0.sock" }],
+      }),
+    );
+    const allowed = [
+      ...["/usr", "/bin", "/lib", "/lib64", "/dev", "/proc", "/etc", "/tmp", "/var/tmp", "/home/agent"],
+      ...["/run/hangar", "/opt/node/bin", "/srv/hangar/app/lib/sandbox/bootstrap"],
+    ];
+    for (const t of targets(args)) {
+      expect(
+        allowed.some((a) => t === a || t.startsWith(a + "/")),
+        t,
+      ).toBe(true);
+    }
+    // /etc holds the allowed entries and the generated files, nothing else of the host.
+    expect(targets(args).filter((t) => t.startsWith("/etc/"))).toEqual([
+      "/etc/ssl/certs",
+      "/etc/ld.so.cache",
+      "/etc/alternatives",
+      "/etc/mtab",
+      "/etc/passwd",
+    ]);
+    expect(pairs(args, "--ro-bind")).toContainEqual([
+      "/srv/hangar/sessions/s1/run/etc/passwd",
+      "/etc/passwd",
+    ]);
+    expect(pairs(args, "--symlink")).toContainEqual(["/proc/self/mounts", "/etc/mtab"]);
+    // Hiding what is not there would only add empty folders to the root.
+    expect(args).not.toContain("/var/lib/hangar");
+    expect(args).not.toContain("/opt/secrets");
+    expect(args).not.toContain("/root");
+    expect(args).not.toContain("/etc/shadow");
+  });
+
+  it("remounts the root and /dev read-only after every mount; /dev/shm and the session's folders stay rw", () => {
+    const args = buildBwrapArgs(
+      plan({ root: host, binds: [{ source: "/var/lib/pods/p1/cache", target: "/cache" }] }),
+    );
+    const lastMount = Math.max(
+      ...args.flatMap((a, i) =>
+        ["--bind", "--ro-bind", "--tmpfs", "--symlink", "--dir", "--dev", "--proc"].includes(a) ? [i] : [],
+      ),
+    );
+    const remounts = singles(args, "--remount-ro");
+    expect(remounts.slice(-2)).toEqual(["/dev", "/"]);
+    expect(args.indexOf("--remount-ro")).toBeGreaterThan(lastMount);
+    for (const rw of ["/dev/shm", "/tmp", "/var/tmp", "/home/agent", "/cache"]) {
+      expect(remounts, rw).not.toContain(rw);
+    }
+    const shm = args.indexOf("/dev/shm");
+    expect(args.slice(shm - 3, shm + 1)).toEqual(["--perms", "1777", "--tmpfs", "/dev/shm"]);
+    // The session's tmp/ is /tmp and /var/tmp: never the host's.
+    expect(pairs(args, "--bind")).toContainEqual(["/srv/hangar/sessions/s1/tmp", "/var/tmp"]);
+  });
+
+  it("binds only the session's home, workspace, tmp and sock read-write", () => {
     const args = buildBwrapArgs(plan());
-    expect(pairs(args, "--ro-bind")).toContainEqual(["/", "/"]);
     expect(pairs(args, "--bind")).toEqual([
       ["/srv/hangar/sessions/s1/tmp", "/tmp"],
+      ["/srv/hangar/sessions/s1/tmp", "/var/tmp"],
       ["/srv/hangar/sessions/s1/home", "/home/agent"],
       ["/srv/hangar/sessions/s1/workspace", "/home/agent/workspace"],
       ["/srv/hangar/sessions/s1/run/sock", "/run/hangar/sock"],
@@ -80,45 +188,54 @@ describe("buildBwrapArgs", () => {
     expect(args).toContain("--dev");
   });
 
-  it("hides paths with read-only tmpfs (folders) or /dev/null (files), /home and /run always", () => {
+  it("hides paths inside what it shows with read-only tmpfs (folders) or /dev/null (files)", () => {
     const args = buildBwrapArgs(
       plan({
+        root: { ...host, etc: ["ssl/certs", "gitconfig"] },
         hide: [
+          { path: "/usr/local/hangar-data", kind: "dir" },
+          { path: "/etc/gitconfig", kind: "file" },
+          // Around a shown entry: covers it.
+          { path: "/etc/ssl", kind: "dir" },
           { path: "/var/lib/hangar", kind: "dir" },
-          { path: "/root", kind: "dir" },
-          { path: "/etc/shadow", kind: "file" },
         ],
       }),
     );
-    const tmpfs = singles(args, "--tmpfs");
-    expect(tmpfs).toEqual(expect.arrayContaining(["/var/lib/hangar", "/root", "/home", "/run"]));
-    expect(pairs(args, "--ro-bind")).toContainEqual(["/dev/null", "/etc/shadow"]);
-    expect(singles(args, "--remount-ro").sort()).toEqual([...tmpfs].sort());
-    // Hiding comes after the root bind, and the read-only remounts after every mount below them.
-    const rootBind = args.indexOf("/", args.indexOf("--ro-bind"));
-    expect(args.indexOf("/var/lib/hangar")).toBeGreaterThan(rootBind);
+    // The private tmpfs (see bwrap-run.test.ts) and /dev/shm stay writable.
+    const tmpfs = singles(args, "--tmpfs").filter((t) => t !== "/run/hangar/private" && t !== "/dev/shm");
+    expect(tmpfs.sort()).toEqual(["/etc/ssl", "/usr/local/hangar-data"]);
+    expect(pairs(args, "--ro-bind")).toContainEqual(["/dev/null", "/etc/gitconfig"]);
+    expect(singles(args, "--remount-ro").sort()).toEqual([...tmpfs, "/", "/dev"].sort());
+    // Hiding comes after what it covers, and the read-only remounts after every mount below them.
+    expect(args.indexOf("/usr/local/hangar-data")).toBeGreaterThan(args.indexOf("/usr"));
+    expect(args.lastIndexOf("/etc/ssl")).toBeGreaterThan(args.lastIndexOf("/etc/ssl/certs"));
+    expect(args.lastIndexOf("/etc/gitconfig")).toBeGreaterThan(args.indexOf("/etc/gitconfig"));
     const lastMount = Math.max(
       ...args.flatMap((a, i) => (a === "--bind" || a === "--ro-bind" || a === "--tmpfs" ? [i] : [])),
     );
     expect(args.indexOf("--remount-ro")).toBeGreaterThan(lastMount);
   });
 
-  it("re-exposes read-only paths after hiding, and re-hides what they uncover", () => {
+  it("shows read-only paths (and node's folder) after /tmp, and re-hides what they uncover", () => {
     const args = buildBwrapArgs(
       plan({
+        root: host,
         hide: [
           { path: "/srv", kind: "dir" },
           { path: "/srv/tools/secrets", kind: "dir" },
+          { path: "/opt/node/bin/secret", kind: "file" },
         ],
         readOnly: ["/srv/tools"],
       }),
     );
-    const hideSrv = args.indexOf("/srv");
-    const expose = args.findIndex((a, i) => a === "--ro-bind" && args[i + 1] === "/srv/tools");
-    expect(hideSrv).toBeGreaterThan(-1);
-    expect(expose).toBeGreaterThan(hideSrv);
-    // /srv/tools/secrets was covered by /srv at first, so it is hidden only once, after the bind.
-    expect(args.lastIndexOf("/srv/tools/secrets")).toBeGreaterThan(expose);
+    const at = (r: string) => args.findIndex((a, i) => a === "--ro-bind" && args[i + 1] === r);
+    const tmp = args.indexOf("/tmp");
+    expect(at("/srv/tools")).toBeGreaterThan(tmp);
+    expect(at("/opt/node/bin")).toBeGreaterThan(tmp);
+    // /srv is not in the root at all; what the read-only path shows of it is hidden again after it.
+    expect(args).not.toContain("/srv");
+    expect(args.indexOf("/srv/tools/secrets")).toBeGreaterThan(at("/srv/tools"));
+    expect(pairs(args, "--ro-bind")).toContainEqual(["/dev/null", "/opt/node/bin/secret"]);
   });
 
   it("binds forward-bridge sockets as single read-only files and reports status on the given fd", () => {
@@ -178,15 +295,18 @@ describe("buildBwrapArgs", () => {
     expect(() => buildBwrapArgs(plan({ binds: [{ source: "/x", target: "/" }] }))).toThrow(/root/);
   });
 
-  it("rejects relative paths and hiding the root", () => {
+  it("rejects relative paths, hiding the root, and /etc names that leave /etc", () => {
     expect(() => buildBwrapArgs(plan({ hide: [{ path: "data", kind: "dir" }] }))).toThrow(/absolute/);
     expect(() => buildBwrapArgs(plan({ hide: [{ path: "/", kind: "dir" }] }))).toThrow(/root/);
     expect(() => buildBwrapArgs(plan({ readOnly: ["tools"] }))).toThrow(/absolute/);
+    expect(() => buildBwrapArgs(plan({ root: { ...host, etc: ["../opt/x"] } }))).toThrow(/\/etc entry/);
+    expect(() => buildBwrapArgs(plan({ etcFiles: { "../passwd": "/x" } }))).toThrow(/Invalid/);
+    expect(() => buildBwrapArgs(plan({ etcFiles: { passwd: "x" } }))).toThrow(/absolute/);
   });
 });
 
 describe("normaliseHidden", () => {
-  it("drops duplicates, children of hidden folders and paths under replaced mounts", () => {
+  it("drops duplicates and children of hidden folders", () => {
     expect(
       normaliseHidden([
         { path: "/home/user/.hangar", kind: "dir" },
@@ -199,8 +319,28 @@ describe("normaliseHidden", () => {
     ).toEqual([
       { path: "/etc/shadow", kind: "file" },
       { path: "/home", kind: "dir" },
+      { path: "/tmp/hangar", kind: "dir" },
       { path: "/var/lib/hangar", kind: "dir" },
     ]);
+  });
+});
+
+describe("sandboxEtcFiles", () => {
+  it("names the sandbox's own user, groups and hosts, and nothing of the host", () => {
+    const files = sandboxEtcFiles("/bin/bash");
+    expect(Object.keys(files).sort()).toEqual(["group", "hosts", "nsswitch.conf", "passwd", "resolv.conf"]);
+    expect(files.passwd).toContain("agent:x:1000:1000:agent:/home/agent:/bin/bash\n");
+    expect(
+      files
+        .passwd!.split("\n")
+        .filter(Boolean)
+        .map((l) => l.split(":")[0]),
+    ).toEqual(["root", "agent", "nobody"]);
+    expect(files.group).toContain("agent:x:1000:\n");
+    expect(files.hosts).toMatch(/^127\.0\.0\.1 localhost sandbox\n/);
+    // localhost is IPv4 only: the bridges listen on 127.0.0.1.
+    expect(files.hosts).not.toMatch(/^::1.*\slocalhost(\s|$)/m);
+    expect(files["nsswitch.conf"]).toMatch(/^passwd: files\n/);
   });
 });
 
@@ -239,10 +379,10 @@ describe("buildEntryScript", () => {
       "/usr/bin/socat",
     );
     expect(script).toContain(
-      "/usr/bin/socat TCP-LISTEN:4010,bind=127.0.0.1,reuseaddr,fork UNIX-CONNECT:/run/hangar/bridge/0.sock &",
+      "/usr/bin/socat TCP-LISTEN:4010,bind=127.0.0.1,reuseaddr,fork UNIX-CONNECT:/run/hangar/bridge/0.sock </dev/null 4>&- &",
     );
     expect(script).toContain(
-      "/usr/bin/socat UNIX-LISTEN:/run/hangar/sock/opencode.sock,fork,unlink-early,mode=600 TCP:127.0.0.1:4096 &",
+      "/usr/bin/socat UNIX-LISTEN:/run/hangar/sock/opencode.sock,fork,unlink-early,mode=600 TCP:127.0.0.1:4096 </dev/null 4>&- &",
     );
     expect(script).toContain(`grep -q '0100007F:0FAA 00000000:0000 0A' /proc/net/tcp`);
     expect(script).toContain("[ -S /run/hangar/sock/opencode.sock ]");

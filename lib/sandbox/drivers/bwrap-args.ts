@@ -1,38 +1,141 @@
 import path from "node:path";
 
+import { SANDBOX_PRIVATE } from "../types";
+
 /*
  * Pure builders for the local drivers: the session dir layout, the bubblewrap argv, and the entry
  * script that starts the loopback bridges before the main command. Nothing here touches the disk, so
  * every confinement flag can be unit-tested.
+ *
+ * The sandbox's root is an empty tmpfs (bwrap's own new root), read-only once every mount point is
+ * made. What is in it is an allow-list: /usr and the top-level library and binary folders (recreated
+ * as symlinks on merged-/usr hosts), a minimal /etc (a few world-readable host files plus a generated
+ * passwd, group, hosts, resolv.conf and nsswitch.conf), /dev and /proc, the session's /tmp (also at
+ * /var/tmp), home and workspace, Hangar's read-only paths, /run/hangar, and the caller's binds. No
+ * /opt, /var, /srv, /root, other homes, /boot, /mnt, /media or host /run: inside the user namespace
+ * the sandbox's uid is the host uid running Hangar, so a host folder that is not mounted is the only
+ * kind that is safe from it.
  */
 
 export const SANDBOX_HOME = "/home/agent";
 export const SANDBOX_WORKSPACE = "/home/agent/workspace";
-/** The session's run/sock/ (rw) and the entry script (ro) appear under this folder inside. */
+/**
+ * Under this folder inside: the session's run/sock/ (rw, the reverse bridges' sockets), run/listen/
+ * (ro, Hangar's listeners), the entry script (ro) and the private tmpfs (SANDBOX_PRIVATE).
+ */
 export const SANDBOX_RUN = "/run/hangar";
+/** The private tmpfs holds the harness's environment file and boot plan: a few KiB to a few MiB. */
+export const PRIVATE_TMPFS_BYTES = 16 * 1024 * 1024;
 export const SANDBOX_UID = 1000;
 export const SANDBOX_HOSTNAME = "sandbox";
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/*
- * Inside the user namespace the sandbox's uid 1000 is the host uid that started bwrap (root on most
- * servers), so owner-readable host files stay readable unless they are hidden. /tmp is replaced by the
- * session's tmp/ and needs no entry here.
+/** Top-level host folders shown read-only; where one is a symlink (merged /usr) the link is recreated. */
+export const SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"];
+
+/**
+ * Host /etc entries shown read-only where they exist, relative to /etc: what libc, TLS (the egress
+ * proxy tunnels to real hosts), git, Python and pip, node, socat, the harnesses and a login shell
+ * read. The driver leaves out an entry that is not world-readable, so a root-only file never comes in
+ * through this list. Everything else (shadow, ssh keys, /etc/default and other EnvironmentFiles,
+ * /etc/kubernetes, cloud credentials) is not in the sandbox at all.
  */
-export const DEFAULT_HIDDEN_DIRS = [
-  "/root",
-  "/home",
-  "/run",
-  "/var/tmp",
-  "/var/log",
-  "/var/lib/postgresql",
-  "/etc/ssh",
-  "/etc/ssl/private",
-  "/srv",
-  "/mnt",
-  "/media",
+export const ETC_ALLOWED = [
+  "alternatives",
+  "bash.bashrc",
+  "ca-certificates.conf",
+  "crypto-policies/back-ends",
+  "debian_version",
+  "gai.conf",
+  "gitconfig",
+  "host.conf",
+  "inputrc",
+  "ld.so.cache",
+  "ld.so.conf",
+  "ld.so.conf.d",
+  "localtime",
+  "magic",
+  "magic.mime",
+  "mime.types",
+  "nanorc",
+  "os-release",
+  "pip.conf",
+  "pki/ca-trust/extracted",
+  "pki/tls/certs",
+  "pki/tls/openssl.cnf",
+  "profile",
+  "profile.d",
+  "protocols",
+  "python3",
+  "services",
+  "shells",
+  "ssl/cert.pem",
+  "ssl/certs",
+  "ssl/openssl.cnf",
+  "terminfo",
+  "timezone",
+  "vim",
 ];
-export const DEFAULT_HIDDEN_FILES = ["/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-"];
+/** Top-level /etc names allowed by pattern: Debian's per-version Python folders (python3.11). */
+export const ETC_ALLOWED_PATTERNS = [/^python3\.\d+$/];
+
+/** What of the host's root the sandbox sees; the driver finds it (see host-root.ts). */
+export type HostRoot = {
+  /** Real folders among SYSTEM_DIRS, bound read-only at the same place. */
+  dirs: string[];
+  /** Symlinks among SYSTEM_DIRS, recreated with the same target (/bin -> usr/bin). */
+  links: { path: string; target: string }[];
+  /** Entries of ETC_ALLOWED (relative to /etc) that exist and are world-readable. */
+  etc: string[];
+  /** Folders outside the above that Hangar's programs need, e.g. node's when it is not under /usr. */
+  tools: string[];
+};
+
+/** A merged-/usr Debian with nothing else: what the builder assumes when the plan names no root. */
+export const MERGED_USR_ROOT: HostRoot = {
+  dirs: ["/usr"],
+  links: [
+    { path: "/bin", target: "usr/bin" },
+    { path: "/sbin", target: "usr/sbin" },
+    { path: "/lib", target: "usr/lib" },
+    { path: "/lib64", target: "usr/lib64" },
+  ],
+  etc: [],
+  tools: [],
+};
+
+/**
+ * The sandbox's own users, groups and names, written by the driver and bound at /etc/<name>: never the
+ * host's. Host files appear owned by `agent` (the host uid running Hangar maps to it), other owners as
+ * `nobody`. The sandbox has no network but loopback, so the resolver has nothing to ask; programs
+ * reach the internet through the egress proxy, which resolves names on the host.
+ */
+export function sandboxEtcFiles(shell: string): Record<string, string> {
+  const uid = SANDBOX_UID;
+  const lines = (...l: string[]) => l.join("\n") + "\n";
+  return {
+    passwd: lines(
+      "root:x:0:0:root:/root:/usr/sbin/nologin",
+      `agent:x:${uid}:${uid}:agent:${SANDBOX_HOME}:${shell}`,
+      "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin",
+    ),
+    group: lines("root:x:0:", `agent:x:${uid}:`, "nogroup:x:65534:"),
+    // localhost is IPv4 alone: the bridges listen on 127.0.0.1.
+    hosts: lines(`127.0.0.1 localhost ${SANDBOX_HOSTNAME}`, "::1 ip6-localhost ip6-loopback"),
+    "resolv.conf": lines("nameserver 127.0.0.1", "options timeout:1 attempts:1"),
+    "nsswitch.conf": lines(
+      "passwd: files",
+      "group: files",
+      "shadow: files",
+      "hosts: files dns",
+      "networks: files",
+      "protocols: files",
+      "services: files",
+      "ethers: files",
+      "rpc: files",
+    ),
+  };
+}
 
 export type SessionPaths = {
   root: string;
@@ -41,12 +144,21 @@ export type SessionPaths = {
   tmp: string;
   /** Host-only: state, log, exit code, entry script. Never visible inside the sandbox. */
   run: string;
-  /** Visible read-write inside at /run/hangar/sock: reverse bridge sockets live here. */
+  /**
+   * Visible read-write inside at /run/hangar/sock: the reverse bridges' sockets, made by the sandbox.
+   * The host never opens anything here (the sandbox can swap an entry for a link at any time).
+   */
   sock: string;
+  /** Hangar's listeners for the sandbox (egress, model); shown read-only at /run/hangar/listen. */
+  listen: string;
+  /** Host-only: what the host connects to for a reverse bridge (hard links, port-forward listeners). */
+  tunnels: string;
   state: string;
   log: string;
   exitCode: string;
   bwrapStatus: string;
+  /** Host-only: the main process's status lines, written through an inherited fd (or a log mirror). */
+  status: string;
   entry: string;
 };
 
@@ -59,10 +171,13 @@ export function sessionPaths(sessionDir: string): SessionPaths {
     tmp: path.join(sessionDir, "tmp"),
     run,
     sock: path.join(run, "sock"),
+    listen: path.join(run, "listen"),
+    tunnels: path.join(run, "tunnels"),
     state: path.join(run, "sandbox.json"),
     log: path.join(run, "sandbox.log"),
     exitCode: path.join(run, "exit-code"),
     bwrapStatus: path.join(run, "bwrap-status.json"),
+    status: path.join(run, "status.jsonl"),
     entry: path.join(run, "entry.sh"),
   };
 }
@@ -101,6 +216,7 @@ export function procNetTcpListen(port: number): string {
  * `sh entry.sh argv...`: starts one socat per bridge in the background, waits (up to ~5 s) until all
  * listen and are still alive, then execs the main command in place of the shell. The script's own
  * variables carry a `hangar_` prefix and PATH is restored, so the command's environment is untouched.
+ * The bridges read nothing: stdin (the boot spec) and the status fd are the main command's alone.
  */
 export function buildEntryScript(bridges: EntryBridges, socat = "socat"): string {
   const lines = [
@@ -110,7 +226,10 @@ export function buildEntryScript(bridges: EntryBridges, socat = "socat"): string
     "hangar_pids=",
   ];
   const checks: string[] = [];
-  const bg = (args: string) => [`${shellQuote(socat)} ${args} &`, 'hangar_pids="$hangar_pids $!"'];
+  const bg = (args: string) => [
+    `${shellQuote(socat)} ${args} </dev/null 4>&- &`,
+    'hangar_pids="$hangar_pids $!"',
+  ];
   for (const { port, connect } of bridges.forward) {
     lines.push(
       ...bg(`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork ${shellQuote(`UNIX-CONNECT:${connect}`)}`),
@@ -155,15 +274,24 @@ export type BwrapPlan = {
   argv: string[];
   /** Final environment (see `sandboxEnv`); passed with --clearenv + --setenv only. */
   env: Record<string, string>;
-  /** Existing host paths to hide; the caller resolves their kind (the builder does no I/O). */
+  /**
+   * Existing host paths to hide; the caller resolves their kind (the builder does no I/O). Only those
+   * inside (or around) something the sandbox sees matter: a system folder, an /etc entry, a read-only
+   * path. Elsewhere nothing is mounted, so there is nothing to hide.
+   */
   hide: HiddenPath[];
+  /** Host paths shown read-only at the same place, after /tmp and the home (so those cannot cover them). */
   readOnly: string[];
-  /** Forward-bridge sockets outside run/sock/, each bound (read-only) as a single file. */
+  /** The host's system folders and /etc entries to show; MERGED_USR_ROOT when absent. */
+  root?: HostRoot;
+  /** Generated files bound read-only at /etc/<name> (see `sandboxEtcFiles`), by host path. */
+  etcFiles?: Record<string, string>;
+  /** Forward-bridge sockets outside run/listen/, each bound (read-only) as a single file. */
   socketBinds: { hostPath: string; sandboxPath: string }[];
   /**
    * Host folders or files shown at another place, last, so they shadow everything above. bwrap creates
-   * a missing target only where it can write: inside a hidden folder (tmpfs), /tmp, the home, or a
-   * writable bind; under the read-only host root the target must already exist.
+   * a missing target in the tmpfs root (or in /tmp, the home, a hidden folder or a writable bind);
+   * under a read-only host folder (/usr, a read-only path) the target must already exist.
    */
   binds?: { source: string; target: string; readOnly?: boolean }[];
   /** Fd on which bwrap reports {"child-pid": …} and later {"exit-code": …}. */
@@ -172,14 +300,6 @@ export type BwrapPlan = {
 
 const isWithin = (child: string, parent: string) =>
   child === parent || child.startsWith(parent.endsWith("/") ? parent : parent + "/");
-
-const REQUIRED_HIDDEN: HiddenPath[] = [
-  { path: "/home", kind: "dir" },
-  { path: "/run", kind: "dir" },
-];
-
-// /tmp, /proc and /dev are replaced wholesale; hiding below them (or twice) only adds mounts.
-const REPLACED = ["/tmp", "/proc", "/dev"];
 
 /** Absolute, normalised, de-duplicated hide list, parents first, with covered children dropped. */
 export function normaliseHidden(hide: HiddenPath[]): HiddenPath[] {
@@ -193,11 +313,35 @@ export function normaliseHidden(hide: HiddenPath[]): HiddenPath[] {
     .sort((a, b) => a.path.localeCompare(b.path));
   const kept: HiddenPath[] = [];
   for (const h of sorted) {
-    if (REPLACED.some((r) => isWithin(h.path, r))) continue;
     if (kept.some((k) => k.kind === "dir" && isWithin(h.path, k.path))) continue;
     kept.push(h);
   }
   return kept;
+}
+
+const absolute = (what: string, p: string) => {
+  if (!path.isAbsolute(p)) throw new Error(`${what} must be absolute: ${p}`);
+  return path.resolve(p);
+};
+
+/**
+ * The host's system folders in the tmpfs root, then /dev, /proc and the allowed /etc entries. Shared
+ * with the driver's preflight, which checks that this much starts on the host.
+ */
+export function systemRootArgs(root: HostRoot): string[] {
+  return [
+    ...root.dirs.map((d) => absolute("System folder", d)).flatMap((d) => ["--ro-bind", d, d]),
+    ...root.links.flatMap((l) => ["--symlink", l.target, absolute("System link", l.path)]),
+    // /dev itself turns read-only at the end; /dev/shm stays a writable tmpfs for POSIX shm.
+    ...["--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm", "--proc", "/proc"],
+    ...["--perms", "0755", "--dir", "/etc"],
+    ...root.etc.flatMap((e) => {
+      const p = path.posix.join("/etc", e);
+      if (!isWithin(p, "/etc") || p === "/etc") throw new Error(`Not an /etc entry: ${e}`);
+      return ["--ro-bind", p, p];
+    }),
+    ...["--symlink", "/proc/self/mounts", "/etc/mtab"],
+  ];
 }
 
 function hideArgs(h: HiddenPath): string[] {
@@ -207,18 +351,22 @@ function hideArgs(h: HiddenPath): string[] {
 /** Arguments for `bwrap` (without the program name). */
 export function buildBwrapArgs(plan: BwrapPlan): string[] {
   const p = sessionPaths(plan.sessionDir);
-  // /home and /run must be tmpfs: /home/agent and /run/hangar are created in them.
-  const hidden = normaliseHidden([...REQUIRED_HIDDEN, ...plan.hide]);
-  const readOnly = plan.readOnly.map((r) => {
-    if (!path.isAbsolute(r)) throw new Error(`Read-only path must be absolute: ${r}`);
-    return path.resolve(r);
-  });
-  // What a read-only bind uncovers inside a hidden folder gets hidden again, after the bind.
-  const rehidden = normaliseHidden(
-    plan.hide.filter((h) =>
-      readOnly.some((r) => path.resolve(h.path) !== r && isWithin(path.resolve(h.path), r)),
-    ),
+  const root = plan.root ?? MERGED_USR_ROOT;
+  const readOnly = [...root.tools, ...plan.readOnly].map((r) => absolute("Read-only path", r));
+  const hide = plan.hide.map((h) => ({ ...h, path: absolute("Hidden path", h.path) }));
+  // Hiding matters only where the sandbox sees something: in (or around) a system folder or an /etc
+  // entry, before the read-only paths (which re-expose what they name), and again inside those.
+  const shown = [...root.dirs, ...root.etc.map((e) => path.posix.join("/etc", e))];
+  const hidden = normaliseHidden(
+    hide.filter((h) => shown.some((s) => isWithin(h.path, s) || isWithin(s, h.path))),
   );
+  const rehidden = normaliseHidden(
+    hide.filter((h) => readOnly.some((r) => h.path !== r && isWithin(h.path, r))),
+  );
+  const etcFiles = Object.entries(plan.etcFiles ?? {}).map(([name, source]) => {
+    if (!/^[a-z][a-z0-9._-]*$/.test(name)) throw new Error(`Invalid /etc file name: ${name}`);
+    return ["--ro-bind", absolute("Generated /etc file", source), `/etc/${name}`];
+  });
   const binds = (plan.binds ?? []).map((b) => {
     if (!path.isAbsolute(b.source)) throw new Error(`Bind source must be absolute: ${b.source}`);
     if (!path.isAbsolute(b.target)) throw new Error(`Bind target must be absolute: ${b.target}`);
@@ -233,9 +381,12 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
     ...["--unshare-user", "--uid", uid, "--gid", uid, "--disable-userns", "--cap-drop", "ALL"],
     ...["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--hostname", SANDBOX_HOSTNAME],
     ...["--die-with-parent", "--new-session"],
-    ...["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"],
+    // No `--ro-bind / /`: the root is bwrap's empty tmpfs, and only what is named here is in it.
+    ...systemRootArgs(root),
+    ...etcFiles.flat(),
     ...hidden.flatMap(hideArgs),
-    ...["--bind", p.tmp, "/tmp"],
+    // The session's tmp/ is also /var/tmp (programs that want one get it on disk, not in memory).
+    ...["--bind", p.tmp, "/tmp", "--bind", p.tmp, "/var/tmp"],
     ...["--bind", p.home, SANDBOX_HOME],
     ...["--bind", p.workspace, SANDBOX_WORKSPACE],
     // After /tmp and home are in place, so a read-only path under them (Hangar installed in /tmp, say)
@@ -244,10 +395,15 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
     ...rehidden.flatMap(hideArgs),
     ...["--ro-bind", p.entry, `${SANDBOX_RUN}/entry.sh`],
     ...["--bind", p.sock, `${SANDBOX_RUN}/sock`],
+    // A folder, not single files: a listener re-created after a Hangar restart shows up inside.
+    ...["--ro-bind", p.listen, `${SANDBOX_RUN}/listen`],
     ...plan.socketBinds.flatMap((s) => ["--ro-bind", s.hostPath, s.sandboxPath]),
+    ...["--perms", "0700", "--size", String(PRIVATE_TMPFS_BYTES), "--tmpfs", SANDBOX_PRIVATE],
     ...binds.flat(),
-    // The hiding tmpfs mounts are writable until now (bwrap creates mount points in them).
+    // The hiding tmpfs mounts, /dev and the root are writable until now (bwrap creates mount points
+    // in them); children keep their own flags, so /tmp, the home and the private tmpfs stay writable.
     ...tmpfsDirs.flatMap((dir) => ["--remount-ro", dir]),
+    ...["--remount-ro", "/dev", "--remount-ro", "/"],
     // A bind over the home (or the workspace itself) may hide the workspace: start at / then.
     ...["--chdir", binds.some((b) => isWithin(SANDBOX_WORKSPACE, b[2]!)) ? "/" : SANDBOX_WORKSPACE],
     "--clearenv",

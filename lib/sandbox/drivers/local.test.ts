@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type LaunchSpec, SandboxError, type SandboxHandle } from "../types";
 import { DEFAULT_PATH, sessionPaths } from "./bwrap-args";
-import { findExecutable, LocalDriver, readProcStat, rotateLog } from "./local";
+import { findExecutable, LocalDriver, readProcStat, rotateLog, STATUS_FD } from "./local";
 
 /*
  * Confinement proofs on real bubblewrap sandboxes. Each check pairs the denial with a control that
@@ -115,7 +115,7 @@ describe.skipIf(missing.length > 0)("local sandbox driver (bubblewrap)", () => {
   beforeAll(async () => {
     testRoot = makeTestRoot();
     root = path.join(testRoot, "sessions");
-    for (const dir of ["data", "visible", "gw", "sessions/other/workspace", "sessions/main/run/sock"]) {
+    for (const dir of ["data", "visible", "gw", "sessions/other/workspace", "sessions/main/run/listen"]) {
       fs.mkdirSync(path.join(testRoot, dir), { recursive: true });
     }
     fs.writeFileSync(path.join(testRoot, "data/canary.txt"), canary);
@@ -129,7 +129,7 @@ describe.skipIf(missing.length > 0)("local sandbox driver (bubblewrap)", () => {
     const egress = http.createServer((req, res) => res.end(`egress:${req.url}`));
     await listen(egress, path.join(testRoot, "gw/egress.sock"));
     const llm = http.createServer((req, res) => res.end(`llm:${req.url}`));
-    await listen(llm, path.join(root, "main/run/sock/llm.sock"));
+    await listen(llm, path.join(root, "main/run/listen/llm.sock"));
     servers.push(tcp, egress, llm);
 
     process.env.HANGAR_LEAK_CANARY = canary;
@@ -147,10 +147,12 @@ describe.skipIf(missing.length > 0)("local sandbox driver (bubblewrap)", () => {
       env: { PATH: DEFAULT_PATH, LANG: "C.UTF-8", SESSION_MARK: "main" },
       bridges: [
         { port: 4010, socketPath: path.join(testRoot, "gw/egress.sock") },
-        { port: 4011, socketPath: path.join(root, "main/run/sock/llm.sock") },
+        { port: 4011, socketPath: path.join(root, "main/run/listen/llm.sock") },
       ],
       reverseBridges: [{ socketPath: path.join(root, "main/run/sock/harness.sock"), port: 4096 }],
       limits: { memoryMiB: 512, pids: 256, nofile: 512 },
+      // The root shows only what it is told to: the test root (read-only), with holes hidden in it.
+      readOnlyPaths: [testRoot],
       hidePaths: [path.join(testRoot, "data"), root],
     };
     const t0 = Date.now();
@@ -277,8 +279,14 @@ describe.skipIf(missing.length > 0)("local sandbox driver (bubblewrap)", () => {
         .split("\n")
         .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
     );
-    // bwrap sets PWD for the directory it starts in; the driver adds HOME.
-    expect(mainEnv).toEqual({ ...mainSpec.env, HOME: "/home/agent", PWD: "/home/agent/workspace" });
+    // bwrap sets PWD for the directory it starts in; the driver adds HOME, and tells the main process
+    // (alone) where its status fd is.
+    expect(mainEnv).toEqual({
+      ...mainSpec.env,
+      HOME: "/home/agent",
+      PWD: "/home/agent/workspace",
+      HANGAR_STATUS_FD: String(STATUS_FD),
+    });
     const exec = await driver.exec("main", ["/usr/bin/env"], { env: { EXTRA: "1" } });
     expect(exec.stdout).not.toContain(canary);
     expect(exec.stdout.trim().split("\n").sort()).toEqual(
@@ -299,7 +307,7 @@ describe.skipIf(missing.length > 0)("local sandbox driver (bubblewrap)", () => {
     expect(metadata.stderr).toMatch(/Failed to connect|unreachable|Couldn't connect/i);
   });
 
-  it("forward bridges reach Unix sockets on the host (a single bound file, and run/sock/)", async () => {
+  it("forward bridges reach Unix sockets on the host (a single bound file, and run/listen/)", async () => {
     const a = await driver.exec("main", ["curl", "-sS", "-m", "3", "http://127.0.0.1:4010/v1/models"]);
     expect(a).toMatchObject({ exitCode: 0, stdout: "egress:/v1/models" });
     const b = await driver.exec("main", ["curl", "-sS", "-m", "3", "http://127.0.0.1:4011/chat"]);
@@ -310,9 +318,103 @@ describe.skipIf(missing.length > 0)("local sandbox driver (bubblewrap)", () => {
   });
 
   it("a reverse bridge reaches a server inside the sandbox from the host", async () => {
-    const socketPath = path.join(root, "main/run/sock/harness.sock");
+    const socketPath = path.join(root, "main/run/tunnels/harness.sock");
     const body = await until(() => getViaSocket(socketPath));
     expect(body).toBe("inside uid=1000");
+  });
+
+  it("run/listen/ is read-only inside: its sockets cannot be removed, replaced or chmod'ed", async () => {
+    const listener = path.join(root, "main/run/listen/llm.sock");
+    for (const attack of [
+      "rm -f /run/hangar/listen/llm.sock",
+      "mv /run/hangar/listen/llm.sock /run/hangar/listen/x.sock",
+      "chmod 000 /run/hangar/listen/llm.sock",
+      "ln -sf /etc/passwd /run/hangar/listen/llm.sock",
+      "touch /run/hangar/listen/new",
+    ]) {
+      const r = await sh("main", `${attack} 2>&1; echo rc=$?`);
+      expect(r.stdout, attack).toMatch(/Read-only file system[\s\S]*rc=1/);
+    }
+    expect(fs.lstatSync(listener).isSocket()).toBe(true);
+    expect(fs.readdirSync(path.join(root, "main/run/listen"))).toEqual(["llm.sock"]);
+    const b = await driver.exec("main", ["curl", "-sS", "-m", "3", "http://127.0.0.1:4011/still"]);
+    expect(b).toMatchObject({ exitCode: 0, stdout: "llm:/still" });
+  });
+
+  it("a symlink planted for the reverse bridge leads the host nowhere; a missing link is refused", async () => {
+    // A host-only socket the sandbox would like the host to carry requests to.
+    const hits: string[] = [];
+    const canary = http.createServer((req, res) => {
+      hits.push(req.url ?? "");
+      res.end("canary");
+    });
+    const canaryPath = path.join(testRoot, "gw", "canary.sock");
+    await listen(canary, canaryPath);
+    servers.push(canary);
+    const swap = await sh(
+      "main",
+      `rm -f /run/hangar/sock/harness.sock && ln -s ${canaryPath} /run/hangar/sock/harness.sock && echo swapped`,
+    );
+    expect(swap.stdout).toContain("swapped");
+    const tunnel = path.join(root, "main/run/tunnels/harness.sock");
+    // The link taken at launch still reaches the sandbox's own server (socat keeps the socket bound).
+    expect(await getViaSocket(tunnel)).toBe("inside uid=1000");
+    await driver.openTunnels("main"); // idempotent: the link is there
+    expect(await getViaSocket(tunnel)).toBe("inside uid=1000");
+    // Were the link ever missing, the symlink is not taken.
+    fs.rmSync(tunnel);
+    await expect(driver.openTunnels("main")).rejects.toMatchObject({ code: "invalid_spec" });
+    await expect(driver.openTunnels("main")).rejects.toThrow(/not a socket/);
+    expect(fs.existsSync(tunnel)).toBe(false);
+    expect(hits).toEqual([]);
+  });
+
+  it("the main process gets its stdin from the launch and its status fd; nothing else inherits them", async () => {
+    const spec: LaunchSpec = {
+      sessionId: "channels",
+      sessionDir: path.join(root, "channels"),
+      argv: [
+        "/bin/sh",
+        "-c",
+        'cat > /home/agent/got-stdin; echo \'{"type":"phase","phase":"x"}\' >&"$HANGAR_STATUS_FD"; exec sleep 300',
+      ],
+      env: { PATH: DEFAULT_PATH },
+      stdin: "spec-on-stdin-" + canary,
+    };
+    const h = await driver.launch(spec);
+    const paths = sessionPaths(h.sessionDir);
+    await until(() => (fs.existsSync(paths.status) && fs.statSync(paths.status).size > 0 ? true : undefined));
+    expect(fs.readFileSync(path.join(paths.home, "got-stdin"), "utf8")).toBe(spec.stdin);
+    expect(fs.readFileSync(paths.status, "utf8")).toBe('{"type":"phase","phase":"x"}\n');
+    // The spec was never on this host's disk.
+    expect(fs.readFileSync(paths.state, "utf8")).not.toContain(canary);
+    const fds = await sh("channels", "ls /proc/self/fd; env");
+    expect(fds.stdout.split("\n")).not.toContain(String(STATUS_FD));
+    expect(fds.stdout).not.toContain("HANGAR_STATUS_FD");
+    // The private tmpfs: memory-backed, 0700, writable; the status file is not under any visible path.
+    const priv = await sh(
+      "channels",
+      "grep ' /run/hangar/private ' /proc/mounts; stat -c %a /run/hangar/private; touch /run/hangar/private/w && echo w-ok",
+    );
+    expect(priv.stdout).toMatch(/^tmpfs \/run\/hangar\/private tmpfs rw,.*size=16384k,mode=700/);
+    expect(priv.stdout).toContain("700\nw-ok");
+    await driver.stop("channels", { graceMs: 0 });
+  });
+
+  it("refuses a forward bridge listening in the sandbox-writable run/sock/", async () => {
+    fs.mkdirSync(path.join(root, "sockbridge/run/sock"), { recursive: true });
+    const server = http.createServer((_q, r) => r.end());
+    await listen(server, path.join(root, "sockbridge/run/sock/x.sock"));
+    servers.push(server);
+    await expect(
+      driver.launch({
+        sessionId: "sockbridge",
+        sessionDir: path.join(root, "sockbridge"),
+        argv: ["true"],
+        env: {},
+        bridges: [{ port: 4010, socketPath: path.join(root, "sockbridge/run/sock/x.sock") }],
+      }),
+    ).rejects.toThrow(/sandbox-writable/);
   });
 
   it("captures stdout and stderr in run/sandbox.log", async () => {
@@ -534,7 +636,7 @@ describe.skipIf(missing.length > 0)("local sandbox driver (bubblewrap)", () => {
           sessionDir: path.join(root, "nobridge2"),
           argv: ["sleep", "300"],
           env: {},
-          bridges: [{ port: 4010, socketPath: path.join(root, "nobridge2/run/sock/x.sock") }],
+          bridges: [{ port: 4010, socketPath: path.join(root, "nobridge2/run/listen/x.sock") }],
         })
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SandboxError);
@@ -550,7 +652,7 @@ describe.skipIf(missing.length > 0)("local sandbox driver (bubblewrap)", () => {
           sessionDir: path.join(root, "lowport"),
           argv: ["sleep", "300"],
           env: {},
-          bridges: [{ port: 80, socketPath: path.join(root, "lowport/run/sock/x.sock") }],
+          bridges: [{ port: 80, socketPath: path.join(root, "lowport/run/listen/x.sock") }],
         })
         .catch((e: unknown) => e);
       expect((low as SandboxError).code).toBe("launch_failed");

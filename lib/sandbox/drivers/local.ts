@@ -25,8 +25,6 @@ import {
   assertEnv,
   buildBwrapArgs,
   buildEntryScript,
-  DEFAULT_HIDDEN_DIRS,
-  DEFAULT_HIDDEN_FILES,
   DEFAULT_PATH,
   type EntryBridges,
   type HiddenPath,
@@ -37,7 +35,9 @@ import {
   type SessionPaths,
   sessionPaths,
   shellQuote,
+  systemRootArgs,
 } from "./bwrap-args";
+import { probeHostRoot, writeSandboxEtc } from "./host-root";
 
 /*
  * The local driver: one bubblewrap sandbox per session, on this machine.
@@ -50,6 +50,15 @@ import {
  * Everything needed later is in <sessionDir>/run/ (never visible inside the sandbox): sandbox.json
  * (pids with their /proc start times, so a reused pid is not mistaken for the sandbox), the log, the
  * exit code and the entry script. A new driver instance on the same root finds sandboxes by scanning.
+ * Of run/ the sandbox sees only sock/ (read-write: the sockets of its reverse bridges) and listen/
+ * (read-only: Hangar's listeners it connects to, which it cannot replace, remove or chmod).
+ *
+ * Nothing the host reads back goes through a path the sandbox can write. The supervisor opens the
+ * host-only run/status.jsonl and hands it to the main process as fd 4 (HANGAR_STATUS_FD), next to
+ * bwrap's own status on fd 3; the main process's stdin is a pipe from the server (LaunchSpec.stdin:
+ * the boot spec, never on disk). The sockets of reverse bridges are hard-linked into the host-only
+ * run/tunnels/ once, as soon as the entry script has them (before the main command runs), and only
+ * if they are sockets: a symlink the sandbox plants in sock/ later leads nowhere.
  *
  * exec uses `nsenter` into the init's namespaces rather than an in-sandbox helper: it needs nothing
  * running inside, works unchanged for adopted sandboxes (only the recorded pid), and gives real exit
@@ -58,8 +67,13 @@ import {
  * drops them again (CapEff 0); setpriv adds no_new_privs. The helper first joins the sandbox's cgroup
  * and rlimits, so exec'd commands count against the same caps.
  *
- * Caveat: inside the user namespace uid 1000 maps to the host uid that runs the server (root on most
- * servers), so host files that user owns are readable unless hidden; hence the default hide list.
+ * The root: inside the user namespace uid 1000 is the host uid that runs the server, so any host file
+ * that uid can read is readable from the sandbox if it is mounted. So the root is an allow-list, not
+ * the host's root with holes: an empty read-only tmpfs holding /usr and the library folders, a minimal
+ * /etc (see bwrap-args.ts), the session's folders, Hangar's read-only paths and node's folder. Hidden
+ * paths only matter inside those. Run Hangar as a dedicated unprivileged user all the same: then even
+ * a file under /usr that only root may read stays unreadable, and the sandbox holds no root-owned
+ * files at all (README: "Running as an unprivileged user").
  */
 
 const STATE_VERSION = 1;
@@ -95,6 +109,8 @@ export type SandboxRecord = {
   initPid?: number;
   initStart?: number;
   pidNamespace?: string;
+  /** Socket names of the reverse bridges (in run/sock/, linked into run/tunnels/). */
+  reverse?: string[];
   startedAt: string;
   exitedAt?: string;
   env: Record<string, string>;
@@ -238,6 +254,35 @@ function readNumber(file: string): number | undefined {
 const asProcessEnv = (env: Record<string, string>) => env as NodeJS.ProcessEnv;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The fd on which the main process finds the host-only status file (run/status.jsonl). */
+export const STATUS_FD = 4;
+
+/**
+ * Takes the socket the sandbox made for a reverse bridge into the host-only tunnels folder. link(2)
+ * links the entry itself, never what a symlink names, and the link is kept only if it is a socket:
+ * whatever the sandbox puts in run/sock/, the host connects to nothing but its own socket files.
+ */
+export function linkTunnel(paths: SessionPaths, name: string) {
+  const target = path.join(paths.tunnels, name);
+  fs.mkdirSync(paths.tunnels, { recursive: true, mode: 0o700 });
+  fs.rmSync(target, { force: true });
+  const refuse = (why: string) =>
+    new SandboxError(
+      "invalid_spec",
+      `The sandbox's ${name} ${why}: Hangar connects only to a socket the sandbox made there`,
+    );
+  try {
+    fs.linkSync(path.join(paths.sock, name), target);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw refuse(code === "ENOENT" ? "is missing" : `cannot be taken (${code ?? "error"})`);
+  }
+  if (!fs.lstatSync(target).isSocket()) {
+    fs.rmSync(target, { force: true });
+    throw refuse("is not a socket (a link or a file was put in its place)");
+  }
+}
 
 /** A session's terminals live in run/pty/ (host only): <name>.sock, <name>.pid, <name>.log. */
 function ptyFiles(sessionDir: string, name: string) {
@@ -538,6 +583,8 @@ export abstract class SupervisedDriver implements SandboxDriver {
     env: Record<string, string>,
     cwd: string | undefined,
   ): { command: string[]; cwd: string };
+  /** Called once when a sandbox is first seen gone: frees what the driver made outside run/. */
+  protected released(_record: SandboxRecord): void {}
 
   async launch(spec: LaunchSpec): Promise<SandboxHandle> {
     this.validate(spec);
@@ -568,6 +615,28 @@ export abstract class SupervisedDriver implements SandboxDriver {
       handles.push(await this.reconcile(record));
     }
     return handles;
+  }
+
+  /** Restores a missing tunnel link (launch made them); refuses an entry that is not a socket. */
+  async openTunnels(sessionId: string): Promise<void> {
+    const record = this.runningRecord(sessionId);
+    const paths = sessionPaths(record.sessionDir);
+    for (const name of record.reverse ?? []) {
+      try {
+        if (fs.lstatSync(path.join(paths.tunnels, name)).isSocket()) continue;
+      } catch {
+        // Not linked yet.
+      }
+      linkTunnel(paths, name);
+    }
+  }
+
+  async commandLines(sessionId: string): Promise<string[][]> {
+    const record = this.findRecord(sessionId);
+    if (!record || !this.isRunning(record)) return [];
+    return this.sandboxPids(record)
+      .map(readCmdline)
+      .filter((cmd) => cmd.length > 0);
   }
 
   async stop(sessionId: string, options: StopOptions = {}): Promise<void> {
@@ -803,16 +872,20 @@ export abstract class SupervisedDriver implements SandboxDriver {
       if (handle.state === "running") return handle;
     }
 
-    for (const dir of [paths.root, paths.home, paths.workspace, paths.tmp, paths.run, paths.sock]) {
+    const dirs = [paths.root, paths.home, paths.workspace, paths.tmp, paths.run, paths.sock];
+    for (const dir of [...dirs, paths.listen, paths.tunnels]) {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
-    for (const file of [paths.exitCode, paths.bwrapStatus]) fs.rmSync(file, { force: true });
+    for (const file of [paths.exitCode, paths.bwrapStatus, paths.status]) fs.rmSync(file, { force: true });
+    const reverse = (spec.reverseBridges ?? []).map((b) => path.basename(b.socketPath));
+    for (const name of reverse) fs.rmSync(path.join(paths.tunnels, name), { force: true });
 
     let env: Record<string, string>;
     let prepared: Prepared;
     try {
       env = this.environment(spec, paths);
-      prepared = this.prepare(spec, paths, env);
+      // Only the main process learns where its status goes; exec'd programs get `env`.
+      prepared = this.prepare(spec, paths, { ...env, HANGAR_STATUS_FD: String(STATUS_FD) });
     } catch (err) {
       throw err instanceof SandboxError ? err : new SandboxError("invalid_spec", (err as Error).message);
     }
@@ -826,7 +899,7 @@ export abstract class SupervisedDriver implements SandboxDriver {
       `fail() { echo "hangar: $1" >&2; echo 125 > ${shellQuote(paths.exitCode)}; exit 125; }`,
       ...joinLimitsScript(limits, this.bin.prlimit),
       // Not `exec`: the supervisor must stay bwrap's parent, and records the exit code.
-      `"$@"${prepared.statusFd ? ` 3>${shellQuote(paths.bwrapStatus)}` : ""}`,
+      `"$@"${prepared.statusFd ? ` 3>${shellQuote(paths.bwrapStatus)}` : ""} ${STATUS_FD}>>${shellQuote(paths.status)}`,
       `echo $? > ${shellQuote(paths.exitCode)}`,
       // Without a pid namespace, leftovers of the main command (bridges) go with it.
       ...(this.isolation === "none" ? ["kill -KILL 0"] : []),
@@ -840,13 +913,19 @@ export abstract class SupervisedDriver implements SandboxDriver {
         cwd: prepared.cwd,
         env: asProcessEnv(prepared.supervisorEnv),
         detached: true,
-        stdio: ["ignore", logFd, logFd],
+        stdio: [spec.stdin === undefined ? "ignore" : "pipe", logFd, logFd],
       });
     } finally {
       fs.closeSync(logFd);
     }
     child.on("error", (err) => log.error("sandbox supervisor failed to start", { err }));
     child.unref();
+    if (child.stdin) {
+      // The sandbox's main process reads it (the supervisor, bwrap and the entry script pass it on).
+      child.stdin.on("error", () => undefined);
+      child.stdin.end(spec.stdin);
+      (child.stdin as unknown as { unref?: () => void }).unref?.();
+    }
     const pid = child.pid;
     const pidStart = pid ? readProcStat(pid)?.startTime : undefined;
     if (!pid || pidStart === undefined) {
@@ -862,6 +941,7 @@ export abstract class SupervisedDriver implements SandboxDriver {
       sessionDir: paths.root,
       pid,
       pidStart,
+      ...(reverse.length > 0 && { reverse }),
       startedAt: new Date().toISOString(),
       env,
       limits: limits.applied,
@@ -874,6 +954,14 @@ export abstract class SupervisedDriver implements SandboxDriver {
 
     try {
       await this.waitStarted(record, paths, prepared);
+      // The entry script made the sockets and nothing but it has run yet: take them now.
+      for (const name of reverse) {
+        try {
+          linkTunnel(paths, name);
+        } catch (err) {
+          if (this.isRunning(record)) throw err; // else the main command is done: status says so
+        }
+      }
     } catch (err) {
       await this.killSandbox(record, 0);
       await this.reconcile(record);
@@ -917,8 +1005,10 @@ export abstract class SupervisedDriver implements SandboxDriver {
       if (main !== undefined) {
         const cmd = readCmdline(main);
         // The entry script execs the main command in place (which may exec again): anything but the
-        // entry script, or a bridge it is still starting, is the main command running.
-        if (cmd.length > 0 && cmd[1] !== prepared.entryAsSeen && cmd[0] !== this.bin.socat) return;
+        // entry script, or a bridge it is still starting, is the main command running. A child that
+        // still has its parent's command line has not exec'd anything yet.
+        const forked = cmd.join("\0") === readCmdline(parent).join("\0");
+        if (cmd.length > 0 && !forked && cmd[1] !== prepared.entryAsSeen && cmd[0] !== this.bin.socat) return;
       }
       if (!this.isRunning(record)) {
         // The supervisor writes the exit code right after bwrap returns.
@@ -946,6 +1036,7 @@ export abstract class SupervisedDriver implements SandboxDriver {
       record.exitedAt = new Date().toISOString();
       this.writeRecord(record);
       this.watchedLogs.delete(record.sessionId);
+      this.released(record);
     }
     if (running) this.checkLog(record);
     const exitCode = running ? undefined : readNumber(paths.exitCode);
@@ -1161,10 +1252,14 @@ export function runCommand(
 // ---------------------------------------------------------------------------------------------------
 // bubblewrap
 
-/** Existing paths to hide, by their real location (hiding /var/run means hiding /run). */
-function hiddenPaths(extra: string[]): HiddenPath[] {
+/**
+ * The spec's paths to hide, by their real location (hiding /var/run means hiding /run). With the
+ * allow-list root they only matter inside what the sandbox sees (e.g. a data folder under a read-only
+ * path or /usr); bwrap-args drops the rest.
+ */
+function hiddenPaths(paths: string[]): HiddenPath[] {
   const hidden: HiddenPath[] = [];
-  for (const p of [...DEFAULT_HIDDEN_DIRS, ...DEFAULT_HIDDEN_FILES, ...extra]) {
+  for (const p of paths) {
     if (!path.isAbsolute(p)) throw new SandboxError("invalid_spec", `Hidden path must be absolute: ${p}`);
     let real: string;
     try {
@@ -1178,6 +1273,55 @@ function hiddenPaths(extra: string[]): HiddenPath[] {
   return hidden;
 }
 
+/** Why this kernel refuses an unprivileged user namespace, from the knobs distributions use. */
+function userNamespaceHints(): string[] {
+  const read = (file: string) => {
+    try {
+      return fs.readFileSync(file, "utf8").trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const hints: string[] = [];
+  if (read("/proc/sys/kernel/unprivileged_userns_clone") === "0")
+    hints.push("sysctl kernel.unprivileged_userns_clone=1");
+  if (read("/proc/sys/user/max_user_namespaces") === "0") hints.push("sysctl user.max_user_namespaces=15000");
+  if (read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") === "1")
+    hints.push("an AppArmor profile allowing userns for bwrap (Ubuntu 24.04+)");
+  return hints;
+}
+
+/*
+ * bwrap's --disable-userns nests the sandbox's user namespace inside the one that owns its other
+ * namespaces. Root may enter those from the host; any other user needs to be in that outer namespace
+ * first (it owns it, so it may), which nsenter 2.38 cannot do (--user-parent came in 2.39). This perl
+ * (Debian's essential perl-base) joins it with NS_GET_PARENT + setns and execs nsenter.
+ */
+const SETNS_SYSCALL: Partial<Record<NodeJS.Architecture, number>> = { x64: 308, arm64: 268 };
+const JOIN_OUTER_USERNS = [
+  "my ($nr, $pid, @cmd) = @ARGV;",
+  'open(my $ns, "<", "/proc/$pid/ns/user") or die "hangar: /proc/$pid/ns/user: $!\n";',
+  'my $fd = ioctl($ns, 0xb702, 0) or die "hangar: NS_GET_PARENT: $!\n";',
+  'syscall($nr, $fd + 0, 0x10000000) == 0 or die "hangar: setns: $!\n";',
+  'exec { $cmd[0] } @cmd or die "hangar: exec $cmd[0]: $!\n";',
+].join("\n");
+
+/** What goes before nsenter to enter a sandbox: nothing for root, the perl above for anyone else. */
+function outerUserNamespace(initPid: number): string[] {
+  if (process.getuid?.() === 0) return [];
+  const nr = SETNS_SYSCALL[process.arch];
+  if (nr === undefined)
+    throw new SandboxError("unavailable", `exec as non-root is not supported on ${process.arch}`);
+  return [findExecutable("perl") ?? "perl", "-e", JOIN_OUTER_USERNS, "--", String(nr), String(initPid)];
+}
+
+/** The nearest folder of `dir` (itself or a parent) that exists. */
+function existingAncestor(dir: string): string {
+  let at = dir;
+  while (!fs.existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
+  return at;
+}
+
 export class LocalDriver extends SupervisedDriver {
   readonly name = "local";
   readonly isolation = "namespaces" as const;
@@ -1189,23 +1333,47 @@ export class LocalDriver extends SupervisedDriver {
       if (!findExecutable(file))
         problems.push(`${name} not found (Debian: apt-get install bubblewrap socat util-linux)`);
     }
+    const uid = process.getuid?.() ?? 0;
+    if (uid === 0) {
+      notes.push(
+        "running as root: a sandbox's uid is root on the host, so a root-only file in what it sees " +
+          "(/usr, Hangar's read-only paths) is readable there; run Hangar as a dedicated user " +
+          '(README: "Running as an unprivileged user")',
+      );
+    } else {
+      notes.push(`running as uid ${uid}: a sandbox has this user's rights on host files, never root's`);
+      if (!findExecutable("perl") || SETNS_SYSCALL[process.arch] === undefined) {
+        problems.push(`entering a sandbox as uid ${uid} needs perl on x64 or arm64 (Debian: perl-base)`);
+      }
+      const at = existingAncestor(this.root);
+      try {
+        fs.accessSync(at, fs.constants.W_OK | fs.constants.X_OK);
+        const owner = fs.statSync(at).uid;
+        if (at === this.root && owner !== uid) throw new Error(`it belongs to uid ${owner}`);
+      } catch (err) {
+        problems.push(
+          `the sandbox folder ${this.root} is not usable by uid ${uid} (${(err as Error).message}): ` +
+            "give the data folder to the user Hangar runs as (chown -R)",
+        );
+      }
+    }
     if (problems.length === 0) {
+      // The same root every sandbox gets (tmpfs, system folders, /etc allow-list), made read-only.
       const probe = spawnSync(
         this.bin.bwrap,
-        ["--unshare-user", "--uid", "1000", "--gid", "1000", "--disable-userns", "--unshare-all"].concat([
-          "--die-with-parent",
-          "--ro-bind",
-          "/",
-          "/",
-          "--",
-          "/bin/true",
-        ]),
+        ["--unshare-user", "--uid", "1000", "--gid", "1000", "--disable-userns", "--unshare-all"].concat(
+          ["--die-with-parent", ...systemRootArgs(probeHostRoot()), "--remount-ro", "/"],
+          ["--", "/bin/true"],
+        ),
         { encoding: "utf8", timeout: 10_000, env: asProcessEnv({ PATH: DEFAULT_PATH }) },
       );
       if (probe.status !== 0) {
+        const hints = userNamespaceHints();
         problems.push(
-          `bwrap cannot create a user namespace: ${(probe.stderr || probe.error?.message || "").trim()}` +
-            " (Ubuntu 24.04+: allow unprivileged user namespaces for bwrap in AppArmor)",
+          `bwrap cannot start a sandbox: ${(probe.stderr || probe.error?.message || "").trim()}` +
+            (hints.length > 0
+              ? ` (this kernel restricts user namespaces; allow them: ${hints.join(", ")})`
+              : " (Ubuntu 24.04+: allow unprivileged user namespaces for bwrap in AppArmor)"),
         );
       }
     }
@@ -1214,6 +1382,16 @@ export class LocalDriver extends SupervisedDriver {
       cg.v2 ? `cgroup v2 at ${hierarchyDir(cg.v2)}` : "no cgroup v2 hierarchy",
       `cgroup v1 controllers: ${[...cg.v1.keys()].join(", ") || "none"}`,
     );
+    if (uid !== 0 && cg.v2) {
+      try {
+        fs.accessSync(hierarchyDir(cg.v2), fs.constants.W_OK);
+      } catch {
+        notes.push(
+          "this user cannot write its cgroup: sandbox limits fall back to rlimits (memory per " +
+            "process, processes per host uid)",
+        );
+      }
+    }
     return { ok: problems.length === 0, problems, notes };
   }
 
@@ -1225,8 +1403,15 @@ export class LocalDriver extends SupervisedDriver {
     const socketBinds: { hostPath: string; sandboxPath: string }[] = [];
     const forward = (spec.bridges ?? []).map((b, i) => {
       const host = path.resolve(b.socketPath);
+      if (host.startsWith(paths.listen + "/")) {
+        return { port: b.port, connect: `${SANDBOX_RUN}/listen/${path.relative(paths.listen, host)}` };
+      }
+      // The sandbox could replace a listener there, or remove it.
       if (host.startsWith(paths.sock + "/")) {
-        return { port: b.port, connect: `${SANDBOX_RUN}/sock/${path.relative(paths.sock, host)}` };
+        throw new SandboxError(
+          "invalid_spec",
+          `Bridge socket ${host} sits in the sandbox-writable ${paths.sock}; listen in ${paths.listen}`,
+        );
       }
       // Bound as a single file, so other sockets next to it stay out of reach.
       let isSocket = false;
@@ -1238,7 +1423,7 @@ export class LocalDriver extends SupervisedDriver {
       if (!isSocket) {
         throw new SandboxError(
           "invalid_spec",
-          `Bridge socket ${host} does not exist; start its listener before launch, or put it in ${paths.sock}`,
+          `Bridge socket ${host} does not exist; start its listener before launch, or put it in ${paths.listen}`,
         );
       }
       const sandboxPath = `${SANDBOX_RUN}/bridge/${i}.sock`;
@@ -1271,6 +1456,8 @@ export class LocalDriver extends SupervisedDriver {
       env,
       hide: hiddenPaths(spec.hidePaths ?? []),
       readOnly,
+      root: probeHostRoot(),
+      etcFiles: writeSandboxEtc(path.join(paths.run, "etc")),
       socketBinds,
       binds,
       statusFd: 3,
@@ -1288,6 +1475,7 @@ export class LocalDriver extends SupervisedDriver {
   protected execCommand(record: SandboxRecord, argv: string[], env: Record<string, string>, cwd?: string) {
     const dir = cwd === undefined ? SANDBOX_WORKSPACE : path.posix.resolve(SANDBOX_WORKSPACE, cwd);
     const command = [
+      ...outerUserNamespace(record.initPid!),
       this.bin.nsenter,
       ...["-t", String(record.initPid), "-U", "-m", "-n", "-p", "-i", "-u", "--preserve-credentials"],
       // nsenter resolves --wd=<dir> on the host; env changes directory once inside.

@@ -97,7 +97,10 @@ describe("process sandbox driver (no isolation)", () => {
   it("exec runs in the workspace with the spec's environment only", async () => {
     expect(process.env.HANGAR_LEAK_CANARY).toBe(canary);
     const env = await driver.exec("p1", ["/usr/bin/env"]);
-    expect(env.stdout.trim().split("\n").sort()).toEqual(
+    const lines = env.stdout.trim().split("\n");
+    // Its private folder for the environment file: memory, not the data folder.
+    expect(lines).toContainEqual(expect.stringMatching(/^HANGAR_PRIVATE=\/dev\/shm\/hangar-/));
+    expect(lines.filter((l) => !l.startsWith("HANGAR_PRIVATE=")).sort()).toEqual(
       [
         `HOME=${path.join(root, "p1/home")}`,
         "MARK=p1",
@@ -149,7 +152,11 @@ describe("process sandbox driver (no isolation)", () => {
     const dir = path.join(root, "p1");
     const before = processesIn(dir);
     expect(before.length).toBeGreaterThanOrEqual(4); // supervisor, sh, 2 sleeps, socat, detached sleep
+    const privateDir = JSON.parse(fs.readFileSync(path.join(dir, "run", "sandbox.json"), "utf8")).env
+      .HANGAR_PRIVATE as string;
+    expect(fs.statSync(privateDir).mode & 0o777).toBe(0o700);
     await driver.stop("p1");
+    expect(fs.existsSync(privateDir)).toBe(false);
     for (const pid of before) expect(alive(pid), `pid ${pid}`).toBe(false);
     expect(processesIn(dir)).toEqual([]);
     await driver.stop("p1");

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 
 import { log } from "@/lib/log";
@@ -16,8 +17,23 @@ import {
  * The same contract as the local driver with no isolation at all: a plain child process of this
  * machine's user, with the session's env, cwd (workspace/), HOME (home/) and TMPDIR (tmp/). Bridges run
  * on the host's loopback, so their ports must be free. Only for machines without bubblewrap; hidePaths
- * and readOnlyPaths are ignored because nothing is hidden.
+ * and readOnlyPaths are ignored because nothing is hidden. With no mount namespace there is no
+ * private tmpfs either: HANGAR_PRIVATE names a fresh 0700 folder in /dev/shm (memory, not the data
+ * folder's disk), removed when the sandbox is gone.
  */
+
+const SHM = "/dev/shm";
+
+function privateDir(paths: SessionPaths): string {
+  try {
+    return fs.mkdtempSync(path.join(SHM, "hangar-"));
+  } catch {
+    const dir = path.join(paths.run, "private");
+    log.warn("no /dev/shm: the process sandbox keeps its environment file on disk", { dir });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  }
+}
 export class ProcessDriver extends SupervisedDriver {
   readonly name = "process";
   readonly isolation = "none" as const;
@@ -34,7 +50,13 @@ export class ProcessDriver extends SupervisedDriver {
   }
 
   protected environment(spec: LaunchSpec, paths: SessionPaths): Record<string, string> {
-    return { TMPDIR: paths.tmp, ...sandboxEnv(spec.env, paths.home) };
+    return { TMPDIR: paths.tmp, ...sandboxEnv(spec.env, paths.home), HANGAR_PRIVATE: privateDir(paths) };
+  }
+
+  protected released(record: SandboxRecord) {
+    const dir = record.env.HANGAR_PRIVATE;
+    if (dir && path.dirname(dir) === SHM && path.basename(dir).startsWith("hangar-"))
+      fs.rmSync(dir, { recursive: true, force: true });
   }
 
   protected prepare(spec: LaunchSpec, paths: SessionPaths, env: Record<string, string>): Prepared {

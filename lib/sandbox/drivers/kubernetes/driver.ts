@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import dns from "node:dns/promises";
 import { EventEmitter } from "node:events";
 import fs from "node:fs";
 import net from "node:net";
@@ -39,6 +40,7 @@ import {
   ownerRef,
   POD_HOME,
   POD_WORKSPACE,
+  PRLIMIT,
   SANDBOX_API_GROUP,
   SANDBOX_API_VERSION,
   SANDBOX_PLURAL,
@@ -61,8 +63,10 @@ import {
  * the CRD is not served), the bootstrap spec in a per-session Secret, everything labelled so a
  * restarted Hangar (or another web replica) finds it. Exec, terminals and logs go through the API
  * server (WebSocket exec, pod logs); the harness port is reached by port-forward, so the cluster
- * exposes nothing. The host keeps a mirror of the sandbox's log and boot status under the session
- * dir, which the launcher reads as it does for the local drivers.
+ * exposes nothing. The host keeps a mirror of the sandbox's log and boot status in the session dir's
+ * host-only run/, which the launcher reads as it does for the local drivers, and listens for the
+ * tunnels in run/tunnels/. The boot spec (LaunchSpec.stdin) travels in the Secret only: the pod's
+ * bootstrap reads it from HANGAR_SPEC_FILE and deletes it.
  */
 
 export type KubernetesDriverOptions = {
@@ -71,7 +75,15 @@ export type KubernetesDriverOptions = {
   image: string;
   instance: string;
   mode: "auto" | "sandbox" | "pod";
+  /**
+   * How sandbox pods reach the gateway: `host` is an IP, or a name the driver maps to an IP in each
+   * pod's /etc/hosts (a Service's ClusterIP, read from the API server), since pods get no DNS.
+   */
   gateway: { host: string; egressPort: number; modelPort: number; password: (sessionId: string) => string };
+  /** Per pod: CPU limit (millicores) and ephemeral storage (MiB); memory and pids come with each launch. */
+  resources?: { cpuMillis?: number; diskMiB?: number };
+  /** `hostUsers: false` for sandbox pods (their own user namespace). */
+  userNamespaces?: boolean;
   runtimeClassName?: string;
   ttlSeconds?: number;
   /** Defaults to KUBECONFIG, ~/.kube/config, then the in-cluster service account. */
@@ -80,11 +92,24 @@ export type KubernetesDriverOptions = {
 
 type Tunnel = { socketPath: string; port: number };
 const TUNNELS_ANNOTATION = "hangar.dev/tunnels";
+/** Where the init container leaves the Secret's spec for the bootstrap (see objects.ts). */
+const SPEC_FILE = ".hangar/boot.json";
 const PTY_DIR = `${POD_HOME}/.hangar/pty`;
 const PTY_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const PTY_HOLDER = path.join(process.cwd(), "lib", "pty", "holder.mjs");
 const PTY_RELAY = path.join(process.cwd(), "lib", "pty", "relay.mjs");
 const STOP_WAIT_MS = 20_000;
+/**
+ * Without a user namespace per pod, RLIMIT_NPROC counts every uid-1000 task on the node (all its
+ * sandboxes' processes and threads), so the pod's per-session figure would starve busy nodes. It is
+ * then this node-wide ceiling instead: a fork bomb cannot take the node (kubelet, other uids), though
+ * it can stall the node's other sandboxes until it is stopped. The kubelet's podPidsLimit is what
+ * bounds one pod (docs/kubernetes.md).
+ */
+export const NODE_NPROC_CEILING = 16_384;
+/** `<service>.<namespace>.svc[.<cluster domain>]`: a Service whose ClusterIP the API server knows. */
+const SERVICE_HOST =
+  /^([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.svc(?:\.[a-z0-9.-]+)?$/;
 
 /** The HTTP status of a failed API call (client-node's ApiException), or undefined. */
 function statusOf(err: unknown): number | undefined {
@@ -121,7 +146,10 @@ const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
  * request URL, which API servers write to their audit logs.
  */
 const PRELUDE =
-  'IFS= read -r hangar_env || exit 125; eval "$(printf %s "$hangar_env" | base64 -d)" || exit 126; exec "$@"';
+  "IFS= read -r hangar_env || exit 125; " +
+  // An exec'd process gets the runtime's rlimits, not the main process's: the pod's cap again.
+  `[ -z "$HANGAR_NPROC" ] || ${PRLIMIT} --pid $$ --nproc="$HANGAR_NPROC:$HANGAR_NPROC" || exit 126; ` +
+  'eval "$(printf %s "$hangar_env" | base64 -d)" || exit 126; exec "$@"';
 
 function preludeLine(env: Record<string, string>, cwd: string | undefined, pidFile?: string): string {
   for (const key of Object.keys(env)) {
@@ -179,6 +207,30 @@ function restrictsEgress(policy: k8s.V1NetworkPolicy, labels: Record<string, str
   return Object.entries(wanted).every(([key, value]) => labels[key] === value);
 }
 
+/** A NetworkPolicy port that includes DNS: 53 (or a range over it), or kube-dns's port names. */
+function coversDns(port: k8s.V1NetworkPolicyPort): boolean {
+  if (typeof port.port === "string") return ["53", "dns", "dns-tcp"].includes(port.port);
+  return port.port !== undefined && port.port <= 53 && 53 <= (port.endPort ?? port.port);
+}
+
+/**
+ * What an egress rule of a policy selecting these pods opens beyond the gateway: any destination (no
+ * `to`), or port 53, through which name lookups would carry data to whoever serves a domain.
+ */
+function looseEgress(policy: k8s.V1NetworkPolicy, labels: Record<string, string>): string[] {
+  const spec = policy.spec;
+  if (!spec?.policyTypes?.includes("Egress")) return [];
+  const wanted = spec.podSelector?.matchLabels ?? {};
+  if (!Object.entries(wanted).every(([key, value]) => labels[key] === value)) return [];
+  const name = policy.metadata?.name ?? "(unnamed)";
+  return (spec.egress ?? []).flatMap((rule) => {
+    if (!rule.to?.length) return [`NetworkPolicy ${name} lets sandbox pods reach any destination`];
+    if (rule.ports?.some(coversDns))
+      return [`NetworkPolicy ${name} lets sandbox pods reach DNS (port 53): lookups can carry data out`];
+    return [];
+  });
+}
+
 /** The exit code in an exec's final V1Status (channel 3). */
 function exitCodeOf(status: k8s.V1Status): number {
   if (status.status === "Success") return 0;
@@ -202,6 +254,7 @@ export class KubernetesDriver implements SandboxDriver {
   private readonly launches = new Map<string, Promise<SandboxHandle>>();
   private podCache: ObjectWatchCache<k8s.V1Pod> | null = null;
   private sandboxCache: ObjectWatchCache<k8s.KubernetesObject> | null = null;
+  private warnedGatewayService = false;
 
   constructor(private readonly options: KubernetesDriverOptions) {
     this.kc = options.kubeConfig ?? KubernetesDriver.loadConfig();
@@ -289,10 +342,66 @@ export class KubernetesDriver implements SandboxDriver {
           `no NetworkPolicy in ${this.ns} restricts egress from sandbox pods: they could bypass the egress gateway (apply deploy/network-policies.yaml)`,
         );
       }
+      const labels = sessionLabels({ sessionId: "", instance: this.options.instance });
+      problems.push(...policies.items.flatMap((p) => looseEgress(p, labels)));
     } catch (err) {
       problems.push(`the Kubernetes API refused or failed: ${explain(err)}`);
     }
+    try {
+      const alias = await this.gatewayAlias();
+      if (alias)
+        notes.push(`gateway ${alias.hostnames[0]} at ${alias.ip} (pods' /etc/hosts; no DNS in pods)`);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
     return { ok: problems.length === 0, problems, notes };
+  }
+
+  /**
+   * The pods' /etc/hosts entry for the gateway, read at each launch (a recreated Service gets a new
+   * ClusterIP); none when the configured host is an IP. Sandboxes resolve nothing else.
+   */
+  private async gatewayAlias(): Promise<{ ip: string; hostnames: string[] } | undefined> {
+    const host = this.options.gateway.host;
+    if (net.isIP(host)) return undefined;
+    return { ip: await this.gatewayIp(host), hostnames: [host] };
+  }
+
+  /**
+   * A Service name's ClusterIP from the API server (the web Role may read that one Service); any
+   * other name, or a Service this process may not read, as this process's resolver answers it.
+   */
+  private async gatewayIp(host: string): Promise<string> {
+    const service = SERVICE_HOST.exec(host);
+    if (service) {
+      const [, name, namespace] = service as unknown as [string, string, string];
+      try {
+        const found = await this.core.readNamespacedService({ name, namespace });
+        const ip = found.spec?.clusterIP;
+        if (ip && net.isIP(ip)) return ip;
+        throw new SandboxError(
+          "launch_failed",
+          `the gateway Service ${namespace}/${name} has no ClusterIP: sandboxes need one fixed address for it`,
+        );
+      } catch (err) {
+        if (err instanceof SandboxError) throw err;
+        if (!this.warnedGatewayService) {
+          this.warnedGatewayService = true;
+          log.warn("gateway Service not readable; resolving its name instead", {
+            service: `${namespace}/${name}`,
+            error: explain(err),
+          });
+        }
+      }
+    }
+    try {
+      return (await dns.lookup(host)).address;
+    } catch (err) {
+      throw new SandboxError(
+        "launch_failed",
+        `the gateway ${host} has no address (HANGAR_K8S_GATEWAY_HOST): ${explain(err)}`,
+      );
+    }
   }
 
   launch(spec: LaunchSpec): Promise<SandboxHandle> {
@@ -309,8 +418,8 @@ export class KubernetesDriver implements SandboxDriver {
     if (existing?.state === "running") return existing;
     if (existing) await this.remove(spec.sessionId);
 
+    const gatewayAlias = await this.gatewayAlias();
     const paths = sessionPaths(spec.sessionDir);
-    fs.mkdirSync(path.join(paths.home, ".hangar"), { recursive: true, mode: 0o700 });
     fs.mkdirSync(paths.run, { recursive: true, mode: 0o700 });
     const input: SessionObjectsInput = {
       sessionId: spec.sessionId,
@@ -319,10 +428,19 @@ export class KubernetesDriver implements SandboxDriver {
       instance: this.options.instance,
       image: this.options.image,
       argv: spec.argv,
-      env: { ...spec.env, HANGAR_STATUS_STDOUT: "1" },
-      homeFiles: this.takeHomeFiles(paths.home),
+      env: {
+        ...spec.env,
+        HANGAR_STATUS_STDOUT: "1",
+        ...(spec.stdin !== undefined && { HANGAR_SPEC_FILE: `${POD_HOME}/${SPEC_FILE}` }),
+      },
+      homeFiles: spec.stdin === undefined ? {} : { [SPEC_FILE]: Buffer.from(spec.stdin) },
       ports: (spec.reverseBridges ?? []).map((b) => b.port),
       memoryMiB: spec.limits?.memoryMiB,
+      cpuMillis: this.options.resources?.cpuMillis,
+      diskMiB: this.options.resources?.diskMiB,
+      nproc: this.nproc(spec.limits?.pids),
+      userNamespaces: this.options.userNamespaces,
+      gatewayAlias,
       runtimeClassName: this.options.runtimeClassName,
     };
     const mode = await this.mode();
@@ -377,19 +495,6 @@ export class KubernetesDriver implements SandboxDriver {
     return this.handle(spec.sessionId, { state: "starting" }, new Date().toISOString());
   }
 
-  /** The files the launcher left in ~/.hangar for the sandbox: they travel in the Secret, not on disk here. */
-  private takeHomeFiles(home: string): Record<string, Buffer> {
-    const dir = path.join(home, ".hangar");
-    const files: Record<string, Buffer> = {};
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (!entry.isFile()) continue;
-      const file = path.join(dir, entry.name);
-      files[`.hangar/${entry.name}`] = fs.readFileSync(file);
-      fs.rmSync(file, { force: true });
-    }
-    return files;
-  }
-
   private handle(sessionId: string, seen: ObservedState, startedAt: string | undefined): SandboxHandle {
     const dir = this.sessionDir(sessionId);
     return {
@@ -407,9 +512,20 @@ export class KubernetesDriver implements SandboxDriver {
       logPath: sessionPaths(dir).log,
       limits: {
         mechanism: "kubernetes",
-        notes: ["limits are the pod's resources; pids are capped per node"],
+        notes: [
+          "cpu, memory and ephemeral storage: the pod's resources",
+          this.options.userNamespaces
+            ? "pids: RLIMIT_NPROC per pod (own user namespace), and the kubelet's podPidsLimit"
+            : `pids: RLIMIT_NPROC ${NODE_NPROC_CEILING} for uid 1000 node-wide; per pod only the kubelet's podPidsLimit`,
+        ],
       },
     };
+  }
+
+  /** The pods' RLIMIT_NPROC: the session's figure when the pod has its own uids, else a node ceiling. */
+  private nproc(pids: number | undefined): number | undefined {
+    if (pids === undefined) return undefined;
+    return this.options.userNamespaces ? pids : Math.max(pids, NODE_NPROC_CEILING);
   }
 
   /** Stops the watches and mirrors of this process (the sandboxes keep running). */
@@ -831,9 +947,9 @@ export class KubernetesDriver implements SandboxDriver {
     await this.listenTunnels(sessionId, this.sessionDir(sessionId), tunnels);
   }
 
-  /** Host socket → pod port, one port-forward stream per connection. */
+  /** Host socket (in the host-only run/tunnels/) → pod port, one port-forward stream per connection. */
   private async listenTunnels(sessionId: string, sessionDir: string, tunnels: Tunnel[]) {
-    const sockDir = sessionPaths(sessionDir).sock;
+    const sockDir = sessionPaths(sessionDir).tunnels;
     fs.mkdirSync(sockDir, { recursive: true, mode: 0o700 });
     for (const tunnel of tunnels) {
       const socketPath = path.join(sockDir, path.basename(tunnel.socketPath));

@@ -8,13 +8,15 @@ import type { SessionPaths } from "../bwrap-args";
 
 /*
  * Keeps a host-side copy of a sandbox pod's output, split in two the way the local drivers lay it
- * out: the bootstrap's status lines (marked, see boot.mjs) go to ~/.hangar/status.jsonl under the
- * session dir, everything else to its log. The launcher reads both exactly as it does for a local
+ * out: the bootstrap's status lines (marked, see boot.mjs) go to the host-only run/status.jsonl of
+ * the session dir, everything else to its log. The launcher reads both exactly as it does for a local
  * sandbox. After a restart the copy is rebuilt from the pod's log, then followed.
  */
 
 const MARK = "\u001eHANGAR-STATUS ";
 const LOG_CAP = 8 * 1024 * 1024;
+/** The pod writes its own status lines: a flood of them stops being copied here. */
+const STATUS_CAP = 4 * 1024 * 1024;
 const RETRY_MS = 300;
 
 export type LogMirrorOptions = {
@@ -31,13 +33,14 @@ export class LogMirror {
   private stopped = false;
   private lines = 0;
   private logBytes = 0;
+  private statusBytes = 0;
   private abort: AbortController | null = null;
   private caughtUp!: () => void;
   private readonly caught = new Promise<void>((resolve) => (this.caughtUp = resolve));
   private readonly statusFile: string;
 
   constructor(private readonly options: LogMirrorOptions) {
-    this.statusFile = path.join(options.paths.home, ".hangar", "status.jsonl");
+    this.statusFile = options.paths.status;
   }
 
   /** The log as a person reads it: the bootstrap's status lines taken out. */
@@ -151,7 +154,10 @@ export class LogMirror {
         log += line + "\n";
       }
     }
-    if (status) fs.appendFileSync(this.statusFile, status);
+    if (status && this.statusBytes < STATUS_CAP) {
+      this.statusBytes += Buffer.byteLength(status);
+      fs.appendFileSync(this.statusFile, status);
+    }
     if (log && this.logBytes < LOG_CAP) {
       this.logBytes += Buffer.byteLength(log);
       fs.appendFileSync(this.options.paths.log, log);

@@ -7,6 +7,7 @@ import {
   buildService,
   instanceSelector,
   objectName,
+  POD_NAMESERVER,
   type SessionObjectsInput,
 } from "./objects";
 
@@ -26,6 +27,10 @@ const input: SessionObjectsInput = {
   homeFiles: { ".hangar/boot.json": Buffer.from('{"env":{"SECRET":"s3cret"}}') },
   ports: [4096],
   memoryMiB: 2048,
+  cpuMillis: 1500,
+  diskMiB: 8192,
+  nproc: 512,
+  gatewayAlias: { ip: "10.96.0.20", hostnames: ["hangar-gateway.hangar.svc.cluster.local"] },
   ttlSeconds: 3600,
   now: new Date("2026-11-28T12:00:00Z"),
 };
@@ -66,6 +71,21 @@ describe("Kubernetes objects for one session", () => {
     );
   });
 
+  it("can place a file in the memory-backed private folder instead of home (never the node's disk)", () => {
+    const spec = buildPod({
+      ...input,
+      homeFiles: { "/run/hangar/private/boot.json": Buffer.from('{"env":{"SECRET":"s3cret"}}') },
+    }).spec;
+    const [init] = spec.initContainers;
+    expect(init?.volumeMounts).toContainEqual({ name: "private", mountPath: "/run/hangar/private" });
+    expect(init?.command[2]).toContain(
+      "cat '/run/hangar/boot/run/hangar/private/boot.json' > '/run/hangar/private/boot.json'",
+    );
+    expect(spec.volumes[0]).toMatchObject({
+      secret: { items: [{ key: "run__hangar__private__boot.json", path: "run/hangar/private/boot.json" }] },
+    });
+  });
+
   it("runs confined: non-root, no privilege escalation, no capabilities, no service-account token", () => {
     const spec = buildPod(input).spec;
     expect(spec.automountServiceAccountToken).toBe(false);
@@ -76,10 +96,58 @@ describe("Kubernetes objects for one session", () => {
         capabilities: { drop: ["ALL"] },
       });
     }
-    expect(spec.containers[0]?.resources).toEqual({
-      requests: { memory: "2048Mi" },
-      limits: { memory: "2048Mi" },
+    expect(spec.enableServiceLinks).toBe(false);
+    for (const c of [...spec.initContainers, ...spec.containers]) {
+      expect(c.securityContext).toMatchObject({
+        readOnlyRootFilesystem: true,
+        seccompProfile: { type: "RuntimeDefault" },
+      });
+    }
+  });
+
+  it("bounds the pod: cpu, memory and disk limited and requested, every emptyDir sized, processes capped", () => {
+    const spec = buildPod(input).spec;
+    const [main] = spec.containers;
+    expect(main?.resources).toEqual({
+      requests: { cpu: "250m", memory: "2048Mi", "ephemeral-storage": "1024Mi" },
+      limits: { cpu: "1500m", memory: "2048Mi", "ephemeral-storage": "8192Mi" },
     });
+    for (const c of spec.initContainers) expect(Object.keys(c.resources.limits).sort()).toHaveLength(3);
+    for (const volume of spec.volumes) {
+      if ("emptyDir" in volume) expect(volume.emptyDir?.sizeLimit).toMatch(/^\d+Mi$/);
+    }
+    // The private folder is memory (tmpfs), never the node's disk.
+    expect(spec.volumes).toContainEqual({
+      name: "private",
+      emptyDir: { medium: "Memory", sizeLimit: "16Mi" },
+    });
+    expect(main?.volumeMounts).toContainEqual({ name: "private", mountPath: "/run/hangar/private" });
+    // RLIMIT_NPROC, soft and hard, before the bootstrap; HANGAR_NPROC lets each exec set it again.
+    expect(main?.command).toEqual(["/usr/bin/prlimit", "--nproc=512:512", "--", ...input.argv]);
+    expect(main?.env).toContainEqual({ name: "HANGAR_NPROC", value: "512" });
+    expect(spec).not.toHaveProperty("hostUsers");
+    expect(buildPod({ ...input, userNamespaces: true }).spec.hostUsers).toBe(false);
+  });
+
+  it("gives the pod no DNS server: only its own loopback, and the gateway's name in /etc/hosts", () => {
+    const spec = buildSandbox(input).spec.podTemplate.spec;
+    expect(spec.dnsPolicy).toBe("None");
+    expect(spec.dnsConfig).toEqual({ nameservers: [POD_NAMESERVER] });
+    expect(POD_NAMESERVER).toBe("127.0.0.1");
+    expect(spec.hostAliases).toEqual([
+      { ip: "10.96.0.20", hostnames: ["hangar-gateway.hangar.svc.cluster.local"] },
+    ]);
+    // A gateway given as an IP needs no alias.
+    const byIp = buildPod({ ...input, gatewayAlias: undefined }).spec;
+    expect(byIp).not.toHaveProperty("hostAliases");
+    expect(byIp.dnsPolicy).toBe("None");
+  });
+
+  it("without bounds configured, carries none (memory alone as before)", () => {
+    const bare = { ...input, cpuMillis: undefined, diskMiB: undefined, nproc: undefined };
+    const [main] = buildPod(bare).spec.containers;
+    expect(main?.resources).toEqual({ requests: { memory: "2048Mi" }, limits: { memory: "2048Mi" } });
+    expect(main?.command).toEqual(input.argv);
   });
 
   it("sets a renewable TTL safety net on a Sandbox; a bare Pod gets no deadline it could not extend", () => {
