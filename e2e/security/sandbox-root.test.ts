@@ -15,8 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { installedHarnessBinaries } from "@/lib/harness/binaries";
 import { LocalDriver } from "@/lib/sandbox/drivers/local";
+import { seccompSupported } from "@/lib/sandbox/seccomp";
 
-import { callServer } from "../support/api";
+import { inSandbox, readySession } from "../support/sandbox";
 import { startServer, type TestServer } from "../support/server";
 
 const ID = crypto.randomUUID().slice(0, 8);
@@ -30,12 +31,7 @@ let sessionId = "";
 const canaries: string[] = [];
 const madeDirs: string[] = [];
 
-const call = (method: string, p: string, body?: unknown) => callServer(hangar, method, p, body);
-
-function inside(script: string, timeoutMs = 60_000) {
-  const driver = new LocalDriver({ root: path.join(hangar.dataDir, "sessions") });
-  return driver.exec(sessionId, ["sh", "-c", script], { timeoutMs });
-}
+const inside = (script: string, timeoutMs?: number) => inSandbox(hangar, sessionId, script, timeoutMs);
 
 /** A root-only file holding the secret; a folder of its own where the parent is shared. */
 function plant(file: string) {
@@ -51,23 +47,6 @@ function plant(file: string) {
   canaries.push(file);
 }
 
-async function readySession(): Promise<string> {
-  const agent = await call("POST", "/api/v1/managed_agents/agents", {
-    model: "m/x",
-    harness_id: "claude-agent-sdk",
-  });
-  expect(agent.status, agent.text).toBe(201);
-  const created = await call("POST", `/api/v1/managed_agents/agents/${agent.body.id}/session`, {});
-  expect(created.status, created.text).toBe(201);
-  for (let i = 0; i < 900; i++) {
-    const s = (await call("GET", `/api/v1/managed_agents/sessions/${created.body.id}`)).body;
-    if (s.status === "ready") return s.id;
-    if (s.status !== "creating") throw new Error(`session did not boot: ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("session never left creating");
-}
-
 /** No output of the attacker's may carry a canary's content. */
 function expectNoSecret(out: { stdout: string; stderr: string }, what: string) {
   expect(out.stdout, what).not.toContain(SECRET);
@@ -79,7 +58,7 @@ describe.skipIf(!isRoot)("the sandbox root is an allow-list (as root: canaries n
 
   beforeAll(async () => {
     hangar = await startServer({});
-    sessionId = await readySession();
+    sessionId = await readySession(hangar);
     for (const file of [
       `/opt/${NAME}/secret`,
       `/var/lib/${NAME}/secret`,
@@ -224,6 +203,27 @@ describe.skipIf(!isRoot)("the sandbox root is an allow-list (as root: canaries n
     );
     expect(ok.stdout.trim().split("\n")).toHaveLength(6);
   });
+
+  it.skipIf(!seccompSupported())(
+    "every process of the session (harness, bootstrap, this shell) runs under the seccomp filter",
+    async () => {
+      // pid 1 is bwrap's own init, which execs nothing of the agent's.
+      const out = await inside(
+        // A process that ended meanwhile (one of this loop's own) has no status left: skipped.
+        "for s in /proc/[0-9]*/status; do [ $s = /proc/1/status ] && continue; " +
+          "n=$(grep ^Name: $s 2>/dev/null | cut -f2); m=$(grep ^Seccomp: $s 2>/dev/null | cut -f2); " +
+          '[ -n "$n" ] && echo "$n $m"; done; true',
+      );
+      const rows = out.stdout.trim().split("\n");
+      expect(rows.length, out.stdout).toBeGreaterThan(3);
+      for (const row of rows) expect(row, out.stdout).toMatch(/ 2$/);
+      // PTRACE_TRACEME always succeeds without the filter; with it, ptrace is refused (EPERM).
+      const peek = await inside(
+        "python3 -c 'import ctypes; l = ctypes.CDLL(None, use_errno=True); print(l.ptrace(0, 0, 0, 0), ctypes.get_errno())'",
+      );
+      expect(peek.stdout.trim(), peek.stderr).toBe("-1 1");
+    },
+  );
 
   it("what agents use still works inside: git, a venv with pip, node, socat, bash -l, TLS roots, harnesses", async () => {
     const r = await inside(

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { arch } from "node:process";
 
 /*
@@ -126,4 +128,31 @@ export function seccompFilter(architecture: NodeJS.Architecture = arch): Buffer 
     { label: "enosys" },
     ret(RET_ERRNO | ENOSYS),
   ]);
+}
+
+/**
+ * Loads the filter, then execs its arguments: for programs Hangar starts in a running sandbox, which
+ * enter it with nsenter (that cannot load one). The host's own Python, isolated from the environment
+ * and site packages; the sandbox cannot reach either.
+ */
+export const SECCOMP_LOADER = path.join(process.cwd(), "lib", "sandbox", "seccomp-exec.py");
+export const HOST_PYTHON = "/usr/bin/python3";
+
+/** `HOST_PYTHON -I -S SECCOMP_LOADER <filter>`: put it before a command to run that under the filter. */
+export function seccompLoader(filterFile: string): string[] {
+  return [HOST_PYTHON, "-I", "-S", SECCOMP_LOADER, filterFile];
+}
+
+/** Writes this machine's filter to `file` (host-only, read-only) unless it is already there as it is. */
+export function writeSeccompFilter(file: string): string {
+  const filter = seccompFilter();
+  try {
+    if (fs.readFileSync(file).equals(filter)) return file;
+  } catch {
+    // Not written yet.
+  }
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, filter, { mode: 0o400 });
+  fs.renameSync(temp, file);
+  return file;
 }

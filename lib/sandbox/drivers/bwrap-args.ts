@@ -160,6 +160,8 @@ export type SessionPaths = {
   /** Host-only: the main process's status lines, written through an inherited fd (or a log mirror). */
   status: string;
   entry: string;
+  /** Host-only: the seccomp filter (lib/sandbox/seccomp.ts) bwrap and the exec loader read. */
+  seccomp: string;
 };
 
 export function sessionPaths(sessionDir: string): SessionPaths {
@@ -179,6 +181,7 @@ export function sessionPaths(sessionDir: string): SessionPaths {
     bwrapStatus: path.join(run, "bwrap-status.json"),
     status: path.join(run, "status.jsonl"),
     entry: path.join(run, "entry.sh"),
+    seccomp: path.join(run, "seccomp.bpf"),
   };
 }
 
@@ -296,6 +299,8 @@ export type BwrapPlan = {
   binds?: { source: string; target: string; readOnly?: boolean }[];
   /** Fd on which bwrap reports {"child-pid": …} and later {"exit-code": …}. */
   statusFd?: number;
+  /** Fd from which bwrap reads the seccomp filter it loads for the sandbox's whole process tree. */
+  seccompFd?: number;
 };
 
 const isWithin = (child: string, parent: string) =>
@@ -409,6 +414,7 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
     "--clearenv",
     ...Object.entries(plan.env).flatMap(([k, v]) => ["--setenv", k, v]),
     ...(plan.statusFd === undefined ? [] : ["--json-status-fd", String(plan.statusFd)]),
+    ...(plan.seccompFd === undefined ? [] : ["--seccomp", String(plan.seccompFd)]),
     "--",
     "/bin/sh",
     `${SANDBOX_RUN}/entry.sh`,

@@ -6,6 +6,7 @@ import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { seccompSupported } from "../seccomp";
 import { type LaunchSpec, SandboxError, type SandboxHandle } from "../types";
 import { DEFAULT_PATH, sessionPaths } from "./bwrap-args";
 import { findExecutable, LocalDriver, readProcStat, rotateLog, STATUS_FD } from "./local";
@@ -203,6 +204,25 @@ describe.skipIf(missing.length > 0)("local sandbox driver (bubblewrap)", () => {
     const mount = await sh("main", "mount -o remount,rw / 2>&1; echo rc=$?");
     expect(mount.stdout).not.toMatch(/rc=0/);
   });
+
+  it.skipIf(!seccompSupported())(
+    "runs every process under the seccomp filter: the main tree, exec'd and spawned programs",
+    async () => {
+      // ptrace(PTRACE_TRACEME) is harmless where allowed; under the filter it fails with EPERM.
+      const probe =
+        "grep -E '^Seccomp:' /proc/2/status /proc/self/status | sed 's/.*://'; " +
+        `python3 -c 'import ctypes; l = ctypes.CDLL(None, use_errno=True); ` +
+        `print("ptrace", l.ptrace(0, 0, 0, 0), ctypes.get_errno())'`;
+      const r = await sh("main", probe);
+      expect(r.stderr).toBe("");
+      expect(r.stdout.split(/\s+/).filter(Boolean)).toEqual(["2", "2", "ptrace", "-1", "1"]);
+      const child = driver.spawn("main", ["/bin/sh", "-c", "grep -E '^Seccomp:' /proc/self/status"]);
+      let out = "";
+      child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+      await new Promise((resolve) => child.once("close", resolve));
+      expect(out).toMatch(/^Seccomp:\s+2$/m);
+    },
+  );
 
   it("sees only its own processes in /proc", async () => {
     const r = await sh("main", "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline; echo; done");

@@ -37,6 +37,7 @@ import {
   shellQuote,
   systemRootArgs,
 } from "./bwrap-args";
+import { HOST_PYTHON, seccompFilter, seccompLoader, seccompSupported, writeSeccompFilter } from "../seccomp";
 import { probeHostRoot, writeSandboxEtc } from "./host-root";
 
 /*
@@ -257,6 +258,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The fd on which the main process finds the host-only status file (run/status.jsonl). */
 export const STATUS_FD = 4;
+/** The fd on which bwrap reads the seccomp filter (run/seccomp.bpf), given to bwrap alone. */
+const SECCOMP_FD = 5;
 
 /**
  * Takes the socket the sandbox made for a reverse bridge into the host-only tunnels folder. link(2)
@@ -541,6 +544,8 @@ export type Prepared = {
   statusFd: boolean;
   /** Path of entry.sh as the sandbox sees it, to tell when the main command has been exec'd. */
   entryAsSeen: string;
+  /** A seccomp filter file the command reads on fd SECCOMP_FD (bwrap's --seccomp). */
+  seccompFile?: string;
 };
 
 export abstract class SupervisedDriver implements SandboxDriver {
@@ -899,7 +904,8 @@ export abstract class SupervisedDriver implements SandboxDriver {
       `fail() { echo "hangar: $1" >&2; echo 125 > ${shellQuote(paths.exitCode)}; exit 125; }`,
       ...joinLimitsScript(limits, this.bin.prlimit),
       // Not `exec`: the supervisor must stay bwrap's parent, and records the exit code.
-      `"$@"${prepared.statusFd ? ` 3>${shellQuote(paths.bwrapStatus)}` : ""} ${STATUS_FD}>>${shellQuote(paths.status)}`,
+      `"$@"${prepared.statusFd ? ` 3>${shellQuote(paths.bwrapStatus)}` : ""} ${STATUS_FD}>>${shellQuote(paths.status)}` +
+        (prepared.seccompFile ? ` ${SECCOMP_FD}<${shellQuote(prepared.seccompFile)}` : ""),
       `echo $? > ${shellQuote(paths.exitCode)}`,
       // Without a pid namespace, leftovers of the main command (bridges) go with it.
       ...(this.isolation === "none" ? ["kill -KILL 0"] : []),
@@ -1333,6 +1339,14 @@ export class LocalDriver extends SupervisedDriver {
       if (!findExecutable(file))
         problems.push(`${name} not found (Debian: apt-get install bubblewrap socat util-linux)`);
     }
+    if (!seccompSupported()) {
+      notes.push(`no seccomp filter for ${process.arch}: sandboxes run without one`);
+    } else if (!findExecutable(HOST_PYTHON)) {
+      problems.push(
+        `${HOST_PYTHON} not found: programs started in a sandbox load its seccomp filter with it ` +
+          "(Debian: apt-get install python3)",
+      );
+    }
     const uid = process.getuid?.() ?? 0;
     if (uid === 0) {
       notes.push(
@@ -1359,13 +1373,21 @@ export class LocalDriver extends SupervisedDriver {
     }
     if (problems.length === 0) {
       // The same root every sandbox gets (tmpfs, system folders, /etc allow-list), made read-only.
+      // With the seccomp filter on stdin: the kernel must accept it too.
+      const filter = seccompSupported() ? seccompFilter() : undefined;
       const probe = spawnSync(
         this.bin.bwrap,
         ["--unshare-user", "--uid", "1000", "--gid", "1000", "--disable-userns", "--unshare-all"].concat(
           ["--die-with-parent", ...systemRootArgs(probeHostRoot()), "--remount-ro", "/"],
+          filter ? ["--seccomp", "0"] : [],
           ["--", "/bin/true"],
         ),
-        { encoding: "utf8", timeout: 10_000, env: asProcessEnv({ PATH: DEFAULT_PATH }) },
+        {
+          encoding: "utf8",
+          timeout: 10_000,
+          env: asProcessEnv({ PATH: DEFAULT_PATH }),
+          ...(filter && { input: filter }),
+        },
       );
       if (probe.status !== 0) {
         const hints = userNamespaceHints();
@@ -1461,6 +1483,7 @@ export class LocalDriver extends SupervisedDriver {
       socketBinds,
       binds,
       statusFd: 3,
+      ...(seccompSupported() && { seccompFd: SECCOMP_FD }),
     });
     return {
       command: [this.bin.bwrap, ...args],
@@ -1469,12 +1492,18 @@ export class LocalDriver extends SupervisedDriver {
       bridges: { forward, reverse },
       statusFd: true,
       entryAsSeen: `${SANDBOX_RUN}/entry.sh`,
+      ...(seccompSupported() && { seccompFile: writeSeccompFilter(paths.seccomp) }),
     };
   }
 
   protected execCommand(record: SandboxRecord, argv: string[], env: Record<string, string>, cwd?: string) {
     const dir = cwd === undefined ? SANDBOX_WORKSPACE : path.posix.resolve(SANDBOX_WORKSPACE, cwd);
     const command = [
+      // The sandbox's own filter, loaded first, so nsenter and all it starts run under it. (Written
+      // again if missing: a sandbox launched before filters were loaded gets one for what is started now.)
+      ...(seccompSupported()
+        ? seccompLoader(writeSeccompFilter(sessionPaths(record.sessionDir).seccomp))
+        : []),
       ...outerUserNamespace(record.initPid!),
       this.bin.nsenter,
       ...["-t", String(record.initPid), "-U", "-m", "-n", "-p", "-i", "-u", "--preserve-credentials"],
