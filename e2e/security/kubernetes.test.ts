@@ -157,6 +157,40 @@ describe("Kubernetes sandbox pods: no DNS, bounded processes", () => {
     expect(JSON.stringify(pod?.spec)).not.toMatch(/kube-dns|10\.96\.0\.10|ClusterFirst/);
   });
 
+  it("the boot spec waits for the bootstrap in memory (the private emptyDir), not on the node's disk", async () => {
+    const id = `sess_kspec${Date.now().toString(36)}`;
+    const secret = `spec-secret-${CANARY}`;
+    await driver.launch({
+      sessionId: id,
+      sessionDir: path.join(sessionsRoot, id),
+      argv: ["sleep", "600"],
+      env: {},
+      stdin: JSON.stringify({ env: { SECRET: secret } }),
+    });
+    try {
+      await until(`sandbox pod of ${id}`, async () => (await inside("true", id)).exitCode === 0);
+      const pod = standIn.objects("Pod", NS).find((p) => p.metadata.labels?.["hangar.dev/session-id"] === id);
+      const main = pod?.spec.containers[0];
+      const specFile = main?.env?.find((e: { name: string }) => e.name === "HANGAR_SPEC_FILE")?.value;
+      expect(specFile).toBe("/run/hangar/private/boot.json");
+      const mount = main?.volumeMounts?.find(
+        (m: { mountPath: string }) => m.mountPath === "/run/hangar/private",
+      );
+      const volume = pod?.spec.volumes?.find((v: { name: string }) => v.name === mount?.name);
+      expect(volume?.emptyDir?.medium).toBe("Memory");
+      // The control: the sleeper never reads it, so it is still where the bootstrap would find it.
+      const found = await inside(
+        `cat ${specFile}; echo ---; grep -rl ${secret} "$HOME" /tmp || echo none`,
+        id,
+      );
+      const [control, elsewhere] = found.stdout.split("---\n");
+      expect(control).toContain(secret);
+      expect(elsewhere?.trim()).toBe("none");
+    } finally {
+      await driver.stop(id).catch(() => undefined);
+    }
+  });
+
   it("the sandbox's processes and an exec'd shell run under RLIMIT_NPROC, soft and hard", async () => {
     // No user namespace per pod: uid 1000 is every sandbox's on the node, so the cap is the node
     // ceiling (driver.ts, NODE_NPROC_CEILING), not the session's 256.

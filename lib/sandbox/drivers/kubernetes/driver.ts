@@ -23,7 +23,7 @@ import type {
   SandboxHandle,
   StopOptions,
 } from "../../types";
-import { SandboxError } from "../../types";
+import { SANDBOX_PRIVATE, SandboxError } from "../../types";
 import { sessionPaths } from "../bwrap-args";
 import { ObjectWatchCache } from "./cache";
 import { LogMirror } from "./log-mirror";
@@ -92,8 +92,11 @@ export type KubernetesDriverOptions = {
 
 type Tunnel = { socketPath: string; port: number };
 const TUNNELS_ANNOTATION = "hangar.dev/tunnels";
-/** Where the init container leaves the Secret's spec for the bootstrap (see objects.ts). */
-const SPEC_FILE = ".hangar/boot.json";
+/**
+ * Where the init container leaves the Secret's spec for the bootstrap (see objects.ts): the pod's
+ * memory-backed private folder, so the spec is on no node's disk while it waits to be read.
+ */
+const SPEC_FILE = `${SANDBOX_PRIVATE}/boot.json`;
 const PTY_DIR = `${POD_HOME}/.hangar/pty`;
 const PTY_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const PTY_HOLDER = path.join(process.cwd(), "lib", "pty", "holder.mjs");
@@ -431,7 +434,7 @@ export class KubernetesDriver implements SandboxDriver {
       env: {
         ...spec.env,
         HANGAR_STATUS_STDOUT: "1",
-        ...(spec.stdin !== undefined && { HANGAR_SPEC_FILE: `${POD_HOME}/${SPEC_FILE}` }),
+        ...(spec.stdin !== undefined && { HANGAR_SPEC_FILE: SPEC_FILE }),
       },
       homeFiles: spec.stdin === undefined ? {} : { [SPEC_FILE]: Buffer.from(spec.stdin) },
       ports: (spec.reverseBridges ?? []).map((b) => b.port),
