@@ -57,7 +57,8 @@ const configSchema = z.object({
   HANGAR_ROLE: z.enum(["web", "gateway"]).default("web"),
   /**
    * Behind one reverse proxy that terminates TLS: believe its `X-Forwarded-Proto` (HSTS, the `__Host-`
-   * cookie) and the last `X-Forwarded-For` entry (login rate limit). Off: both are the client's word.
+   * cookie), the last `X-Forwarded-For` entry (login rate limit) and `X-Forwarded-Host` (the Origin
+   * checks). Off: they are the client's word, and ignored.
    */
   HANGAR_TRUST_PROXY: flag("HANGAR_TRUST_PROXY"),
   /** Gateway role: where the egress proxy and the model endpoint listen (a port, or a Unix socket path). */

@@ -259,6 +259,24 @@ describe("login attempts", () => {
   }, 30_000);
 });
 
+describe("a cookie-carried write", () => {
+  it("from another origin is refused, even when the request names that origin as X-Forwarded-Host", async () => {
+    const logged = await login(base(), inject("masterKey"), { from: "127.0.0.9" });
+    expect(logged.status, logged.body).toBe(200);
+    const cookie = String(logged.headers["set-cookie"]).split(";")[0]!;
+    const create = (headers: Record<string, string>) =>
+      request(`${base()}${AGENTS}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie, ...headers },
+        body: JSON.stringify({ name: `xfh-${Date.now()}`, model: "m/x" }),
+      });
+    const forged = await create({ origin: "http://evil.example", "x-forwarded-host": "evil.example" });
+    expect(forged.status, forged.body).toBe(403);
+    // The control: the same cookie from Hangar's own origin writes.
+    expect((await create({ origin: base() })).status).toBe(201);
+  });
+});
+
 describe("behind a trusted proxy (HANGAR_TRUST_PROXY=1)", () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -266,6 +284,24 @@ describe("behind a trusted proxy (HANGAR_TRUST_PROXY=1)", () => {
   }, 90_000);
   afterAll(async () => {
     await server?.stop();
+  });
+
+  it("the Origin check compares with the host the proxy names (its last X-Forwarded-Host entry)", async () => {
+    const logged = await login(server.url, server.masterKey, { headers: { "x-forwarded-proto": "https" } });
+    const cookie = String(logged.headers["set-cookie"]).split(";")[0]!;
+    const create = (headers: Record<string, string>) =>
+      request(`${server.url}${AGENTS}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie, ...headers },
+        body: JSON.stringify({ name: `xfh-${Date.now()}`, model: "m/x" }),
+      });
+    const proxied = { origin: "https://hangar.example", "x-forwarded-proto": "https" };
+    expect((await create({ ...proxied, "x-forwarded-host": "evil.example, hangar.example" })).status).toBe(
+      201,
+    );
+    expect((await create({ ...proxied, "x-forwarded-host": "hangar.example, evil.example" })).status).toBe(
+      403,
+    );
   });
 
   it("HSTS only when the proxy says https (its own, last entry)", async () => {

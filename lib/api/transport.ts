@@ -7,8 +7,9 @@ import type { RequestLike } from "./handler";
  * Where a request really came from. server.ts settles this once per request and upgrade, before
  * anything else reads it, and rewrites `X-Forwarded-Proto` and `X-Forwarded-For` to the answer, so
  * everything after it (route handlers, pages, terminals) reads settled values, never the client's word.
- * Only with HANGAR_TRUST_PROXY (one reverse proxy in front) do the forwarded headers count, and then
- * only their last entry: the one that proxy appended.
+ * Only with HANGAR_TRUST_PROXY (one reverse proxy in front) do the forwarded headers (proto, for,
+ * host) count, and then only their last entry: the one that proxy appended. Without it a client's
+ * X-Forwarded-Host is dropped, so the Origin checks compare with the Host the connection came with.
  */
 
 export type Transport = { secure: boolean; client: string };
@@ -27,6 +28,10 @@ export function settleTransport(req: IncomingMessage, trustProxy: boolean): Tran
   const settled = { secure: tls || proto === "https", client: forwardedFor ?? remote };
   req.headers["x-forwarded-proto"] = settled.secure ? "https" : "http";
   req.headers["x-forwarded-for"] = settled.client;
+  // The host the browser asked for, which the Origin checks compare with: the proxy's word, or none.
+  const forwardedHost = trustProxy ? lastEntry(req.headers["x-forwarded-host"]) : undefined;
+  if (forwardedHost) req.headers["x-forwarded-host"] = forwardedHost;
+  else delete req.headers["x-forwarded-host"];
   return settled;
 }
 
