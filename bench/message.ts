@@ -4,7 +4,7 @@
  * turn for turn (ABAB), so drift in the machine's load affects both alike.
  *
  * - opencode, direct: POST /session/{hid}/message (opencode's own synchronous call) on the sandbox's
- *   `opencode serve`, through the session's host socket <dataDir>/sessions/<id>/run/sock/harness.sock
+ *   `opencode serve`, through the session's host socket <dataDir>/sessions/<id>/run/tunnels/harness.sock
  *   with the session's Basic-auth password (derived from <dataDir>/encryption.key as Hangar does),
  *   on an opencode session created here.
  * - claude-agent-sdk, direct: createClaudeSdkSession turns whose CLI runs inside the same sandbox
@@ -69,7 +69,7 @@ function encryptionKey(dataDir: string): Buffer {
 function opencodeAccess(hangar: Hangar, sessionId: string) {
   const dataDir = hangar.server.dataDir;
   return {
-    socketPath: path.join(dataDir, "sessions", sessionId, "run", "sock", "harness.sock"),
+    socketPath: path.join(dataDir, "sessions", sessionId, "run", "tunnels", "harness.sock"),
     password: new SecretBox(encryptionKey(dataDir)).derive(`harness-password:${sessionId}`),
   };
 }
