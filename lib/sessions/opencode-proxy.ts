@@ -8,6 +8,7 @@ import { log } from "@/lib/log";
 import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
 
 import { harnessPassword } from "./harness-secrets";
+import { sessionManager } from "./manager";
 import { sessionDir } from "./paths";
 
 /*
@@ -48,6 +49,15 @@ export async function proxyOpencode(
   if (row.status === "creating") throw new ConflictError(`session ${sessionId} is still starting`);
   if (row.status !== "ready") throw new ApiError("gone", `session ${sessionId} has ended (${row.status})`);
   await touchSession(sessionId);
+  // The tunnel may be another replica's (remote drivers) or not yet linked on this one.
+  await sessionManager()
+    .driver.openTunnels?.(sessionId)
+    .catch((err: unknown) => {
+      throw new ApiError(
+        "bad_gateway",
+        `the session's opencode server is unreachable: ${(err as Error).message}`,
+      );
+    });
 
   const headers: http.OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(req.headers)) if (!DROP.has(name)) headers[name] = value;
