@@ -9,12 +9,18 @@ import path from "node:path";
 
 /** The hostile server's source: every answer is `respond(url)` (a function's source). */
 function serverSource(respond: string): string {
+  // The killed server's port may take a moment to come free (or a straggler of it holds it): retry.
   return `const respond = ${respond};
-require("http").createServer((req, res) => {
+const server = require("http").createServer((req, res) => {
   const { status = 200, headers, body } = respond(req.url);
   res.writeHead(status, headers);
   res.end(body);
-}).listen(4096, "127.0.0.1");`;
+});
+server.on("error", (err) => {
+  console.error(err.code || err.message);
+  setTimeout(() => server.listen(4096, "127.0.0.1"), 100);
+});
+server.listen(4096, "127.0.0.1");`;
 }
 
 const SWAP = `
@@ -24,11 +30,18 @@ for p in /proc/[0-9]*; do
   case "$1 $2" in */opencode\\ serve) kill -KILL \${p#/proc/};; esac
 done 2>/dev/null
 printf '%s' "$HOSTILE_JS" > /tmp/hostile.js
-setsid node /tmp/hostile.js > /dev/null 2>&1 < /dev/null &
-for i in $(seq 1 100); do
-  node -e 'require("http").get("http://127.0.0.1:4096/", (r) => process.exit(r.headers["x-hostile"] ? 0 : 1)).on("error", () => process.exit(1))' && echo SWAPPED && exit 0
-  sleep 0.1
-done
+setsid node /tmp/hostile.js > /tmp/hostile.log 2>&1 < /dev/null &
+node -e '
+const deadline = Date.now() + 20000;
+const probe = () => require("http").get("http://127.0.0.1:4096/", (r) => {
+  r.resume();
+  if (r.headers["x-hostile"]) { console.log("SWAPPED"); process.exit(0); }
+  retry();
+}).on("error", retry);
+const retry = () => (Date.now() > deadline ? process.exit(1) : setTimeout(probe, 100));
+probe();' && exit 0
+echo "hostile server log:"; cat /tmp/hostile.log
+for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done
 exit 1`;
 
 /**
