@@ -1,9 +1,9 @@
 // @ts-check
 // Boot progress: polling a new session until it leaves `creating`, with its phases on stderr.
 
+import { request } from "./api.mjs";
 import { ApiError, CliError } from "./errors.mjs";
 import { err } from "./output.mjs";
-import { request } from "./api.mjs";
 
 /** @typedef {import("./api.mjs").Config} Config */
 /** @typedef {import("./api.mjs").Session} Session */

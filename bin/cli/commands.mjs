@@ -1,7 +1,7 @@
 // @ts-check
 // The commands: their usage and help texts, and what each one does.
 
-import { API, listAll, request, getSession, resolveAgent } from "./api.mjs";
+import { API, getSession, listAll, request, resolveAgent } from "./api.mjs";
 import { attachSession, messageHint } from "./attach.mjs";
 import { waitForBoot } from "./boot.mjs";
 import { loadConfig, normaliseUrl, readConfigFile, writeConfig } from "./config.mjs";
