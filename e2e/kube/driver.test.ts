@@ -4,7 +4,7 @@
  *   plays the agent-sandbox controller and the kubelet, and containers are real processes (bubblewrap
  *   sandboxes). Run with and without the agent-sandbox CRD (Sandbox resources vs the Pod fallback).
  * - "live cluster": the same scenarios against the cluster in KUBECONFIG, when HANGAR_TEST_K8S_IMAGE
- *   names a pushed sandbox image (docker/Dockerfile, target sandbox) whose /app layout matches this
+ *   names a pushed sandbox image (deploy/Dockerfile, target sandbox) whose /app layout matches this
  *   checkout's path. Reported as skipped when not configured, never as passed.
  */
 import { spawnSync } from "node:child_process";

@@ -370,7 +370,7 @@ export class Kubelet implements LogSource {
         env: {},
         bridges: this.clusterServices,
         reverseBridges: run.ports.map((port) => ({ socketPath: this.portSocket(run, port), port })),
-        // The "image" holds Hangar's install at the same path as the web process (as docker/Dockerfile's
+        // The "image" holds Hangar's install at the same path as the web process (as deploy/Dockerfile's
         // sandbox target does at /app), wherever this checkout lives: mounted last, so neither a folder
         // the sandbox hides (/root, /home) nor a pod volume (an emptyDir on /tmp) covers it.
         binds: [...binds, { source: process.cwd(), target: process.cwd(), readOnly: true }],

@@ -107,7 +107,7 @@ const STOP_WAIT_MS = 20_000;
  * sandboxes' processes and threads), so the pod's per-session figure would starve busy nodes. It is
  * then this node-wide ceiling instead: a fork bomb cannot take the node (kubelet, other uids), though
  * it can stall the node's other sandboxes until it is stopped. The kubelet's podPidsLimit is what
- * bounds one pod (docs/kubernetes.md).
+ * bounds one pod (deploy/README.md).
  */
 export const NODE_NPROC_CEILING = 16_384;
 /** `<service>.<namespace>.svc[.<cluster domain>]`: a Service whose ClusterIP the API server knows. */
