@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
 import { KubernetesDriver } from "@/lib/sandbox/drivers/kubernetes/driver";
-import { loadYamlDocuments } from "@/lib/kubernetes/validate";
+import { loadYamlDocuments } from "../support/kubernetes/validate";
 import { objectName, secretName } from "@/lib/sandbox/drivers/kubernetes/objects";
 import type { PtyStatus } from "@/lib/pty/client";
 

@@ -2,7 +2,7 @@
  * Kubernetes, attacked from inside the pods the shipped objects make, on the stand-in API server and
  * kubelet (e2e/support/kube-standin: NOT Kubernetes; pods are real processes in bubblewrap sandboxes,
  * and it resolves env, volumes, dnsConfig and hostAliases as the kubelet does). What it cannot show:
- * that a CNI enforces the NetworkPolicies (lib/kubernetes/validate.test.ts checks what they allow) or
+ * that a CNI enforces the NetworkPolicies (e2e/kube/manifests.test.ts checks what they allow) or
  * that a real kubelet enforces the resources (the objects' tests check what they ask for).
  *
  * - DNS tunnelling: a sandbox pod has no name server to send a query to. Its resolver is its own
@@ -23,7 +23,7 @@ import { Writable } from "node:stream";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { loadYamlDocuments } from "@/lib/kubernetes/validate";
+import { loadYamlDocuments } from "../support/kubernetes/validate";
 import { KubernetesDriver } from "@/lib/sandbox/drivers/kubernetes/driver";
 
 import { type KubeStandIn, startKubeStandIn } from "../support/kube-standin";

@@ -4,7 +4,7 @@ import { SANDBOX_PRIVATE } from "../../types";
  * Pure builders of the objects the Kubernetes driver sends for one session: the agent-sandbox
  * `Sandbox` (or, without its CRD, a Pod and a headless Service) and the per-session Secret that
  * carries the bootstrap spec (sandbox files, per-session env vars). Nothing here talks to a cluster,
- * so every object can be schema-checked (lib/kubernetes/validate.ts) and unit-tested.
+ * so every object can be schema-checked (e2e/support/kubernetes/validate.ts) and unit-tested.
  *
  * The pod mirrors the local sandbox's layout: uid 1000, HOME=/home/agent, the workspace under it,
  * the bootstrap as the main process. The Secret is mounted only into a short init container that

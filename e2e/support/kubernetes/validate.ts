@@ -68,7 +68,8 @@ const MODELS: ModelClass[] = [
 
 const SANDBOX_CRD = path.join(
   process.cwd(),
-  "lib",
+  "e2e",
+  "support",
   "kubernetes",
   "schemas",
   "agents.x-k8s.io_sandboxes.yaml",

@@ -13,7 +13,7 @@ import {
   type SessionObjectsInput,
 } from "@/lib/sandbox/drivers/kubernetes/objects";
 
-import { loadYamlDocuments, validateKubernetesObject } from "./validate";
+import { loadYamlDocuments, validateKubernetesObject } from "../support/kubernetes/validate";
 
 type Doc = Record<string, any>;
 
