@@ -87,7 +87,7 @@ export function ChatComposer({
         onKeyDown={onKeyDown}
         rows={2}
         placeholder={`Message ${harness}…`}
-        className="max-h-60 min-h-[58px] resize-none field-sizing-content"
+        className="field-sizing-content max-h-60 min-h-[58px] resize-none"
       />
       <div className="flex items-center justify-between gap-3">
         <p id={`${id}-hint`} className="text-[11px] text-fg-subtle">
