@@ -20,14 +20,16 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 
-import { withSessionEnv } from "../lib/harness/adapters";
-import { createClaudeSdkSession } from "../lib/harness/claude-sdk";
-import { createOpencodeSession } from "../lib/harness/opencode";
-import type { HarnessSession } from "../lib/harness/turn";
+import {
+  createClaudeSdkSession,
+  createOpencodeSession,
+  type HarnessSession,
+  sdkChildEnv,
+  withSessionEnv,
+} from "../lib/harness";
 import type { TurnEvent } from "../lib/schemas/session-event";
 import { LocalDriver } from "../lib/sandbox/drivers/local";
 import { SecretBox } from "../lib/secret-box";
-import { sdkChildEnv } from "../lib/sessions/messaging";
 
 import {
   envDb,
@@ -147,7 +149,7 @@ async function directOpencode(hangar: Hangar, sessionId: string, model: string):
 }
 
 /**
- * The third arm (opencode only): Hangar's own turn adapter (lib/harness/opencode.ts: GET /event,
+ * The third arm (opencode only): Hangar's own turn adapter (lib/harness/opencode/session.ts: GET /event,
  * prompt_async, events until idle) run in this process with a no-op emit: no database, no API. It
  * splits the overhead into the adapter's protocol and Hangar's messaging around it.
  */
@@ -159,7 +161,7 @@ async function adapterOpencode(hangar: Hangar, sessionId: string, model: string)
     harnessSessionId: null,
   });
   return {
-    how: "lib/harness/opencode.ts createOpencodeSession turns in the bench process, no-op emit",
+    how: "lib/harness/opencode/session.ts createOpencodeSession turns in the bench process, no-op emit",
     turn: () => adapterTurn(session, "opencode adapter"),
     close: () => session.close(),
   };

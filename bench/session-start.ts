@@ -13,7 +13,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 import { startServer } from "../e2e/support/server";
-import { harnessBinaries } from "../lib/harness/binaries";
+import { harnessOf } from "../lib/harness";
 import { HARNESS_IDS, type HarnessId } from "../lib/schemas/harness";
 
 const COUNT = Number(process.env.BENCH_SESSIONS ?? 20);
@@ -36,7 +36,7 @@ async function opencodeByHand(): Promise<number> {
   const port = 41000 + Math.floor(Math.random() * 1000);
   const started = performance.now();
   const child = spawn(
-    harnessBinaries.opencode(),
+    harnessOf("opencode").binary.file(),
     ["serve", "--hostname", "127.0.0.1", "--port", String(port)],
     {
       env: {
@@ -117,7 +117,7 @@ async function main() {
       const own =
         harness === "opencode"
           ? await opencodeByHand()
-          : await versionByHand(harness === "codex" ? harnessBinaries.codex() : harnessBinaries.claude());
+          : await versionByHand(harnessOf(harness).binary.file());
       const p50 = pct(totals, 50);
       results[harness] = {
         total_p50_ms: round(p50),

@@ -13,7 +13,7 @@ import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { installedHarnessBinaries } from "@/lib/harness/binaries";
+import { installedHarnessBinaries } from "@/lib/harness";
 import { LocalDriver } from "@/lib/sandbox/drivers/local";
 import { seccompSupported } from "@/lib/sandbox/seccomp";
 

@@ -5,7 +5,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 
 import { log } from "@/lib/log";
-import { OPENCODE_PROXY, proxyOpencode } from "@/lib/sessions/opencode-proxy";
+import { HARNESS_PROXY } from "@/lib/harness";
+import { proxyHarnessServer } from "@/lib/sessions/harness-server";
 
 import { authenticate } from "./auth";
 import { toErrorReply } from "./errors";
@@ -114,12 +115,13 @@ function writeReply(res: ServerResponse, reply: Reply) {
   res.end(body);
 }
 
-/** /sessions/{id}/opencode/{...}: authenticated like every route, then handed to the session's opencode. */
+/** /sessions/{id}/opencode/{...}: authenticated like every route, then handed to the session's harness server. */
 async function proxyRequest(req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) {
   const requestId = randomUUID();
   try {
     await authenticate(nodeRequest(req, res));
-    await proxyOpencode(req, res, decodeURIComponent(match[1]!), match[2] ?? "/", match[3] ?? "");
+    const target = (match[3] ?? "/") + (match[4] ?? "");
+    await proxyHarnessServer(req, res, decodeURIComponent(match[1]!), match[2]!, target);
   } catch (err) {
     if (!res.headersSent)
       writeReply(res, { ...toErrorReply(err, requestId), headers: { "x-request-id": requestId } });
@@ -133,7 +135,7 @@ export function createApiDispatcher(routes: Route[]) {
     const url = req.url ?? "/";
     if (!url.startsWith("/api/v1/") && url !== "/api/v1") return false;
     const pathname = url.split("?")[0] as string;
-    const proxied = OPENCODE_PROXY.exec(url);
+    const proxied = HARNESS_PROXY.exec(url);
     if (proxied) {
       await proxyRequest(req, res, proxied);
       return true;

@@ -8,8 +8,9 @@ import { afterEach, describe, expect, it } from "vitest";
 
 import { CLAUDE_SDK_LINE_MAX, OPENCODE_JSON_MAX, OPENCODE_SSE_EVENT_MAX } from "@/lib/bounds";
 
-import { createClaudeSdkSession } from "./claude-sdk";
-import { createOpencodeSession, OpencodeTooLargeError } from "./opencode";
+import { createClaudeSdkSession } from "./claude-agent-sdk/session";
+import { OpencodeTooLargeError } from "./opencode/client";
+import { createOpencodeSession } from "./opencode/session";
 
 /*
  * The harness adapters against a hostile harness. What runs in a sandbox may be anything, so these

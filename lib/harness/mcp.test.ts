@@ -12,11 +12,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createModelGateway, type ModelGateway } from "@/lib/model-gateway";
 import type { HarnessId } from "@/lib/schemas/harness";
 
-import { type HarnessContext, harnessLaunch } from "./adapters";
-import { installedHarnessBinaries } from "./binaries";
-import { createClaudeSdkSession } from "./claude-sdk";
+import { createClaudeSdkSession } from "./claude-agent-sdk/session";
 import { CLAUDE_MODEL_BASE, claudeMcpConnections, resolveMcpServers } from "./mcp";
+import { harnessLaunch, installedHarnessBinaries } from "./registry";
 import type { HarnessSession } from "./turn";
+import type { HarnessContext } from "./types";
 
 const BASE = "http://127.0.0.1:4000";
 const NAME = /^[A-Za-z0-9_-]{1,32}$/;

@@ -6,7 +6,7 @@ import path from "node:path";
 import { query, type SDKMessage } from "@anthropic-ai/claude-agent-sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
-import { installedHarnessBinaries } from "@/lib/harness/binaries";
+import { installedHarnessBinaries } from "@/lib/harness";
 
 import { type GatewayRequest, listenModelGateway, type ModelGatewayServer } from "./index";
 

@@ -7,7 +7,7 @@ import { getSessionRow } from "@/db/queries/sessions";
 import { ApiError, NotFoundError } from "@/lib/api/errors";
 import { authenticate, bearerToken } from "@/lib/api/auth";
 import type { RequestLike } from "@/lib/api/handler";
-import { withSessionEnv } from "@/lib/harness/adapters";
+import { withSessionEnv } from "@/lib/harness";
 import { log } from "@/lib/log";
 import type { PtyConnection, PtyStatus } from "@/lib/pty/client";
 import { markActive } from "@/lib/sessions/activity";

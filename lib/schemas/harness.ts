@@ -16,7 +16,8 @@ export type HarnessInfo = {
   description: string;
 };
 
-export const HARNESSES: Record<HarnessId, HarnessInfo> = {
+/** Checked against the server's harness registry (lib/harness/registry.ts): one entry per id, same kind. */
+export const HARNESSES = {
   opencode: {
     id: "opencode",
     label: "opencode",
@@ -41,7 +42,7 @@ export const HARNESSES: Record<HarnessId, HarnessInfo> = {
     kind: "tui",
     description: "The OpenAI Codex CLI in a terminal you attach to from the browser or your shell.",
   },
-};
+} as const satisfies Record<HarnessId, HarnessInfo>;
 
 export function supportsTui(harnessId: HarnessId): boolean {
   return HARNESSES[harnessId].kind === "tui";

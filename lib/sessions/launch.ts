@@ -5,8 +5,7 @@ import path from "node:path";
 
 import type { sessions } from "@/db/schema";
 import { getSessionFiles, updateSession } from "@/db/queries/sessions";
-import { harnessLaunch, harnessTui, withSessionEnv } from "@/lib/harness/adapters";
-import { harnessPackageDirs } from "@/lib/harness/binaries";
+import { harnessLaunch, harnessPackageDirs, harnessTui, withSessionEnv } from "@/lib/harness";
 import { log } from "@/lib/log";
 import { runtime } from "@/lib/runtime";
 import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";

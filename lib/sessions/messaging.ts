@@ -1,5 +1,3 @@
-import path from "node:path";
-
 import {
   getSessionRow,
   listSessionEvents,
@@ -10,15 +8,11 @@ import {
 } from "@/db/queries/sessions";
 import type { sessions } from "@/db/schema";
 import { ApiError, ConflictError } from "@/lib/api/errors";
-import { withSessionEnv } from "@/lib/harness/adapters";
-import { createClaudeSdkSession } from "@/lib/harness/claude-sdk";
-import { CLAUDE_MODEL_BASE, claudeMcpConnections, resolveMcpServers } from "@/lib/harness/mcp";
-import { createOpencodeSession } from "@/lib/harness/opencode";
-import type { HarnessSession, PermissionReply, TurnSummary } from "@/lib/harness/turn";
+import { harnessOf, type HarnessSession, type PermissionReply, type TurnSummary } from "@/lib/harness";
 import { newId } from "@/lib/ids";
 import { log } from "@/lib/log";
 import { runtime } from "@/lib/runtime";
-import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
+import type { HarnessId } from "@/lib/schemas/harness";
 import type { SessionEvent } from "@/lib/schemas/session";
 import type { TurnEvent } from "@/lib/schemas/session-event";
 import { emptyThread, foldEvents, type Thread } from "@/lib/thread";
@@ -26,9 +20,8 @@ import { emptyThread, foldEvents, type Thread } from "@/lib/thread";
 import { markActive } from "./activity";
 import { listenControl, relayControl } from "./control";
 import { appendEvent } from "./events";
-import { harnessPassword } from "./harness-secrets";
+import { harnessServer } from "./harness-server";
 import { sessionManager } from "./manager";
-import { sessionDir } from "./paths";
 import { replicaId } from "./replica";
 
 /*
@@ -53,54 +46,28 @@ const state: Messaging = ((globalThis as Record<symbol, Messaging>)[SLOT] ??= {
   turns: new Map(),
 });
 
-// Environment the Agent SDK may give its CLI child; everything else it would pass is Hangar's own
-// process environment, which must never reach a sandbox.
 /** How long an abort relayed to another replica waits for the turn's end to reach the log. */
 const RELAY_WAIT_MS = 15_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const SDK_CHILD_ENV = /^(CLAUDE_|CLAUDECODE$|ANTHROPIC_(?!API_KEY$|AUTH_TOKEN$|BASE_URL$)|DEBUG$|MCP_)/;
-
-export function sdkChildEnv(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (value === undefined || !SDK_CHILD_ENV.test(key)) continue;
-    if (process.env[key] === value) continue;
-    out[key] = value;
-  }
-  return out;
-}
-
 async function openHarness(row: SessionRow): Promise<HarnessSession> {
   // A remote sandbox may have been launched by another replica: open its tunnels on this one.
   await sessionManager().driver.openTunnels?.(row.id);
-  const common = {
+  const harness = harnessOf(row.config.harnessId as HarnessId);
+  if (harness.kind !== "api") {
+    throw new ConflictError(
+      `${row.config.harnessId} is a terminal harness: talk to it through the session's terminal (/tty)`,
+    );
+  }
+  const driver = sessionManager().driver;
+  return harness.openTurnClient({
     model: row.config.model,
     prompt: row.config.prompt ?? "",
     harnessSessionId: row.harnessSessionId,
-  };
-  if (row.config.harnessId === "opencode") {
-    return createOpencodeSession({
-      ...common,
-      // Never run/sock/ (the sandbox can swap entries there): the host-only link openTunnels made.
-      socketPath: path.join(sessionPaths(sessionDir(row.id)).tunnels, "harness.sock"),
-      password: harnessPassword(row.id),
-    });
-  }
-  if (row.config.harnessId === "claude-agent-sdk") {
-    const driver = sessionManager().driver;
-    return createClaudeSdkSession({
-      ...common,
-      // The CLI expands ${LITELLM_API_BASE} and ${LITELLM_API_KEY} inside the sandbox: the host knows
-      // neither the model endpoint's port there (random without isolation) nor the session token.
-      mcpServers: claudeMcpConnections(resolveMcpServers(row.config.mcpServers ?? [], CLAUDE_MODEL_BASE)),
-      spawn: (argv, options) =>
-        driver.spawn(row.id, withSessionEnv(argv), { env: sdkChildEnv(options.env), cwd: options.cwd }),
-    });
-  }
-  throw new ConflictError(
-    `${row.config.harnessId} is a terminal harness: talk to it through the session's terminal (/tty)`,
-  );
+    mcpServers: row.config.mcpServers ?? [],
+    server: harnessServer(row.id),
+    spawnInSandbox: (argv, options) => driver.spawn(row.id, argv, options),
+  });
 }
 
 function harnessFor(row: SessionRow): Promise<HarnessSession> {

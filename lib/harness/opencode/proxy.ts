@@ -1,15 +1,9 @@
 import http from "node:http";
-import path from "node:path";
 
-import { getSessionRow, touchSession } from "@/db/queries/sessions";
-import { ApiError, ConflictError } from "@/lib/api/errors";
 import { untrustedResponseHeaders } from "@/lib/api/untrusted-response";
 import { log } from "@/lib/log";
-import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
 
-import { harnessPassword } from "./harness-secrets";
-import { sessionManager } from "./manager";
-import { sessionDir } from "./paths";
+import type { HarnessProxy, HarnessServer } from "../types";
 
 /*
  * /sessions/{id}/opencode/{...}: the opencode server of an opencode session, verbatim, so the official
@@ -18,8 +12,6 @@ import { sessionDir } from "./paths";
  * sandbox's, so it is served as untrusted (lib/api/untrusted-response.ts): a body, never a page or
  * a cookie of Hangar's origin.
  */
-
-export const OPENCODE_PROXY = /^\/api\/v1\/managed_agents\/sessions\/([^/]+)\/opencode(\/[^?]*)?(\?.*)?$/;
 
 const DROP = new Set([
   "authorization",
@@ -35,38 +27,20 @@ const DROP = new Set([
   "x-forwarded-host",
 ]);
 
-export async function proxyOpencode(
+async function forwardToOpencode(
   req: http.IncomingMessage,
   res: http.ServerResponse,
+  server: HarnessServer,
+  path: string,
   sessionId: string,
-  rest: string,
-  search: string,
 ): Promise<void> {
-  const row = await getSessionRow(sessionId);
-  if (row.config.harnessId !== "opencode") {
-    throw new ApiError("not_found", `session ${sessionId} runs ${row.config.harnessId}, not opencode`);
-  }
-  if (row.status === "creating") throw new ConflictError(`session ${sessionId} is still starting`);
-  if (row.status !== "ready") throw new ApiError("gone", `session ${sessionId} has ended (${row.status})`);
-  await touchSession(sessionId);
-  // The tunnel may be another replica's (remote drivers) or not yet linked on this one.
-  await sessionManager()
-    .driver.openTunnels?.(sessionId)
-    .catch((err: unknown) => {
-      throw new ApiError(
-        "bad_gateway",
-        `the session's opencode server is unreachable: ${(err as Error).message}`,
-      );
-    });
-
   const headers: http.OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(req.headers)) if (!DROP.has(name)) headers[name] = value;
-  headers.authorization = "Basic " + Buffer.from(`opencode:${harnessPassword(sessionId)}`).toString("base64");
-  const socketPath = path.join(sessionPaths(sessionDir(sessionId)).tunnels, "harness.sock");
+  headers.authorization = "Basic " + Buffer.from(`opencode:${server.password}`).toString("base64");
 
   await new Promise<void>((resolve) => {
     const upstream = http.request(
-      { socketPath, method: req.method, path: (rest || "/") + search, headers },
+      { socketPath: server.socketPath, method: req.method, path, headers },
       (answer) => {
         // Replaces the app's headers server.ts set: this is not one of Hangar's pages.
         res.removeHeader("content-security-policy");
@@ -97,3 +71,5 @@ export async function proxyOpencode(
     req.pipe(upstream);
   });
 }
+
+export const opencodeProxy: HarnessProxy = { segment: "opencode", forward: forwardToOpencode };

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
+import type net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
@@ -10,14 +10,16 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { listenModelGateway, type ModelGatewayServer } from "@/lib/model-gateway";
 import { type TurnEvent, turnEventSchema } from "@/lib/schemas/session-event";
 
-import { harnessLaunch } from "./adapters";
-import { harnessBinaries } from "./binaries";
-import { createOpencodeSession } from "./opencode";
-import type { HarnessSession, TurnSummary } from "./turn";
+import { installedFile } from "../binaries";
+import type { HarnessSession, TurnSummary } from "../turn";
+import { opencodeBinary } from "./binary";
+import { opencodeLaunch } from "./launch";
+import { createOpencodeSession } from "./session";
+import { type Bridge, freePort, socketBridge } from "./test-bridge";
 
 /*
  * The adapter against a real `opencode serve` on the host (no sandbox) and the built-in model
- * gateway on a loopback port. The server's HOME holds the files harnessLaunch("opencode") writes in
+ * gateway on a loopback port. The server's HOME holds the files opencodeLaunch writes in
  * a sandbox, and the adapter reaches it through a Unix socket bridged to its port, as Hangar's
  * reverse bridge does. A recording proxy in front of the gateway keeps the raw chat requests, so the
  * multi-turn test can see the conversation opencode sends.
@@ -27,16 +29,7 @@ const MODEL = "hangar-test-model";
 const PASSWORD = "pw";
 const PROMPT = "You are a test agent. Marker: P-123.";
 
-function opencodeBinary(): string | null {
-  try {
-    const file = harnessBinaries.opencode();
-    return fs.existsSync(file) ? file : null;
-  } catch {
-    return null;
-  }
-}
-
-const binary = opencodeBinary();
+const binary = installedFile(opencodeBinary);
 if (!binary) console.warn("SKIPPING opencode adapter tests: opencode-linux-* is not installed (npm ci)");
 
 type ChatBody = { messages: { role: string; content: unknown }[]; tools?: unknown[] };
@@ -50,47 +43,11 @@ let opencode: ChildProcess | null = null;
 let opencodeLog = "";
 let opencodePort = 0;
 const chatBodies: ChatBody[] = [];
-type Bridge = { close(): Promise<void>; dropConnections(): void };
 const bridges: Bridge[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A Unix socket piped to a loopback port: what Hangar's reverse bridge does for a sandbox. */
+/** A bridge the cleanup closes: see ./test-bridge.ts. */
 async function bridge(socket: string, port: number): Promise<Bridge> {
-  const open = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(port, "127.0.0.1");
-    open.add(client).add(upstream);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      open.delete(client);
-      open.delete(upstream);
-    };
-    client.on("error", drop).on("close", drop);
-    upstream.on("error", drop).on("close", drop);
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
-  const handle: Bridge = {
-    dropConnections: () => {
-      for (const s of open) s.destroy();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of open) s.destroy();
-      }),
-  };
+  const handle = await socketBridge(socket, port);
   bridges.push(handle);
   return handle;
 }
@@ -180,7 +137,7 @@ beforeAll(async () => {
   proxy = recorder.server;
   const port = await freePort();
   opencodePort = port;
-  const launch = harnessLaunch("opencode", {
+  const launch = opencodeLaunch({
     model: MODEL,
     prompt: PROMPT,
     serverPassword: PASSWORD,

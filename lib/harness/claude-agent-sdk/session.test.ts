@@ -11,15 +11,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { listenModelGateway, type ModelGatewayServer } from "@/lib/model-gateway";
 import { type TurnEvent, turnEventSchema } from "@/lib/schemas/session-event";
 
-import { harnessLaunch } from "./adapters";
-import { harnessBinaries } from "./binaries";
-import { type ClaudeSdkSessionOptions, createClaudeSdkSession } from "./claude-sdk";
-import type { HarnessSession, HarnessSessionOptions, TurnSummary } from "./turn";
+import { claudeBinary } from "../claude-code/binary";
+import type { HarnessSession, HarnessSessionOptions, TurnSummary } from "../turn";
+import { claudeAgentSdkHarness } from "./harness";
+import { type ClaudeSdkSessionOptions, createClaudeSdkSession } from "./session";
 
 /*
  * The adapter with the real Agent SDK, the real `claude` binary and the built-in model gateway on a
  * loopback port. There is no sandbox here: `options.spawn` starts the CLI on the host, in a fresh
- * HOME (the files `harnessLaunch` lists) and workspace, with the harness environment it lists —
+ * HOME (the files its launch lists) and workspace, with the harness environment it lists —
  * what Hangar's sandbox spawn provides. A small recording proxy in front of the gateway keeps each
  * request's raw body, to see what history the CLI sends.
  */
@@ -31,7 +31,7 @@ const MODEL_TOKEN = "tok-7f3a9c";
 
 const claudeInstalled = (() => {
   try {
-    return fs.existsSync(harnessBinaries.claude());
+    return fs.existsSync(claudeBinary.file());
   } catch {
     return false;
   }
@@ -119,7 +119,7 @@ function sandbox(): Box {
   fs.mkdirSync(home);
   fs.mkdirSync(cwd);
   const tag = `sdk${++counter}`;
-  const launch = harnessLaunch("claude-agent-sdk", {
+  const launch = claudeAgentSdkHarness.launch({
     model: MODEL,
     prompt: PROMPT,
     serverPassword: "x",
@@ -228,7 +228,7 @@ describe.skipIf(!claudeInstalled)("createClaudeSdkSession", { timeout: 30_000 },
     expect(first?.system.split("P-456").length).toBe(2);
     // The CLI got only the SDK's own variables, nothing of Hangar's environment.
     const [spawned] = box.spawned;
-    expect(spawned?.argv[0]).toBe(harnessBinaries.claude());
+    expect(spawned?.argv[0]).toBe(claudeBinary.file());
     expect(spawned?.cwd).toBeUndefined();
     expect(Object.keys(spawned?.env ?? {})).toEqual(
       expect.arrayContaining(["CLAUDE_CODE_ENTRYPOINT", "CLAUDE_AGENT_SDK_VERSION"]),
