@@ -9,7 +9,7 @@ import { harnessLaunch, harnessTui, withSessionEnv } from "@/lib/harness/adapter
 import { harnessPackageDirs } from "@/lib/harness/binaries";
 import { log } from "@/lib/log";
 import { runtime } from "@/lib/runtime";
-import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
+import { sessionPaths } from "@/lib/sandbox/layout";
 import { egressDeniedEvent } from "@/lib/sandbox/egress/gateway";
 import { compileEgressPolicy } from "@/lib/sandbox/egress/policy";
 import { SandboxError } from "@/lib/sandbox/types";

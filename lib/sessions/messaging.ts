@@ -18,7 +18,7 @@ import type { HarnessSession, PermissionReply, TurnSummary } from "@/lib/harness
 import { newId } from "@/lib/ids";
 import { log } from "@/lib/log";
 import { runtime } from "@/lib/runtime";
-import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
+import { sessionPaths } from "@/lib/sandbox/layout";
 import type { SessionEvent } from "@/lib/schemas/session";
 import type { TurnEvent } from "@/lib/schemas/session-event";
 import { emptyThread, foldEvents, type Thread } from "@/lib/thread";

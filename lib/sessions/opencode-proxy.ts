@@ -5,7 +5,7 @@ import { getSessionRow, touchSession } from "@/db/queries/sessions";
 import { ApiError, ConflictError } from "@/lib/api/errors";
 import { untrustedResponseHeaders } from "@/lib/api/untrusted-response";
 import { log } from "@/lib/log";
-import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
+import { sessionPaths } from "@/lib/sandbox/layout";
 
 import { harnessPassword } from "./harness-secrets";
 import { sessionManager } from "./manager";
