@@ -7,7 +7,7 @@ import {
   type EgressSession,
 } from "@/lib/sandbox/egress/gateway";
 import { sandboxDriverFor } from "@/lib/sandbox/drivers/select";
-import { testResolver } from "@/lib/sandbox/egress/test-resolver";
+import { testResolver } from "@/lib/sandbox/egress/test-hook-resolver";
 import type { SandboxDriver } from "@/lib/sandbox/types";
 
 import { egressPassword } from "./harness-secrets";
