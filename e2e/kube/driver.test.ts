@@ -15,7 +15,7 @@ import path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
+import { sessionPaths } from "@/lib/sandbox/layout";
 import { KubernetesDriver } from "@/lib/sandbox/drivers/kubernetes/driver";
 import { loadYamlDocuments } from "../support/kubernetes/validate";
 import { objectName, secretName } from "@/lib/sandbox/drivers/kubernetes/objects";

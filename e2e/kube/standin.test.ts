@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type KubeStandIn, NAME_HASH_LABEL, nameHash, startKubeStandIn } from "../support/kube-standin";
 import { DEFAULT_PATH } from "@/lib/sandbox/drivers/bwrap-args";
-import { findExecutable } from "@/lib/sandbox/drivers/local";
+import { findExecutable } from "@/lib/sandbox/drivers/procs";
 
 /*
  * The stand-in API server, driven by the real @kubernetes/client-node 1.4.0: what the Kubernetes

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { renderedTerminal } from "@/e2e/support/terminal";
 import { DEFAULT_PATH } from "@/lib/sandbox/drivers/bwrap-args";
-import { findExecutable, LocalDriver, readProcStat } from "@/lib/sandbox/drivers/local";
+import { LocalDriver } from "@/lib/sandbox/drivers/local";
+import { findExecutable, readProcStat } from "@/lib/sandbox/drivers/procs";
 import { ProcessDriver } from "@/lib/sandbox/drivers/process";
 import type { SandboxDriver } from "@/lib/sandbox/types";
 

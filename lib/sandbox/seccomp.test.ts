@@ -5,7 +5,7 @@ import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { findExecutable } from "./drivers/local";
+import { findExecutable } from "./drivers/procs";
 import { seccompFilter, seccompSupported } from "./seccomp";
 
 const LOADER = path.join(import.meta.dirname, "seccomp-exec.py");

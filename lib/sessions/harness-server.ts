@@ -4,7 +4,7 @@ import path from "node:path";
 import { getSessionRow, touchSession } from "@/db/queries/sessions";
 import { ApiError, ConflictError } from "@/lib/api/errors";
 import { type HarnessServer, proxiedHarness } from "@/lib/harness";
-import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
+import { HARNESS_SOCKET, sessionPaths } from "@/lib/sandbox/layout";
 
 import { harnessPassword } from "./harness-secrets";
 import { sessionManager } from "./manager";
@@ -19,7 +19,7 @@ import { sessionDir } from "./paths";
 /** Never run/sock/ (the sandbox can swap entries there): the host-only link openTunnels made. */
 export function harnessServer(sessionId: string): HarnessServer {
   return {
-    socketPath: path.join(sessionPaths(sessionDir(sessionId)).tunnels, "harness.sock"),
+    socketPath: path.join(sessionPaths(sessionDir(sessionId)).tunnels, HARNESS_SOCKET),
     password: harnessPassword(sessionId),
   };
 }

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 
-import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
+import { sessionPaths } from "@/lib/sandbox/layout";
 
 import { sessionManager } from "./manager";
 import { sessionDir } from "./paths";

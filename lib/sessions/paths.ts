@@ -1,10 +1,11 @@
 import path from "node:path";
 
 import { runtime } from "@/lib/runtime";
+import { sessionsRootIn } from "@/lib/sandbox/layout";
 
-/** All session dirs live here; the driver scans it after a restart to adopt running sandboxes. */
+/** This server's session dirs (the layout is lib/sandbox/layout.ts; the data folder is the config's). */
 export function sessionsRoot(): string {
-  return path.join(runtime().config.HANGAR_DATA_DIR, "sessions");
+  return sessionsRootIn(runtime().config.HANGAR_DATA_DIR);
 }
 
 export function sessionDir(sessionId: string): string {

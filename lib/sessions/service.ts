@@ -102,7 +102,7 @@ export async function createSession(agentId: string, input: CreateSessionInput):
   });
   if (input.initial_prompt)
     await appendEvent(id, "user_message", { text: input.initial_prompt, pending: true });
-  void launchSession(row, env, input.env_vars, token.token);
+  void launchSession(row, env, input.env_vars, token.token, files);
   return toApiSession(row);
 }
 

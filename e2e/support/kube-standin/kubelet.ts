@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import net from "node:net";
 import path from "node:path";
 
-import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";
+import { sessionPaths } from "@/lib/sandbox/layout";
 import type { LocalDriver } from "@/lib/sandbox/drivers/local";
 import type { Bridge } from "@/lib/sandbox/types";
 

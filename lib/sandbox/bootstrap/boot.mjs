@@ -6,7 +6,7 @@
 // - `boot.mjs` (the main process, for the session's life) never reads the spec. It starts
 //   `boot.mjs --stage prepare` with its stdin passed through, waits for it to exit, then installs
 //   the requirements (pip runs package code) and starts the harness.
-// - `--stage prepare` reads the JSON spec (see lib/sessions/launch.ts) from stdin, or from the file
+// - `--stage prepare` reads the JSON spec (see lib/sandbox/boot/spec.ts) from stdin, or from the file
 //   HANGAR_SPEC_FILE names (Kubernetes: copied from the session's Secret; deleted once read), writes
 //   the files, clones with GIT_TOKEN, and leaves the harness's plan and environment file (no
 //   GIT_TOKEN) in the private memory-backed folder HANGAR_PRIVATE (default /run/hangar/private). Then

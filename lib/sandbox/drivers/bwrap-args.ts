@@ -1,10 +1,11 @@
 import path from "node:path";
 
+import { sessionPaths } from "../layout";
 import { SANDBOX_PRIVATE } from "../types";
 
 /*
- * Pure builders for the local drivers: the session dir layout, the bubblewrap argv, and the entry
- * script that starts the loopback bridges before the main command. Nothing here touches the disk, so
+ * Pure builders for the local drivers: the bubblewrap argv and the entry script that starts the
+ * loopback bridges before the main command (the session dir layout is ../layout.ts). Nothing here touches the disk, so
  * every confinement flag can be unit-tested.
  *
  * The sandbox's root is an empty tmpfs (bwrap's own new root), read-only once every mount point is
@@ -134,54 +135,6 @@ export function sandboxEtcFiles(shell: string): Record<string, string> {
       "ethers: files",
       "rpc: files",
     ),
-  };
-}
-
-export type SessionPaths = {
-  root: string;
-  home: string;
-  workspace: string;
-  tmp: string;
-  /** Host-only: state, log, exit code, entry script. Never visible inside the sandbox. */
-  run: string;
-  /**
-   * Visible read-write inside at /run/hangar/sock: the reverse bridges' sockets, made by the sandbox.
-   * The host never opens anything here (the sandbox can swap an entry for a link at any time).
-   */
-  sock: string;
-  /** Hangar's listeners for the sandbox (egress, model); shown read-only at /run/hangar/listen. */
-  listen: string;
-  /** Host-only: what the host connects to for a reverse bridge (hard links, port-forward listeners). */
-  tunnels: string;
-  state: string;
-  log: string;
-  exitCode: string;
-  bwrapStatus: string;
-  /** Host-only: the main process's status lines, written through an inherited fd (or a log mirror). */
-  status: string;
-  entry: string;
-  /** Host-only: the seccomp filter (lib/sandbox/seccomp.ts) bwrap and the exec loader read. */
-  seccomp: string;
-};
-
-export function sessionPaths(sessionDir: string): SessionPaths {
-  const run = path.join(sessionDir, "run");
-  return {
-    root: sessionDir,
-    home: path.join(sessionDir, "home"),
-    workspace: path.join(sessionDir, "workspace"),
-    tmp: path.join(sessionDir, "tmp"),
-    run,
-    sock: path.join(run, "sock"),
-    listen: path.join(run, "listen"),
-    tunnels: path.join(run, "tunnels"),
-    state: path.join(run, "sandbox.json"),
-    log: path.join(run, "sandbox.log"),
-    exitCode: path.join(run, "exit-code"),
-    bwrapStatus: path.join(run, "bwrap-status.json"),
-    status: path.join(run, "status.jsonl"),
-    entry: path.join(run, "entry.sh"),
-    seccomp: path.join(run, "seccomp.bpf"),
   };
 }
 

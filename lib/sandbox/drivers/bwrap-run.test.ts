@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 
 import { SANDBOX_PRIVATE } from "../types";
-import { buildBwrapArgs, buildEntryScript, PRIVATE_TMPFS_BYTES, sessionPaths } from "./bwrap-args";
+import { sessionPaths } from "../layout";
+import { buildBwrapArgs, buildEntryScript, PRIVATE_TMPFS_BYTES } from "./bwrap-args";
 
 /*
  * Hangar's own run files in the bwrap argv: which of them the sandbox sees, and how. The host-only

@@ -8,8 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { seccompSupported } from "../seccomp";
 import { type LaunchSpec, SandboxError, type SandboxHandle } from "../types";
-import { DEFAULT_PATH, sessionPaths } from "./bwrap-args";
-import { findExecutable, LocalDriver, readProcStat, rotateLog, STATUS_FD } from "./local";
+import { sessionPaths } from "../layout";
+import { DEFAULT_PATH } from "./bwrap-args";
+import { LocalDriver } from "./local";
+import { findExecutable, readProcStat } from "./procs";
+import { rotateLog } from "./records";
+import { STATUS_FD } from "./supervisor";
 
 /*
  * Confinement proofs on real bubblewrap sandboxes. Each check pairs the denial with a control that

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { LaunchSpec, SandboxHandle } from "../types";
 import { DEFAULT_PATH } from "./bwrap-args";
-import { findExecutable, readProcStat } from "./local";
+import { findExecutable, readProcStat } from "./procs";
 import { ProcessDriver } from "./process";
 
 /*

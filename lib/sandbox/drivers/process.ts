@@ -4,14 +4,12 @@ import path from "node:path";
 import { log } from "@/lib/log";
 
 import type { LaunchSpec, Preflight } from "../types";
-import { sandboxEnv, type SessionPaths } from "./bwrap-args";
-import {
-  type DriverOptions,
-  findExecutable,
-  type Prepared,
-  type SandboxRecord,
-  SupervisedDriver,
-} from "./local";
+import type { SessionPaths } from "../layout";
+import { sandboxEnv } from "./bwrap-args";
+import { findExecutable } from "./procs";
+import type { SandboxRecord } from "./records";
+import { SupervisedDriver } from "./supervised";
+import type { Prepared } from "./supervisor";
 
 /*
  * The same contract as the local driver with no isolation at all: a plain child process of this
@@ -86,8 +84,4 @@ export class ProcessDriver extends SupervisedDriver {
       cwd: cwd === undefined ? workspace : path.resolve(workspace, cwd),
     };
   }
-}
-
-export function createProcessDriver(options: DriverOptions): ProcessDriver {
-  return new ProcessDriver(options);
 }

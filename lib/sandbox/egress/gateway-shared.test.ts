@@ -4,9 +4,10 @@ import net from "node:net";
 
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
-import { createEgressGateway, secretsMatch, type EgressDecision, type SharedEgressOptions } from "./gateway";
+import { createEgressGateway, type EgressDecision, type SharedEgressOptions } from "./gateway";
+import { secretsMatch } from "./wire";
 import { compileEgressPolicy, type EgressPolicy } from "./policy";
-import { collect, type Reply } from "./test-http";
+import { collect, type Reply } from "@/e2e/support/proxy-reply";
 
 /*
  * The shared listener (gateway role): one TCP port for every session, each request authenticated with

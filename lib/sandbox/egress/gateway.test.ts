@@ -7,10 +7,11 @@ import path from "node:path";
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
-import { EGRESS_CASES, formatHostPort } from "./egress-cases";
-import { createEgressGateway, toHttpStatus, type EgressDecision, type EgressGatewayOptions } from "./gateway";
+import { EGRESS_CASES, formatHostPort } from "@/e2e/support/egress-cases";
+import { createEgressGateway, type EgressDecision, type EgressGatewayOptions } from "./gateway";
+import { toHttpStatus } from "./wire";
 import { compileEgressPolicy, decideHost, normalizeHost, parseIpAddress } from "./policy";
-import { collect, type Reply } from "./test-http";
+import { collect, type Reply } from "@/e2e/support/proxy-reply";
 
 /*
  * Real sockets throughout: HTTP and TCP servers on 127.0.0.1 play the internet, the gateway listens on

@@ -24,7 +24,7 @@ import type {
   StopOptions,
 } from "../../types";
 import { SANDBOX_PRIVATE, SandboxError } from "../../types";
-import { sessionPaths } from "../bwrap-args";
+import { sessionPaths } from "../../layout";
 import { ObjectWatchCache } from "./cache";
 import { LogMirror } from "./log-mirror";
 import {

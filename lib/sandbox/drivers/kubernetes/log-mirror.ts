@@ -4,7 +4,7 @@ import { Writable } from "node:stream";
 
 import * as k8s from "@kubernetes/client-node";
 
-import type { SessionPaths } from "../bwrap-args";
+import type { SessionPaths } from "../../layout";
 
 /*
  * Keeps a host-side copy of a sandbox pod's output, split in two the way the local drivers lay it

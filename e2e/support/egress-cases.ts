@@ -1,4 +1,4 @@
-import type { EgressReason } from "./policy";
+import type { EgressReason } from "@/lib/sandbox/egress/policy";
 
 /*
  * The egress acceptance table, shared by the policy's unit test, the gateway's socket test and every

@@ -5,13 +5,7 @@ import path from "node:path";
 
 import { afterAll, describe, expect, it } from "vitest";
 
-import {
-  parseStatusLine,
-  STATUS_LINE_MAX,
-  STATUS_READ_MAX,
-  STATUS_TEXT_MAX,
-  StatusReader,
-} from "./boot-status";
+import { parseStatusLine, STATUS_LINE_MAX, STATUS_READ_MAX, STATUS_TEXT_MAX, StatusReader } from "./status";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hangar-boot-status-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
