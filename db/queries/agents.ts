@@ -5,7 +5,7 @@ import { and, asc, count, desc, eq, ilike, inArray, or, sql, type SQL } from "dr
 import { type Db, type Tx } from "@/db";
 import { getDb, runtime } from "@/lib/runtime";
 import { agentFiles, agents, sessions } from "@/db/schema";
-import { ConflictError, NotFoundError, ValidationError } from "@/lib/api/errors";
+import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import type { SecretBox } from "@/lib/secret-box";
 import type {

@@ -9,7 +9,7 @@ import {
   type SessionSandbox,
   type SessionTimings,
 } from "@/db/schema";
-import { NotFoundError } from "@/lib/api/errors";
+import { NotFoundError } from "@/lib/errors";
 import { mintTtyToken, ttyPath } from "@/lib/pty/tokens";
 import { getDb, runtime } from "@/lib/runtime";
 import type { HarnessId } from "@/lib/schemas/harness";

@@ -9,7 +9,8 @@ import {
   updateSession,
 } from "@/db/queries/sessions";
 import type { sessions } from "@/db/schema";
-import { ApiError, ConflictError } from "@/lib/api/errors";
+import { ApiError, asApiError } from "@/lib/api/errors";
+import { ConflictError } from "@/lib/errors";
 import { withSessionEnv } from "@/lib/harness/adapters";
 import { createClaudeSdkSession } from "@/lib/harness/claude-sdk";
 import { CLAUDE_MODEL_BASE, claudeMcpConnections, resolveMcpServers } from "@/lib/harness/mcp";
@@ -251,7 +252,7 @@ async function runTurn(row: SessionRow, live: LiveTurn, text: string): Promise<v
       },
     });
   } catch (err) {
-    const message = err instanceof ApiError ? err.message : `the harness failed: ${(err as Error).message}`;
+    const message = asApiError(err)?.message ?? `the harness failed: ${(err as Error).message}`;
     log.warn("turn failed", { sessionId, turnId: live.turnId, error: (err as Error).message });
     summary = {
       finish: "error",

@@ -2,7 +2,8 @@ import http from "node:http";
 import path from "node:path";
 
 import { getSessionRow, touchSession } from "@/db/queries/sessions";
-import { ApiError, ConflictError } from "@/lib/api/errors";
+import { ApiError } from "@/lib/api/errors";
+import { ConflictError } from "@/lib/errors";
 import { untrustedResponseHeaders } from "@/lib/api/untrusted-response";
 import { log } from "@/lib/log";
 import { sessionPaths } from "@/lib/sandbox/drivers/bwrap-args";

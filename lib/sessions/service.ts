@@ -10,7 +10,7 @@ import {
   toApiSession,
   updateSession,
 } from "@/db/queries/sessions";
-import { ConflictError } from "@/lib/api/errors";
+import { ConflictError } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { log } from "@/lib/log";
 import { runtime } from "@/lib/runtime";
