@@ -3,7 +3,7 @@ import { and, eq, gt, isNull, lt } from "drizzle-orm";
 import { type Db } from "@/db";
 import { browserSessions } from "@/db/schema";
 import { newId } from "@/lib/ids";
-import { getDb } from "@/lib/runtime";
+import { getDb } from "@/db/client";
 
 export async function createBrowserSession(
   input: { expiresAt: Date; userAgent: string | null },
