@@ -1,6 +1,7 @@
 import { and, count, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 
 import { type Db } from "@/db";
+import { getDb } from "@/db/client";
 import {
   sessionEvents,
   sessionFiles,
@@ -10,7 +11,6 @@ import {
   type SessionTimings,
 } from "@/db/schema";
 import { NotFoundError } from "@/lib/errors";
-import { getDb } from "@/db/client";
 import type { SessionEvent, SessionListQuery, SessionStatus } from "@/lib/schemas/session";
 
 import { iso } from "./_util";

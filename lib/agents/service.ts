@@ -1,3 +1,4 @@
+import type { Tx } from "@/db";
 import { transaction } from "@/db/client";
 import {
   getAgentRecord,
@@ -10,7 +11,6 @@ import {
   type AgentRow,
 } from "@/db/queries/agents";
 import { getSkillsByIds, insertSkill } from "@/db/queries/skills";
-import type { Tx } from "@/db";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { runtime } from "@/lib/runtime";
