@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 
-import { openDatabase, type Database, type Db, type DbKind } from "@/db";
+import { openDatabase, type Database, type DbKind } from "@/db";
+import { setDatabase } from "@/db/client";
 
 import { loadConfig, type Config } from "./config";
 import {
@@ -16,7 +17,6 @@ import { SecretBox } from "./secret-box";
 
 export type Runtime = {
   config: Config;
-  db: Db;
   dbKind: DbKind;
   /** See Database.listen: cross-process notifications on PostgreSQL; undefined on PGlite. */
   listen: Database["listen"];
@@ -63,11 +63,11 @@ async function start(): Promise<Runtime> {
     dataDir,
     poolSize: config.HANGAR_DB_POOL_SIZE,
   });
+  setDatabase(database);
   log.info("database ready", { database: database.kind });
 
   return {
     config,
-    db: database.db,
     dbKind: database.kind,
     listen: database.listen,
     box: new SecretBox(parseEncryptionKey(encryptionKey)),
@@ -91,8 +91,4 @@ export function initRuntime(): Promise<Runtime> {
 export function runtime(): Runtime {
   if (!slot.value) throw new Error("Hangar runtime used before initRuntime() finished");
   return slot.value;
-}
-
-export function getDb(): Db {
-  return runtime().db;
 }

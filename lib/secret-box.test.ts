@@ -2,7 +2,7 @@ import { createDecipheriv, randomBytes } from "node:crypto";
 
 import { describe, expect, it } from "vitest";
 
-import { SecretBox } from "./secret-box";
+import { openEnv, SecretBox, sealEnv } from "./secret-box";
 
 const PREFIX = "enc:v1:";
 const raw = (stored: string) => Buffer.from(stored.slice(PREFIX.length), "base64");
@@ -40,5 +40,24 @@ describe("SecretBox (AES-256-GCM)", () => {
     flipped[flipped.length - 1]! ^= 1;
     expect(() => box.decrypt(pack(flipped), "ctx")).toThrow();
     expect(() => box.decrypt("plain", "ctx")).toThrow(/not an encrypted value/);
+  });
+});
+
+describe("sealEnv / openEnv", () => {
+  const box = new SecretBox(randomBytes(32));
+
+  it("binds each value to <owner>:env:<KEY>, as rows stored before them are", () => {
+    const sealed = sealEnv(box, "agent:ag_1", { A: "one", B: "two" });
+    expect(box.decrypt(sealed.A!, "agent:ag_1:env:A")).toBe("one");
+    const legacy = { A: box.encrypt("one", "session:ses_1:env:A") };
+    expect(openEnv(box, "session:ses_1", legacy)).toEqual({ A: "one" });
+    expect(openEnv(box, "agent:ag_1", sealed)).toEqual({ A: "one", B: "two" });
+  });
+
+  it("refuses a value moved to another owner or key", () => {
+    const sealed = sealEnv(box, "agent:ag_1", { A: "one", B: "two" });
+    expect(() => openEnv(box, "agent:ag_2", sealed)).toThrow();
+    expect(() => openEnv(box, "session:ag_1", sealed)).toThrow();
+    expect(() => openEnv(box, "agent:ag_1", { A: sealed.B! })).toThrow();
   });
 });

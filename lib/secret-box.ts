@@ -44,3 +44,28 @@ export class SecretBox {
     return Buffer.concat([decipher.update(body), decipher.final()]).toString("utf8");
   }
 }
+
+/** Whose env vars a sealed map holds; each value is bound to `<owner>:env:<KEY>`. */
+export type EnvOwner = `agent:${string}` | `session:${string}`;
+
+/** Encrypts each value of an env var map, bound to its owner and key. */
+export function sealEnv(
+  box: SecretBox,
+  owner: EnvOwner,
+  vars: Record<string, string>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(vars).map(([key, value]) => [key, box.encrypt(value, `${owner}:env:${key}`)]),
+  );
+}
+
+/** The plaintext of a map `sealEnv` made for the same owner; throws for any value moved elsewhere. */
+export function openEnv(
+  box: SecretBox,
+  owner: EnvOwner,
+  stored: Record<string, string>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(stored).map(([key, value]) => [key, box.decrypt(value, `${owner}:env:${key}`)]),
+  );
+}

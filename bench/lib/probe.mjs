@@ -112,18 +112,18 @@ if (OUT && process.argv.some((arg) => arg.endsWith("server.ts"))) {
     }
   };
 
-  // Hangar keeps its runtime in a process-wide slot (lib/runtime.ts); catch the value when it is set.
-  const SLOT = Symbol.for("hangar.runtime");
+  // Hangar keeps its database client in a process-wide slot (db/client.ts); catch it when it is set.
+  const SLOT = Symbol.for("hangar.db");
   const slot = (globalThis[SLOT] ??= {});
-  let runtimeValue = slot.value;
-  Object.defineProperty(slot, "value", {
+  let dbValue = slot.db;
+  Object.defineProperty(slot, "db", {
     configurable: true,
     enumerable: true,
-    get: () => runtimeValue,
-    set: (rt) => {
-      runtimeValue = rt;
+    get: () => dbValue,
+    set: (db) => {
+      dbValue = db;
       try {
-        wrapDb(rt?.db);
+        wrapDb(db);
       } catch (err) {
         process.stderr.write(`bench probe: could not wrap the database: ${err}\n`);
       }

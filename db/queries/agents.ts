@@ -3,28 +3,24 @@ import { createHash } from "node:crypto";
 import { and, asc, count, desc, eq, ilike, inArray, or, sql, type SQL } from "drizzle-orm";
 
 import { type Db, type Tx } from "@/db";
-import { getDb, runtime } from "@/lib/runtime";
+import { getDb } from "@/db/client";
 import { agentFiles, agents, sessions } from "@/db/schema";
-import { ConflictError, NotFoundError, ValidationError } from "@/lib/api/errors";
-import { newId } from "@/lib/ids";
-import type { SecretBox } from "@/lib/secret-box";
-import type {
-  Agent,
-  AgentListQuery,
-  AttachSkillInput,
-  CreateAgentInput,
-  UpdateAgentInput,
-} from "@/lib/schemas/agent";
-import { SECRET_MASK, type EnvVars } from "@/lib/schemas/env-vars";
-import { supportsTui, type HarnessId } from "@/lib/schemas/harness";
+import { NotFoundError, ValidationError } from "@/lib/errors";
+import type { AgentListQuery } from "@/lib/schemas/agent";
 import type { SandboxFile, SandboxFileInput, SandboxFileKeep } from "@/lib/schemas/sandbox-file";
-import type { Skill } from "@/lib/schemas/skill";
-import { appendSkillBlock, parseSkillIds, stripSkillBlocks } from "@/lib/skill-blocks";
 
-import { containsPattern, iso } from "./_util";
-import { getSkillsByIds, insertSkill } from "./skills";
+import { containsPattern } from "./_util";
 
-type AgentRow = typeof agents.$inferSelect;
+export type AgentRow = typeof agents.$inferSelect;
+
+/** The columns an insert sets; env var values are `sealEnv` ciphertext, never plaintext. */
+export type NewAgent = Required<Omit<typeof agents.$inferInsert, "version" | "createdAt" | "updatedAt">>;
+
+/** A partial update; every write bumps `version`. */
+export type AgentPatch = Partial<Omit<NewAgent, "id">> & { version: number };
+
+/** An agent row with its files' metadata (never their bytes). */
+export type AgentRecord = { row: AgentRow; files: SandboxFile[] };
 
 // The outer row's id, always qualified: drizzle renders a bare `${agents.id}` as "id" in a one-table
 // select, which inside a subquery would bind to the subquery's own table.
@@ -52,48 +48,7 @@ const SORT_COLUMNS = {
   harness_id: agents.harnessId,
 } as const;
 
-function toApiAgent(row: AgentRow, files: SandboxFile[]): Agent {
-  return {
-    id: row.id,
-    name: row.name,
-    model: row.model,
-    prompt: row.prompt,
-    harness_id: row.harnessId as HarnessId,
-    supports_tui: supportsTui(row.harnessId as HarnessId),
-    requirements: row.requirements,
-    repo_url: row.repoUrl,
-    branch: row.branch,
-    pfp_url: row.pfpUrl,
-    mcp_servers: row.mcpServers,
-    env_vars: Object.fromEntries(Object.keys(row.envVars).map((key) => [key, SECRET_MASK])),
-    attached_skill_ids: parseSkillIds(row.prompt),
-    allow_out: row.allowOut,
-    deny_out: row.denyOut,
-    sandbox_files: files,
-    version: row.version,
-    created_at: iso(row.createdAt),
-    updated_at: iso(row.updatedAt),
-  };
-}
-
-function envContext(agentId: string, key: string) {
-  return `agent:${agentId}:env:${key}`;
-}
-
-function encryptEnv(agentId: string, vars: EnvVars, box: SecretBox): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(vars).map(([key, value]) => [key, box.encrypt(value, envContext(agentId, key))]),
-  );
-}
-
-function decryptEnv(agentId: string, stored: Record<string, string>): EnvVars {
-  const box = runtime().box;
-  return Object.fromEntries(
-    Object.entries(stored).map(([key, value]) => [key, box.decrypt(value, envContext(agentId, key))]),
-  );
-}
-
-function fileRows(agentId: string, files: (SandboxFileInput & { bytes: Buffer })[]) {
+function fileRows(agentId: string, files: (Omit<SandboxFileInput, "content"> & { bytes: Buffer })[]) {
   return files.map((file, position) => ({
     agentId,
     position,
@@ -161,14 +116,14 @@ function hot(db: Db) {
   return queries;
 }
 
-async function selectAgent(id: string, db: Db) {
+export async function getAgentRecord(id: string, db: Db = getDb()): Promise<AgentRecord> {
   const [found] = await hot(db).getById.execute({ id });
   if (!found) throw new NotFoundError(`agent ${id} not found`);
   return found;
 }
 
 /** The agent row, locked for the rest of the transaction (read-modify-write). */
-async function lockAgent(id: string, tx: Tx) {
+export async function lockAgent(id: string, tx: Tx): Promise<AgentRecord> {
   const [found] = await tx
     .select({ row: agents, files: filesColumn })
     .from(agents)
@@ -178,7 +133,8 @@ async function lockAgent(id: string, tx: Tx) {
   return found;
 }
 
-export async function listAgents(query: AgentListQuery, db: Db = getDb()) {
+/** A page of agents, each with its session count and whether one of them is live. */
+export async function listAgentRows(query: AgentListQuery, db: Db = getDb()) {
   let where: SQL | undefined;
   if (query.search) {
     const pattern = containsPattern(query.search);
@@ -206,10 +162,10 @@ export async function listAgents(query: AgentListQuery, db: Db = getDb()) {
     db.select({ value: count() }).from(agents).where(where),
   ]);
   return {
-    data: rows.map(({ row, files, sessionCount, hasActiveSession }) => ({
-      ...toApiAgent(row, files),
-      session_count: Number(sessionCount),
-      has_active_session: Boolean(hasActiveSession),
+    data: rows.map((r) => ({
+      ...r,
+      sessionCount: Number(r.sessionCount),
+      hasActiveSession: Boolean(r.hasActiveSession),
     })),
     total: total?.value ?? 0,
     limit: query.limit,
@@ -217,69 +173,32 @@ export async function listAgents(query: AgentListQuery, db: Db = getDb()) {
   };
 }
 
-export async function getAgent(id: string, db: Db = getDb()): Promise<Agent> {
-  const { row, files } = await selectAgent(id, db);
-  return toApiAgent(row, files);
+export async function insertAgent(values: NewAgent, db: Db = getDb()): Promise<AgentRow> {
+  const [row] = await hot(db).insert.execute(values);
+  return row as AgentRow;
 }
 
-function withBytes(files: SandboxFileInput[]) {
-  return files.map((file) => ({ ...file, bytes: Buffer.from(file.content, "base64") }));
+export async function updateAgentRow(id: string, patch: AgentPatch, db: Db = getDb()): Promise<AgentRow> {
+  const [row] = await db.update(agents).set(patch).where(eq(agents.id, id)).returning();
+  if (!row) throw new NotFoundError(`agent ${id} not found`);
+  return row;
 }
 
-function appendSkills(prompt: string | null, attach: Skill[]): string | null {
-  return attach.reduce<string | null>((p, skill) => appendSkillBlock(p, skill.id, skill.content), prompt);
-}
-
-export async function createAgent(input: CreateAgentInput, db: Db = getDb()): Promise<Agent> {
-  const id = newId("agent");
-  const files = fileRows(id, withBytes(input.sandbox_files));
-  const values = {
-    id,
-    name: input.name ?? null,
-    model: input.model,
-    harnessId: input.harness_id,
-    requirements: input.requirements ?? null,
-    repoUrl: input.repo_url ?? null,
-    branch: input.branch,
-    pfpUrl: input.pfp_url ?? null,
-    mcpServers: input.mcp_servers,
-    allowOut: input.allow_out,
-    denyOut: input.deny_out,
-    envVars: encryptEnv(id, input.env_vars, runtime().box),
-  };
-  // The common case is one statement; skills and files need a transaction around several.
-  if (input.skill_ids.length === 0 && files.length === 0) {
-    const [row] = await hot(db).insert.execute({ ...values, prompt: input.prompt ?? null });
-    return toApiAgent(row as AgentRow, []);
-  }
-  return db.transaction(async (tx) => {
-    const attach = await getSkillsByIds(input.skill_ids, tx);
-    const [row] = await tx
-      .insert(agents)
-      .values({ ...values, prompt: appendSkills(input.prompt ?? null, attach) })
-      .returning();
-    if (files.length) await tx.insert(agentFiles).values(files);
-    return toApiAgent(row as AgentRow, metaOf(files));
-  });
-}
-
-function mergeEnv(row: AgentRow, vars: EnvVars, box: SecretBox): Record<string, string> {
-  const missing = Object.keys(vars).filter((key) => vars[key] === SECRET_MASK && !(key in row.envVars));
-  if (missing.length) {
-    throw new ValidationError(
-      `env_vars.${missing[0]}: there is no stored value to keep; send the value itself`,
-      missing.map((key) => ({ path: ["env_vars", key], message: "no stored value to keep; send the value" })),
-    );
-  }
-  const fresh = Object.fromEntries(Object.entries(vars).filter(([, value]) => value !== SECRET_MASK));
-  const kept = Object.fromEntries(
-    Object.keys(vars)
-      .filter((key) => vars[key] === SECRET_MASK)
-      .map((key) => [key, row.envVars[key] as string]),
+/** Stores a new agent's files, in order; returns their metadata. */
+export async function insertAgentFiles(
+  agentId: string,
+  files: SandboxFileInput[],
+  db: Db = getDb(),
+): Promise<SandboxFile[]> {
+  const rows = fileRows(
+    agentId,
+    files.map((file) => ({ ...file, bytes: Buffer.from(file.content, "base64") })),
   );
-  return { ...kept, ...encryptEnv(row.id, fresh, box) };
+  if (rows.length) await db.insert(agentFiles).values(rows);
+  return metaOf(rows);
 }
 
+/** Each file's bytes: sent anew (base64), or kept from the agent's stored file with that sha256. */
 async function resolveFiles(agentId: string, files: (SandboxFileInput | SandboxFileKeep)[], tx: Tx) {
   const keepShas = files.flatMap((f) => ("sha256" in f ? [f.sha256] : []));
   const stored = keepShas.length
@@ -300,122 +219,26 @@ async function resolveFiles(agentId: string, files: (SandboxFileInput | SandboxF
     agentId,
     files.map((f) => {
       const bytes = "sha256" in f ? (bySha.get(f.sha256) as Buffer) : Buffer.from(f.content, "base64");
-      return { ...f, content: "", bytes, size: bytes.length };
+      return { ...f, bytes, size: bytes.length };
     }),
   );
 }
 
-function checkVersion(row: AgentRow, expected: number | undefined) {
-  if (expected !== undefined && expected !== row.version) {
-    throw new ConflictError(
-      `agent ${row.id} is at version ${row.version}, not ${expected}: reload it and retry`,
-    );
-  }
-}
-
-/** Applies a partial update; `expected_version` turns a stale write into a 409. */
-export async function updateAgent(id: string, input: UpdateAgentInput, db: Db = getDb()): Promise<Agent> {
-  return db.transaction(async (tx) => {
-    const { row, files } = await lockAgent(id, tx);
-    checkVersion(row, input.expected_version);
-    const { expected_version: _expected, ...fields } = input;
-    if (Object.values(fields).every((v) => v === undefined)) return toApiAgent(row, files);
-
-    let prompt = input.prompt !== undefined ? input.prompt : row.prompt;
-    if (input.skill_ids) {
-      const wanted = new Set(input.skill_ids);
-      for (const attached of parseSkillIds(prompt)) {
-        if (!wanted.has(attached)) prompt = stripSkillBlocks(prompt, attached);
-      }
-      const present = new Set(parseSkillIds(prompt));
-      prompt = appendSkills(
-        prompt,
-        await getSkillsByIds(
-          input.skill_ids.filter((s) => !present.has(s)),
-          tx,
-        ),
-      );
-    }
-
-    const [updated] = await tx
-      .update(agents)
-      .set({
-        name: input.name,
-        model: input.model,
-        prompt,
-        harnessId: input.harness_id,
-        requirements: input.requirements,
-        repoUrl: input.repo_url,
-        branch: input.branch,
-        pfpUrl: input.pfp_url,
-        mcpServers: input.mcp_servers,
-        allowOut: input.allow_out,
-        denyOut: input.deny_out,
-        envVars: input.env_vars && mergeEnv(row, input.env_vars, runtime().box),
-        version: row.version + 1,
-      })
-      .where(eq(agents.id, id))
-      .returning();
-
-    let meta = files;
-    if (input.sandbox_files) {
-      const rows = await resolveFiles(id, input.sandbox_files, tx);
-      await tx.delete(agentFiles).where(eq(agentFiles.agentId, id));
-      if (rows.length) await tx.insert(agentFiles).values(rows);
-      meta = metaOf(rows);
-    }
-    return toApiAgent(updated as AgentRow, meta);
-  });
+/** Replaces an agent's files (new ones, or stored ones kept by sha256); returns their metadata. */
+export async function replaceAgentFiles(
+  agentId: string,
+  files: (SandboxFileInput | SandboxFileKeep)[],
+  tx: Tx,
+): Promise<SandboxFile[]> {
+  const rows = await resolveFiles(agentId, files, tx);
+  await tx.delete(agentFiles).where(eq(agentFiles.agentId, agentId));
+  if (rows.length) await tx.insert(agentFiles).values(rows);
+  return metaOf(rows);
 }
 
 export async function deleteAgent(id: string, db: Db = getDb()): Promise<void> {
   const deleted = await db.delete(agents).where(eq(agents.id, id)).returning({ id: agents.id });
   if (deleted.length === 0) throw new NotFoundError(`agent ${id} not found`);
-}
-
-async function setPrompt(row: AgentRow, prompt: string | null, tx: Tx) {
-  const [updated] = await tx
-    .update(agents)
-    .set({ prompt, version: row.version + 1 })
-    .where(eq(agents.id, row.id))
-    .returning();
-  return updated as AgentRow;
-}
-
-/** Attaches a library skill, or an inline one (saved to the library unless asked not to). */
-export async function attachSkill(agentId: string, input: AttachSkillInput, db: Db = getDb()) {
-  return db.transaction(async (tx) => {
-    const { row, files } = await lockAgent(agentId, tx);
-    let skill: Skill | null;
-    let block: { id: string; content: string };
-    if ("skill_id" in input) {
-      skill = (await getSkillsByIds([input.skill_id], tx))[0] as Skill;
-      block = skill;
-    } else if (input.save_to_library) {
-      skill = await insertSkill(input, tx);
-      block = skill;
-    } else {
-      skill = null;
-      block = { id: newId("skill"), content: input.content };
-    }
-    const prompt = appendSkillBlock(row.prompt, block.id, block.content);
-    const updated = prompt === row.prompt ? row : await setPrompt(row, prompt, tx);
-    return { agent: toApiAgent(updated, files), skill };
-  });
-}
-
-/** Detaches one skill, or every skill when no id is given. */
-export async function detachSkill(agentId: string, skillId: string | undefined, db: Db = getDb()) {
-  return db.transaction(async (tx) => {
-    const { row, files } = await lockAgent(agentId, tx);
-    const attached = parseSkillIds(row.prompt);
-    if (skillId !== undefined && !attached.includes(skillId)) {
-      throw new NotFoundError(`skill ${skillId} is not attached to agent ${agentId}`);
-    }
-    if (attached.length === 0) return { agent: toApiAgent(row, files) };
-    const updated = await setPrompt(row, stripSkillBlocks(row.prompt, skillId) || null, tx);
-    return { agent: toApiAgent(updated, files) };
-  });
 }
 
 export async function getAgentFile(agentId: string, index: number, db: Db = getDb()) {
@@ -424,11 +247,11 @@ export async function getAgentFile(agentId: string, index: number, db: Db = getD
     .from(agentFiles)
     .where(and(eq(agentFiles.agentId, agentId), eq(agentFiles.position, index)));
   if (file) return file;
-  await selectAgent(agentId, db);
+  await getAgentRecord(agentId, db);
   throw new NotFoundError(`agent ${agentId} has no file at index ${index}`);
 }
 
-/** Everything a new session copies from its agent, secrets decrypted: for the launcher only. */
+/** Everything a new session copies from its agent, files with their bytes, env vars still sealed. */
 export async function readAgentForSession(agentId: string, db: Db = getDb()) {
   const [row] = await db.select().from(agents).where(eq(agents.id, agentId));
   if (!row) throw new NotFoundError(`agent ${agentId} not found`);
@@ -437,5 +260,5 @@ export async function readAgentForSession(agentId: string, db: Db = getDb()) {
     .from(agentFiles)
     .where(eq(agentFiles.agentId, agentId))
     .orderBy(agentFiles.position);
-  return { row, files, env: decryptEnv(agentId, row.envVars) };
+  return { row, files };
 }

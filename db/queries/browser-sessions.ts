@@ -1,9 +1,9 @@
 import { and, eq, gt, isNull, lt } from "drizzle-orm";
 
 import { type Db } from "@/db";
+import { getDb } from "@/db/client";
 import { browserSessions } from "@/db/schema";
 import { newId } from "@/lib/ids";
-import { getDb } from "@/lib/runtime";
 
 export async function createBrowserSession(
   input: { expiresAt: Date; userAgent: string | null },

@@ -1,11 +1,12 @@
 import { sql } from "drizzle-orm";
 
-import { getDb } from "@/lib/runtime";
+import { type Db } from "@/db";
+import { getDb } from "@/db/client";
 
 /** True when the database answers a trivial query. */
-export async function pingDatabase(): Promise<boolean> {
+export async function pingDatabase(db: Db = getDb()): Promise<boolean> {
   try {
-    await getDb().execute(sql`select 1`);
+    await db.execute(sql`select 1`);
     return true;
   } catch {
     return false;

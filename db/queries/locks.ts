@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 
-import { getDb, runtime } from "@/lib/runtime";
+import { type Db, type DbKind } from "@/db";
+import { dbKind, getDb } from "@/db/client";
 
 /**
  * Runs `work` only in the one process that holds the named PostgreSQL advisory lock for the whole
@@ -9,12 +10,17 @@ import { getDb, runtime } from "@/lib/runtime";
  * one process by construction and needs no lock (its single connection could not serve `work`
  * while a transaction held it).
  */
-export async function whileHoldingLock(name: string, work: () => Promise<void>): Promise<boolean> {
-  if (runtime().dbKind === "pglite") {
+export async function whileHoldingLock(
+  name: string,
+  work: () => Promise<void>,
+  db: Db = getDb(),
+  kind: DbKind = dbKind(),
+): Promise<boolean> {
+  if (kind === "pglite") {
     await work();
     return true;
   }
-  return getDb().transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const result = await tx.execute(sql`select pg_try_advisory_xact_lock(hashtext(${name})) as locked`);
     const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
       locked: boolean;

@@ -1,6 +1,7 @@
 import { and, count, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 
 import { type Db } from "@/db";
+import { getDb } from "@/db/client";
 import {
   sessionEvents,
   sessionFiles,
@@ -9,47 +10,12 @@ import {
   type SessionSandbox,
   type SessionTimings,
 } from "@/db/schema";
-import { NotFoundError } from "@/lib/api/errors";
-import { mintTtyToken, ttyPath } from "@/lib/pty/tokens";
-import { getDb, runtime } from "@/lib/runtime";
-import type { HarnessId } from "@/lib/schemas/harness";
-import type { Session, SessionEvent, SessionListQuery, SessionStatus } from "@/lib/schemas/session";
+import { NotFoundError } from "@/lib/errors";
+import type { SessionEvent, SessionListQuery, SessionStatus } from "@/lib/schemas/session";
 
 import { iso } from "./_util";
 
-type SessionRow = typeof sessions.$inferSelect;
-
-/** A fresh terminal token for live TUI sessions (short-lived; minting is an HMAC of the row's generation). */
-function ttyAccess(row: SessionRow): Pick<Session, "tty_token" | "tty_url"> {
-  if (!row.supportsTui || (row.status !== "ready" && row.status !== "creating")) {
-    return { tty_token: null, tty_url: null };
-  }
-  const { token } = mintTtyToken(row);
-  return { tty_token: token, tty_url: `${ttyPath(row.id)}?token=${token}` };
-}
-
-export function toApiSession(row: SessionRow): Session {
-  return {
-    id: row.id,
-    agent_id: row.agentId,
-    title: row.title,
-    status: row.status as SessionStatus,
-    phase: row.phase,
-    phase_detail: row.phaseDetail,
-    failure_reason: row.failureReason,
-    harness_id: row.config.harnessId as HarnessId,
-    model: row.config.model,
-    supports_tui: row.supportsTui,
-    ...ttyAccess(row),
-    sandbox: row.sandbox,
-    timings: row.timings as Record<string, number>,
-    idle_timeout_ms: runtime().config.HANGAR_IDLE_TIMEOUT_MINUTES * 60_000,
-    created_at: iso(row.createdAt),
-    last_seen_at: iso(row.lastSeenAt),
-    ready_at: row.readyAt ? iso(row.readyAt) : null,
-    stopped_at: row.stoppedAt ? iso(row.stoppedAt) : null,
-  };
-}
+export type SessionRow = typeof sessions.$inferSelect;
 
 export type NewSession = {
   id: string;
@@ -88,12 +54,8 @@ export async function getSessionRow(id: string, db: Db = getDb()): Promise<Sessi
   return row;
 }
 
-export async function getSession(id: string, db: Db = getDb()): Promise<Session> {
-  return toApiSession(await getSessionRow(id, db));
-}
-
 /** Newest first; never the event history (that is /log and /events). */
-export async function listSessions(query: SessionListQuery, db: Db = getDb()) {
+export async function listSessionRows(query: SessionListQuery, db: Db = getDb()) {
   const filters: SQL[] = [];
   if (query.agent_id) filters.push(eq(sessions.agentId, query.agent_id));
   if (query.status) filters.push(eq(sessions.status, query.status));
@@ -108,7 +70,7 @@ export async function listSessions(query: SessionListQuery, db: Db = getDb()) {
       .offset(query.offset),
     db.select({ value: count() }).from(sessions).where(where),
   ]);
-  return { data: rows.map(toApiSession), total: total?.value ?? 0, limit: query.limit, offset: query.offset };
+  return { data: rows, total: total?.value ?? 0, limit: query.limit, offset: query.offset };
 }
 
 export async function getSessionFiles(sessionId: string, db: Db = getDb()) {
@@ -271,8 +233,9 @@ export async function listSessionEvents(sessionId: string, after: number, limit:
  */
 export async function openTurn(
   sessionId: string,
+  db: Db = getDb(),
 ): Promise<{ turnId: string; messageId: string; replica: string | null } | null> {
-  const [last] = await getDb()
+  const [last] = await db
     .select({ type: sessionEvents.type, data: sessionEvents.data })
     .from(sessionEvents)
     .where(
@@ -292,13 +255,17 @@ export async function openTurn(
   };
 }
 
-export async function openTurnId(sessionId: string): Promise<string | null> {
-  return (await openTurn(sessionId))?.turnId || null;
+export async function openTurnId(sessionId: string, db: Db = getDb()): Promise<string | null> {
+  return (await openTurn(sessionId, db))?.turnId || null;
 }
 
 /** Whether a permission request is in the log with no reply yet. */
-export async function permissionPending(sessionId: string, permissionId: string): Promise<boolean> {
-  const rows = await getDb()
+export async function permissionPending(
+  sessionId: string,
+  permissionId: string,
+  db: Db = getDb(),
+): Promise<boolean> {
+  const rows = await db
     .select({ type: sessionEvents.type })
     .from(sessionEvents)
     .where(
@@ -316,6 +283,6 @@ export async function permissionPending(sessionId: string, permissionId: string)
 /** The channel web replicas use to ask each other to act on a turn one of them runs. */
 export const CONTROL_CHANNEL = "hangar_control";
 
-export async function notifyControl(payload: string) {
-  await getDb().execute(sql`select pg_notify(${CONTROL_CHANNEL}, ${payload})`);
+export async function notifyControl(payload: string, db: Db = getDb()) {
+  await db.execute(sql`select pg_notify(${CONTROL_CHANNEL}, ${payload})`);
 }

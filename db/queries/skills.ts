@@ -1,9 +1,9 @@
 import { and, count, desc, eq, ilike, inArray, or } from "drizzle-orm";
 
 import { type Db, type Tx } from "@/db";
-import { getDb } from "@/lib/runtime";
+import { getDb } from "@/db/client";
 import { skills, skillVersions } from "@/db/schema";
-import { ConflictError, NotFoundError } from "@/lib/api/errors";
+import { ConflictError, NotFoundError } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import type {
   CreateSkillInput,

@@ -1,5 +1,7 @@
 import { index, integer, jsonb, pgTable, text } from "drizzle-orm/pg-core";
 
+import type { HarnessId } from "@/lib/schemas/harness";
+
 import { timestamps } from "./_columns";
 
 export const agents = pgTable(
@@ -10,7 +12,7 @@ export const agents = pgTable(
     model: text("model").notNull(),
     /** The full prompt, including `<!-- skill:<id> -->` blocks (the record of attached skills). */
     prompt: text("prompt"),
-    harnessId: text("harness_id").notNull().default("opencode"),
+    harnessId: text("harness_id").$type<HarnessId>().notNull().default("opencode"),
     requirements: text("requirements"),
     repoUrl: text("repo_url"),
     branch: text("branch").notNull().default("main"),

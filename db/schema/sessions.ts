@@ -1,5 +1,7 @@
 import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
+import type { HarnessId } from "@/lib/schemas/harness";
+
 import { timestamps } from "./_columns";
 import { agents } from "./agents";
 
@@ -8,7 +10,7 @@ export type SessionConfig = {
   name: string | null;
   model: string;
   prompt: string | null;
-  harnessId: string;
+  harnessId: HarnessId;
   requirements: string | null;
   repoUrl: string | null;
   branch: string;

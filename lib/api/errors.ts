@@ -1,7 +1,8 @@
 import { ZodError } from "zod";
 
-import type { ErrorCode, ErrorEnvelope, ErrorIssue } from "@/lib/schemas/common";
+import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors";
 import { log } from "@/lib/log";
+import type { ErrorCode, ErrorEnvelope, ErrorIssue } from "@/lib/schemas/common";
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -34,24 +35,6 @@ export class ApiError extends Error {
   }
 }
 
-export class NotFoundError extends ApiError {
-  constructor(message: string) {
-    super("not_found", message);
-  }
-}
-
-export class ConflictError extends ApiError {
-  constructor(message: string) {
-    super("conflict", message);
-  }
-}
-
-export class ValidationError extends ApiError {
-  constructor(message: string, issues: ErrorIssue[]) {
-    super("validation_failed", message, issues);
-  }
-}
-
 function envelope(code: ErrorCode, message: string, issues?: ErrorIssue[]): ErrorEnvelope {
   return { error: issues ? { code, message, issues } : { code, message } };
 }
@@ -67,19 +50,32 @@ export function zodIssues(err: ZodError, prefix: (string | number)[] = []): Erro
   }));
 }
 
+/**
+ * The reply-shaped form of an error meant for the caller: an ApiError as it is, a domain error
+ * (lib/errors) with its HTTP code; null for anything else (a failure, not for the caller's eyes).
+ */
+export function asApiError(err: unknown): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (err instanceof NotFoundError) return new ApiError("not_found", err.message);
+  if (err instanceof ConflictError) return new ApiError("conflict", err.message);
+  if (err instanceof ValidationError) return new ApiError("validation_failed", err.message, err.issues);
+  return null;
+}
+
 type PgError = { code?: string; constraint_name?: string; constraint?: string };
 
 /** Maps anything thrown by a handler to a reply; unexpected errors are logged, never echoed. */
 export function toErrorReply(err: unknown, requestId: string): { status: number; json: ErrorEnvelope } {
-  if (err instanceof ApiError) return errorReply(err);
+  const api = asApiError(err);
+  if (api) return errorReply(api);
   if (err instanceof ZodError) {
     const issues = zodIssues(err);
-    return errorReply(new ValidationError(summarise(issues), issues));
+    return errorReply(new ApiError("validation_failed", summarise(issues), issues));
   }
   const pg = err as PgError;
   if (pg?.code === "23505") {
     const constraint = pg.constraint_name ?? pg.constraint ?? "unique";
-    return errorReply(new ConflictError(`conflicts with an existing record (${constraint})`));
+    return errorReply(new ApiError("conflict", `conflicts with an existing record (${constraint})`));
   }
   log.error("unhandled error", { requestId, err });
   return errorReply(

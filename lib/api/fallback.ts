@@ -1,4 +1,6 @@
-import { ApiError, NotFoundError } from "./errors";
+import { NotFoundError } from "@/lib/errors";
+
+import { ApiError } from "./errors";
 import { handle } from "./handler";
 import { defineOperation } from "./operation";
 

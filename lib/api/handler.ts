@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 
 import type { z } from "zod";
 
+import { ValidationError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { initRuntime } from "@/lib/runtime";
 
 import { authenticate, type Principal } from "./auth";
-import { ApiError, toErrorReply, ValidationError, zodIssues, summarise } from "./errors";
+import { ApiError, toErrorReply, zodIssues, summarise } from "./errors";
 import type { Operation } from "./operation";
 
 const DEFAULT_MAX_BODY = 1024 * 1024;

@@ -4,7 +4,8 @@ import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 
 import { getSessionRow } from "@/db/queries/sessions";
-import { ApiError, NotFoundError } from "@/lib/api/errors";
+import { ApiError, asApiError } from "@/lib/api/errors";
+import { NotFoundError } from "@/lib/errors";
 import { authenticate, bearerToken } from "@/lib/api/auth";
 import type { RequestLike } from "@/lib/api/handler";
 import { withSessionEnv } from "@/lib/harness";
@@ -313,7 +314,7 @@ export function handleTerminalUpgrade(req: IncomingMessage, socket: Duplex, head
         (ws) => void attach(sessionId, name, ws, { role, meta, viaToken }),
       );
     } catch (err) {
-      const api = err instanceof ApiError ? err : null;
+      const api = asApiError(err);
       if (!api) log.error("terminal upgrade failed", { sessionId, err });
       // The URL may hold a token: it is never logged.
       log.info("terminal refused", { sessionId, status: api?.status ?? 500 });

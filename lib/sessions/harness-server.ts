@@ -2,7 +2,8 @@ import type http from "node:http";
 import path from "node:path";
 
 import { getSessionRow, touchSession } from "@/db/queries/sessions";
-import { ApiError, ConflictError } from "@/lib/api/errors";
+import { ApiError } from "@/lib/api/errors";
+import { ConflictError } from "@/lib/errors";
 import { type HarnessServer, proxiedHarness } from "@/lib/harness";
 import { HARNESS_SOCKET, sessionPaths } from "@/lib/sandbox/layout";
 

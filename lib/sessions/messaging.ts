@@ -7,7 +7,8 @@ import {
   updateSession,
 } from "@/db/queries/sessions";
 import type { sessions } from "@/db/schema";
-import { ApiError, ConflictError } from "@/lib/api/errors";
+import { ApiError, asApiError } from "@/lib/api/errors";
+import { ConflictError } from "@/lib/errors";
 import { harnessOf, type HarnessSession, type PermissionReply, type TurnSummary } from "@/lib/harness";
 import { newId } from "@/lib/ids";
 import { log } from "@/lib/log";
@@ -218,7 +219,7 @@ async function runTurn(row: SessionRow, live: LiveTurn, text: string): Promise<v
       },
     });
   } catch (err) {
-    const message = err instanceof ApiError ? err.message : `the harness failed: ${(err as Error).message}`;
+    const message = asApiError(err)?.message ?? `the harness failed: ${(err as Error).message}`;
     log.warn("turn failed", { sessionId, turnId: live.turnId, error: (err as Error).message });
     summary = {
       finish: "error",

@@ -7,16 +7,16 @@ import {
   listIdleSessions,
   listLiveSessionIdsForAgent,
   listLiveSessions,
-  toApiSession,
   updateSession,
 } from "@/db/queries/sessions";
-import { ConflictError } from "@/lib/api/errors";
+import { ConflictError } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { log } from "@/lib/log";
 import { runtime } from "@/lib/runtime";
 import type { EnvVars } from "@/lib/schemas/env-vars";
-import { supportsTui, type HarnessId } from "@/lib/schemas/harness";
+import { supportsTui } from "@/lib/schemas/harness";
 import type { CreateSessionInput, Session } from "@/lib/schemas/session";
+import { openEnv, sealEnv } from "@/lib/secret-box";
 import { appendSkillBlock, parseSkillIds, skillSnapshots } from "@/lib/skill-blocks";
 
 import { appendEvent } from "./events";
@@ -24,33 +24,16 @@ import { newModelToken } from "./harness-secrets";
 import { launchSession, reconcile, stopSession, maintainRemoteSandboxes } from "./launch";
 import { sessionManager } from "./manager";
 import { listenForRelayedControl } from "./messaging";
+import { toApiSession } from "./present";
 import { startHeartbeat } from "./replica";
-
-function envContext(sessionId: string, key: string) {
-  return `session:${sessionId}:env:${key}`;
-}
-
-/** The agent's env vars kept with the session, re-encrypted for it (restart needs them, not the agent). */
-function sealForSession(sessionId: string, env: EnvVars): Record<string, string> {
-  const box = runtime().box;
-  return Object.fromEntries(
-    Object.entries(env).map(([k, v]) => [k, box.encrypt(v, envContext(sessionId, k))]),
-  );
-}
-
-function openForSession(sessionId: string, stored: Record<string, string>): EnvVars {
-  const box = runtime().box;
-  return Object.fromEntries(
-    Object.entries(stored).map(([k, v]) => [k, box.decrypt(v, envContext(sessionId, k))]),
-  );
-}
 
 /**
  * Creates a session: snapshots the agent (prompt, skills, files, secrets) so later edits to the agent
  * do not reach it, answers at once with status `creating`, and boots the sandbox in the background.
  */
 export async function createSession(agentId: string, input: CreateSessionInput): Promise<Session> {
-  const { row: agent, files, env } = await readAgentForSession(agentId);
+  const { row: agent, files } = await readAgentForSession(agentId);
+  const env = openEnv(runtime().box, `agent:${agentId}`, agent.envVars);
   const extra = await getSkillsByIds(input.skill_ids);
   const library = await getSkillsByIds(parseSkillIds(agent.prompt)).catch(() => []);
   const names = new Map([...library, ...extra].map((s) => [s.id, s.name]));
@@ -62,7 +45,7 @@ export async function createSession(agentId: string, input: CreateSessionInput):
     id,
     agentId,
     title: input.title ?? null,
-    supportsTui: supportsTui(agent.harnessId as HarnessId),
+    supportsTui: supportsTui(agent.harnessId),
     modelTokenHash: token.hash,
     config: {
       name: agent.name,
@@ -84,7 +67,8 @@ export async function createSession(agentId: string, input: CreateSessionInput):
         ...extra.map((s) => ({ id: s.id, name: s.name, content: s.content })),
       ],
     },
-    envVars: sealForSession(id, env),
+    // Sealed again for the session: restart needs them, not the agent.
+    envVars: sealEnv(runtime().box, `session:${id}`, env),
     files: files.map((f) => ({
       position: f.position,
       name: f.name,
@@ -127,7 +111,12 @@ export async function restartSession(sessionId: string, sessionEnv: EnvVars): Pr
   });
   if (!fresh) throw new ConflictError(`session ${sessionId} could not be restarted`);
   await appendEvent(sessionId, "status", { status: "creating", reason: "restart" });
-  void launchSession(fresh, openForSession(sessionId, row.envVars), sessionEnv, token.token);
+  void launchSession(
+    fresh,
+    openEnv(runtime().box, `session:${sessionId}`, row.envVars),
+    sessionEnv,
+    token.token,
+  );
   return toApiSession(fresh);
 }
 

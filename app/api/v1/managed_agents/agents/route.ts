@@ -1,4 +1,4 @@
-import { createAgent, listAgents } from "@/db/queries/agents";
+import { createAgent, listAgents } from "@/lib/agents/service";
 import { handle, json } from "@/lib/api/handler";
 import { operations as op } from "@/lib/api/operations";
 

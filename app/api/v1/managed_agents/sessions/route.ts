@@ -1,6 +1,9 @@
-import { listSessions } from "@/db/queries/sessions";
+import { listSessionRows } from "@/db/queries/sessions";
 import { handle, json } from "@/lib/api/handler";
 import { operations as op } from "@/lib/api/operations";
+import { toApiSessionPage } from "@/lib/sessions/present";
 
 // GET /api/v1/managed_agents/sessions – list sessions, newest first
-export const GET = handle(op.listSessions, async ({ query }) => json(await listSessions(query)));
+export const GET = handle(op.listSessions, async ({ query }) =>
+  json(toApiSessionPage(await listSessionRows(query))),
+);

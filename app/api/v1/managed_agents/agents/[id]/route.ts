@@ -1,4 +1,5 @@
-import { deleteAgent, getAgent, updateAgent } from "@/db/queries/agents";
+import { deleteAgent } from "@/db/queries/agents";
+import { getAgent, updateAgent } from "@/lib/agents/service";
 import { handle, json, noContent } from "@/lib/api/handler";
 import { operations as op } from "@/lib/api/operations";
 import { stopAgentSessions } from "@/lib/sessions/service";

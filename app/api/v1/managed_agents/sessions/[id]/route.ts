@@ -1,11 +1,12 @@
-import { getSession, touchSession } from "@/db/queries/sessions";
+import { getSessionRow, touchSession } from "@/db/queries/sessions";
 import { handle, json } from "@/lib/api/handler";
 import { operations as op } from "@/lib/api/operations";
+import { toApiSession } from "@/lib/sessions/present";
 import { deleteSession } from "@/lib/sessions/service";
 
 // GET /api/v1/managed_agents/sessions/{id} – get a session
 export const GET = handle(op.getSession, async ({ params }) => {
-  const session = await getSession(params.id);
+  const session = toApiSession(await getSessionRow(params.id));
   await touchSession(params.id);
   return json(session);
 });

@@ -1,4 +1,4 @@
-import { attachSkill, detachSkill } from "@/db/queries/agents";
+import { attachSkill, detachSkill } from "@/lib/agents/service";
 import { handle, json } from "@/lib/api/handler";
 import { operations as op } from "@/lib/api/operations";
 

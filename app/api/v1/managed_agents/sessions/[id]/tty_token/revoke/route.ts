@@ -1,7 +1,8 @@
-import { bumpTtyEpoch, toApiSession } from "@/db/queries/sessions";
+import { bumpTtyEpoch } from "@/db/queries/sessions";
 import { handle, json } from "@/lib/api/handler";
 import { operations as op } from "@/lib/api/operations";
 import { closeTokenClients } from "@/lib/pty/terminals";
+import { toApiSession } from "@/lib/sessions/present";
 
 // POST /api/v1/managed_agents/sessions/{id}/tty_token/revoke – end every terminal token minted so far
 export const POST = handle(op.revokeTtyToken, async ({ params }) => {
