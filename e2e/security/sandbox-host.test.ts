@@ -430,15 +430,24 @@ for pid in sorted(p for p in os.listdir("/proc") if p.isdigit() and p != me):
             if n in data:
                 found[n.decode()].append(f"{pid}:{kind}")
     try:
-        maps = open(f"/proc/{pid}/maps").read().splitlines()
+        smaps = open(f"/proc/{pid}/smaps").read().splitlines()
         mem = open(f"/proc/{pid}/mem", "rb", 0)
     except OSError:
         continue
-    for line in maps:
-        addr, perms = line.split()[:2]
+    # Regions with their resident size: pages never touched hold nothing (and runtimes such as Bun
+    # reserve gigabytes they never touch, which would take minutes to read as zeros).
+    regions_rss, current = [], None
+    for line in smaps:
+        head = line.split()
+        if "-" in head[0] and len(head) >= 5:
+            current = [head[0], head[1], 0]
+            regions_rss.append(current)
+        elif head[0] == "Rss:" and current is not None:
+            current[2] = int(head[1])
+    for addr, perms, rss in regions_rss:
         # Data a process holds at run time sits in writable pages (heap, stacks, anonymous maps);
         # read-only mappings are files on disk, which the grep of the data folder covers.
-        if not perms.startswith("rw"):
+        if not perms.startswith("rw") or rss == 0:
             continue
         start, end = (int(x, 16) for x in addr.split("-"))
         pos, tail = start, b""
