@@ -69,6 +69,78 @@ export default tseslint.config(
       "no-restricted-imports": ["error", { paths: dbPaths, patterns: [...dbInternals, ...serverOnly] }],
     },
   },
+  // The arrows between homes (README "Where things live"): sessions -> sandbox, harness, models,
+  // db/queries; sandbox and harness never import db or sessions; db imports only lib/schemas,
+  // lib/errors and lib/ids. Tests may cross them.
+  {
+    files: ["db/**"],
+    ignores: ["**/*.test.ts", "db/queries/test-support.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: [
+                "**/lib/*",
+                "!**/lib/schemas",
+                "!**/lib/errors",
+                "!**/lib/ids",
+                "**/lib/*/**",
+                "!**/lib/schemas/*",
+              ],
+              message: "db/ imports only lib/schemas, lib/errors and lib/ids.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["lib/sandbox/**"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: dbPaths,
+          patterns: [
+            {
+              group: [
+                "@/db/*",
+                "@/lib/sessions/*",
+                "@/lib/harness",
+                "@/lib/harness/*",
+                "@/lib/agents/*",
+                "@/lib/runtime",
+              ],
+              message: "lib/sandbox launches sandboxes; it never reaches into db, sessions or harnesses.",
+            },
+            ...dbInternals,
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["lib/harness/**"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: dbPaths,
+          patterns: [
+            {
+              group: ["@/db/*", "@/lib/sessions/*", "@/lib/agents/*", "@/lib/runtime"],
+              message: "A harness knows its sandbox and its wire, never db or sessions.",
+            },
+            ...dbInternals,
+          ],
+        },
+      ],
+    },
+  },
   {
     // Tests read JSON bodies whose shape is what they assert; typing each one adds nothing.
     files: ["e2e/**", "**/*.test.ts"],
