@@ -1,16 +1,16 @@
 import { getLiveSessionEgress } from "@/db/queries/sessions";
 import { ConfigError } from "@/lib/config";
+import { describeListenTarget, parseListenTarget, type ListenTarget } from "@/lib/listen";
 import { log } from "@/lib/log";
+import { listenSharedModelEndpoint } from "@/lib/models/endpoint";
 import { runtime } from "@/lib/runtime";
-import { createEgressGateway, egressDeniedEvent } from "@/lib/sandbox/egress/gateway";
+import { createEgressGateway, egressDeniedEvent } from "@/lib/sandbox/egress/proxy";
 import { secretsMatch } from "@/lib/sandbox/egress/wire";
 import { compileEgressPolicy, type EgressPolicy } from "@/lib/sandbox/egress/policy";
 import { testResolver } from "@/lib/sandbox/egress/test-hook-resolver";
 import { appendEvent } from "@/lib/sessions/events";
 import { egressPassword } from "@/lib/sessions/harness-secrets";
-import { listenSharedModelEndpoint } from "@/lib/sessions/model-endpoint";
 
-import { describeListenTarget, parseListenTarget, type ListenTarget } from "./listen";
 
 /*
  * The gateway role (HANGAR_ROLE=gateway): the same Hangar code, run as the one in-cluster Deployment

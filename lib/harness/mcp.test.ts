@@ -9,7 +9,7 @@ import { McpServer as McpTestServer } from "@modelcontextprotocol/sdk/server/mcp
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { createModelGateway, type ModelGateway } from "@/lib/model-gateway";
+import { createModelGateway, type ModelGateway } from "@/lib/models/builtin";
 import type { HarnessId } from "@/lib/schemas/harness";
 
 import { createClaudeSdkSession } from "./claude-agent-sdk/session";

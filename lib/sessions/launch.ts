@@ -5,12 +5,13 @@ import type { sessions } from "@/db/schema";
 import { getSessionFiles, updateSession } from "@/db/queries/sessions";
 import { harnessLaunch, harnessPackageDirs, harnessTui, withSessionEnv } from "@/lib/harness";
 import { log } from "@/lib/log";
+import { listenModelEndpoint } from "@/lib/models/endpoint";
 import { runtime } from "@/lib/runtime";
 import { bootLaunchSpec, bootSpec, sandboxNetwork, sandboxPorts } from "@/lib/sandbox/boot/spec";
 import type { ReadyCheck } from "@/lib/sandbox/boot/probe";
 import { StatusReader } from "@/lib/sandbox/boot/status";
 import { type BootTimings, watchBoot } from "@/lib/sandbox/boot/watch";
-import { egressDeniedEvent } from "@/lib/sandbox/egress/gateway";
+import { egressDeniedEvent } from "@/lib/sandbox/egress/proxy";
 import { compileEgressPolicy } from "@/lib/sandbox/egress/policy";
 import { EGRESS_SOCKET, MODEL_SOCKET, sessionPaths } from "@/lib/sandbox/layout";
 import { SandboxError } from "@/lib/sandbox/types";
@@ -27,7 +28,6 @@ import {
   sendPendingPrompt,
 } from "./messaging";
 import { sessionManager } from "./manager";
-import { listenModelEndpoint } from "./model-endpoint";
 import { sessionDir, sessionsRoot } from "./paths";
 import { liveReplicas } from "./replica";
 

@@ -1,17 +1,17 @@
 import { log } from "@/lib/log";
+import type { ModelEndpoint } from "@/lib/models/endpoint";
 import { runtime } from "@/lib/runtime";
 import {
   createEgressGateway,
   type EgressDecision,
   type EgressGateway,
   type EgressSession,
-} from "@/lib/sandbox/egress/gateway";
+} from "@/lib/sandbox/egress/proxy";
 import { sandboxDriverFor } from "@/lib/sandbox/drivers/select";
 import { testResolver } from "@/lib/sandbox/egress/test-hook-resolver";
 import type { SandboxDriver } from "@/lib/sandbox/types";
 
 import { egressPassword } from "./harness-secrets";
-import type { ModelEndpoint } from "./model-endpoint";
 import { sessionsRoot } from "./paths";
 
 export type SessionManager = {

@@ -19,7 +19,7 @@ import type { TurnEvent } from "@/lib/schemas/session-event";
 import { emptyThread, foldEvents, type Thread } from "@/lib/thread";
 
 import { markActive } from "./activity";
-import { listenControl, relayControl } from "./control";
+import { listenControl, relayControl } from "./relay";
 import { appendEvent } from "./events";
 import { harnessServer } from "./harness-server";
 import { sessionManager } from "./manager";

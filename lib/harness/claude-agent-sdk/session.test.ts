@@ -8,7 +8,7 @@ import zlib from "node:zlib";
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
-import { listenModelGateway, type ModelGatewayServer } from "@/lib/model-gateway";
+import { listenModelGateway, type ModelGatewayServer } from "@/lib/models/builtin";
 import { type TurnEvent, turnEventSchema } from "@/lib/schemas/session-event";
 
 import { claudeBinary } from "../claude-code/binary";

@@ -7,7 +7,7 @@ import path from "node:path";
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { listenModelGateway, type ModelGatewayServer } from "@/lib/model-gateway";
+import { listenModelGateway, type ModelGatewayServer } from "@/lib/models/builtin";
 import { type TurnEvent, turnEventSchema } from "@/lib/schemas/session-event";
 
 import { installedFile } from "../binaries";

@@ -4,7 +4,7 @@ import os from "node:os";
 
 import { log } from "@/lib/log";
 
-import type { EgressDecision, EgressGatewayOptions } from "./gateway";
+import type { EgressDecision, EgressGatewayOptions } from "./proxy";
 import {
   decideConnection,
   decideHost,

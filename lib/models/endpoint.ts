@@ -11,9 +11,9 @@ import {
   MODEL_UPSTREAM_BODY_MAX,
   MODEL_UPSTREAM_IN_FLIGHT_PER_SESSION,
 } from "@/lib/bounds";
-import { listenOn, type ListenTarget } from "@/lib/gateway/listen";
+import { listenOn, type ListenTarget } from "@/lib/listen";
 import { log } from "@/lib/log";
-import { createModelGateway, type ModelGateway } from "@/lib/model-gateway";
+import { createModelGateway, type ModelGateway } from "@/lib/models/builtin";
 import { runtime } from "@/lib/runtime";
 
 import {
@@ -24,7 +24,7 @@ import {
   sharedEndpointNames,
   upstreamUrl,
   type ModelTarget,
-} from "./model-paths";
+} from "./paths";
 
 /*
  * The model endpoint sandboxes talk to. Inside the sandbox LITELLM_API_BASE points at it (on the local
@@ -119,7 +119,7 @@ function continueIfAsked(req: http.IncomingMessage, res: http.ServerResponse) {
 const SLOT = Symbol.for("hangar.model-gateway");
 const UPSTREAM_SLOT = Symbol.for("hangar.model-endpoint.in-flight");
 
-/** Hangar's built-in, scripted test model (lib/model-gateway), shared by every session's endpoint. */
+/** Hangar's built-in, scripted test model (lib/models/builtin), shared by every session's endpoint. */
 export function builtInGateway(): ModelGateway {
   const slot = globalThis as Record<symbol, ModelGateway | undefined>;
   return (slot[SLOT] ??= createModelGateway());

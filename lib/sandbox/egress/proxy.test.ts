@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { EGRESS_CASES, formatHostPort } from "@/e2e/support/egress-cases";
-import { createEgressGateway, type EgressDecision, type EgressGatewayOptions } from "./gateway";
+import { createEgressGateway, type EgressDecision, type EgressGatewayOptions } from "./proxy";
 import { toHttpStatus } from "./wire";
 import { compileEgressPolicy, decideHost, normalizeHost, parseIpAddress } from "./policy";
 import { collect, type Reply } from "@/e2e/support/proxy-reply";

@@ -4,7 +4,7 @@ import net from "node:net";
 
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
-import { createEgressGateway, type EgressDecision, type SharedEgressOptions } from "./gateway";
+import { createEgressGateway, type EgressDecision, type SharedEgressOptions } from "./proxy";
 import { secretsMatch } from "./wire";
 import { compileEgressPolicy, type EgressPolicy } from "./policy";
 import { collect, type Reply } from "@/e2e/support/proxy-reply";

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import http from "node:http";
 import type net from "node:net";
 
-import { listenOn, listenPrivately, removeStaleSocket, type ListenTarget } from "@/lib/gateway/listen";
+import { listenOn, listenPrivately, removeStaleSocket, type ListenTarget } from "@/lib/listen";
 
 import { proxySettings } from "./decide";
 import { admitShared, serveProxy, type SessionState, type SharedState } from "./listeners";
