@@ -60,7 +60,7 @@ beforeAll(async () => {
       findSession: async (hash) =>
         hash === createHash("sha256").update(TOKEN).digest("hex") ? "ses_shared" : null,
       ownNames: sharedEndpointNames(GATEWAY_HOST),
-      gateway: { base: `http://127.0.0.1:${upstreamPort}/litellm`, key: PLATFORM_KEY },
+      upstream: { base: `http://127.0.0.1:${upstreamPort}/litellm`, key: PLATFORM_KEY },
     },
   );
   port = (endpoint.target as { port: number }).port;
