@@ -11,7 +11,6 @@ import { testResolver } from "@/lib/sandbox/egress/test-hook-resolver";
 import { appendEvent } from "@/lib/sessions/events";
 import { egressPassword } from "@/lib/sessions/harness-secrets";
 
-
 /*
  * The gateway role (HANGAR_ROLE=gateway): the same Hangar code, run as the one in-cluster Deployment
  * sandbox pods may reach (a default-deny NetworkPolicy allows only it and DNS). It serves two shared

@@ -237,9 +237,7 @@ describe("request log", () => {
     await post(`${server.url}/session/s2/v1/chat/completions`, chatBody("b"));
     await post(`${server.url}/session/s2/responses`, { model: "m", input: "c" });
     expect(server.model.requests({ session: "s1" }).map((r) => r.userText)).toEqual(["a"]);
-    expect(server.model.requests({ session: "s2", api: "responses" }).map((r) => r.userText)).toEqual([
-      "c",
-    ]);
+    expect(server.model.requests({ session: "s2", api: "responses" }).map((r) => r.userText)).toEqual(["c"]);
     server.model.clear({ session: "s2" });
     expect(server.model.requests().map((r) => r.session)).toEqual(["s1"]);
   });

@@ -267,7 +267,8 @@ export function createBuiltinModel(options: BuiltinModelOptions = {}): BuiltinMo
     } catch (err) {
       const status = err instanceof BuiltinModelError ? err.status : 500;
       const message = err instanceof BuiltinModelError ? err.message : "internal error in the model gateway";
-      if (!(err instanceof BuiltinModelError)) log.warn("built-in model failed", { path: pathname, error: err });
+      if (!(err instanceof BuiltinModelError))
+        log.warn("built-in model failed", { path: pathname, error: err });
       entry.status = status;
       if (!res.headersSent) sendError(res, familyOf(api, req), status, message);
       else res.destroy();

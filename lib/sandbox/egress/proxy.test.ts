@@ -465,11 +465,7 @@ describe("egress proxy", () => {
   it("reports one decision per request", async () => {
     const { resolve } = nameResolver({ "a.test": ["127.0.0.1"] });
     const { proxy, decisions } = startProxy({ resolve });
-    const session = await proxy.listen(
-      "ses_count",
-      nextSocketPath(),
-      policyOf(["a.test"], ["*.evil.test"]),
-    );
+    const session = await proxy.listen("ses_count", nextSocketPath(), policyOf(["a.test"], ["*.evil.test"]));
     const targets = [`a.test:${internetPort}`, "x.evil.test:443", "b.test:443", `a.test:${internetPort}`];
     for (const target of targets) {
       const reply = await proxyConnect(session.socketPath, target);
@@ -565,9 +561,7 @@ describe("egress proxy", () => {
     expect((await fs.stat(socketPath)).mode & 0o777).toBe(0o600);
     const again = await proxy.listen("ses_mode", socketPath, policyOf([], ["127.0.0.1"]));
     expect(again).toBe(first);
-    await expect(proxy.listen("ses_mode", nextSocketPath(), policyOf([]))).rejects.toThrow(
-      /already listens/,
-    );
+    await expect(proxy.listen("ses_mode", nextSocketPath(), policyOf([]))).rejects.toThrow(/already listens/);
     await expect(proxy.listen("ses_other", `${socketPath}.not-a-socket`, policyOf([]))).rejects.toThrow(
       /not a socket/,
     );
