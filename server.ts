@@ -1,7 +1,7 @@
 /*
  * Hangar's one process: Next.js (pages and /api routes), the API fast path, and WebSocket upgrades for
  * terminals. Start-up order: configuration, keys, database and migrations, then listen. With
- * HANGAR_ROLE=gateway the same process serves only the shared egress gateway and model endpoint
+ * HANGAR_ROLE=gateway the same process serves only the shared egress proxy and model endpoint
  * (lib/gateway/role.ts). Every request and upgrade first passes `admit`: its transport is settled
  * (lib/api/transport.ts), a path that does not decode is refused, and the security headers are set.
  */

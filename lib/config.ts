@@ -53,7 +53,7 @@ const configSchema = z.object({
     .max(7 * 24 * 60)
     .default(30),
   HANGAR_SANDBOX_DRIVER: z.enum(["local", "process", "kubernetes"]).optional(),
-  /** `web` serves the app and API; `gateway` runs only the shared egress gateway and model endpoint. */
+  /** `web` serves the app and API; `gateway` runs only the shared egress proxy and model endpoint. */
   HANGAR_ROLE: z.enum(["web", "gateway"]).default("web"),
   /**
    * Behind one reverse proxy that terminates TLS: believe its `X-Forwarded-Proto` (HSTS, the `__Host-`
@@ -101,7 +101,7 @@ const configSchema = z.object({
    * pod's uid 1000 is no other pod's, and HANGAR_SESSION_PIDS caps each pod alone.
    */
   HANGAR_K8S_USER_NAMESPACES: flag("HANGAR_K8S_USER_NAMESPACES"),
-  /** Test-only: "name=ip,…" for the egress gateway's resolver. */
+  /** Test-only: "name=ip,…" for the egress proxy's resolver. */
   HANGAR_TEST_HOSTS: optionalString,
 });
 

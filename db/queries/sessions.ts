@@ -144,7 +144,7 @@ export async function findLiveSessionIdByModelTokenHash(tokenHash: string, db: D
   return row?.id ?? null;
 }
 
-/** The egress rules of a live session (the shared egress gateway); null for an unknown or ended one. */
+/** The egress rules of a live session (the shared egress proxy); null for an unknown or ended one. */
 export async function getLiveSessionEgress(id: string, db: Db = getDb()) {
   const [row] = await db
     .select({ config: sessions.config })

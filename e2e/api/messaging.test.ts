@@ -10,7 +10,7 @@ import { openSse, type Frame } from "../support/sse";
 /*
  * Messaging through real harnesses: opencode serve and the Claude Agent SDK's CLI run inside their
  * sandboxes and talk to Hangar's built-in test model (no LLM is reachable here; its replies are
- * scripted by the message text: RUN:, REPLY:, SLOW:, see lib/model-gateway/README.md).
+ * scripted by the message text: RUN:, REPLY:, SLOW:, see lib/models/builtin/README.md).
  */
 
 const SESSIONS = "/api/v1/managed_agents/sessions";

@@ -1,7 +1,7 @@
 import type { EgressReason } from "@/lib/sandbox/egress/policy";
 
 /*
- * The egress acceptance table, shared by the policy's unit test, the gateway's socket test and every
+ * The egress acceptance table, shared by the policy's unit test, the proxy's socket test and every
  * sandbox driver's integration test, so all of them prove the same behaviour.
  *
  * Made-up `.test` names are mapped by a test resolver (`resolvesTo`). Addresses in 198.51.100.0/24 and

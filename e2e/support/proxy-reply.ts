@@ -1,6 +1,6 @@
 import type http from "node:http";
 
-/* Shared by the egress gateway tests (lib/sandbox/egress): a proxied response, read whole. */
+/* Shared by the egress proxy tests (lib/sandbox/egress): a proxied response, read whole. */
 
 export type Reply = { status: number; headers: http.IncomingHttpHeaders; body: string };
 

@@ -1,16 +1,15 @@
 import { getLiveSessionEgress } from "@/db/queries/sessions";
 import { ConfigError } from "@/lib/config";
+import { describeListenTarget, parseListenTarget, type ListenTarget } from "@/lib/listen";
 import { log } from "@/lib/log";
+import { listenSharedModelEndpoint } from "@/lib/models/endpoint";
 import { runtime } from "@/lib/runtime";
-import { createEgressGateway, egressDeniedEvent } from "@/lib/sandbox/egress/gateway";
-import { secretsMatch } from "@/lib/sandbox/egress/wire";
 import { compileEgressPolicy, type EgressPolicy } from "@/lib/sandbox/egress/policy";
+import { createEgressProxy, egressDeniedEvent } from "@/lib/sandbox/egress/proxy";
+import { secretsMatch } from "@/lib/sandbox/egress/wire";
 import { testResolver } from "@/lib/sandbox/egress/test-hook-resolver";
 import { appendEvent } from "@/lib/sessions/events";
 import { egressPassword } from "@/lib/sessions/harness-secrets";
-import { listenSharedModelEndpoint } from "@/lib/sessions/model-endpoint";
-
-import { describeListenTarget, parseListenTarget, type ListenTarget } from "./listen";
 
 /*
  * The gateway role (HANGAR_ROLE=gateway): the same Hangar code, run as the one in-cluster Deployment
@@ -83,7 +82,7 @@ export async function startGatewayRole(): Promise<GatewayRole> {
     throw new ConfigError(`Invalid configuration:\n  HANGAR_GATEWAY_*_LISTEN: ${(err as Error).message}`);
   }
 
-  const gateway = createEgressGateway({
+  const proxy = createEgressProxy({
     onDecision: (decision) => {
       if (decision.allowed) {
         log.debug("egress allowed", {
@@ -99,7 +98,7 @@ export async function startGatewayRole(): Promise<GatewayRole> {
     },
     resolve: testResolver(config.HANGAR_TEST_HOSTS),
   });
-  const egress = await gateway.listenShared(egressTarget, {
+  const egress = await proxy.listenShared(egressTarget, {
     checkPassword: (sessionId, password) => secretsMatch(password, egressPassword(sessionId)),
     policyFor: createPolicyCache(livePolicy),
   });
@@ -107,7 +106,7 @@ export async function startGatewayRole(): Promise<GatewayRole> {
   try {
     model = await listenSharedModelEndpoint(modelTarget);
   } catch (err) {
-    await gateway.closeAll();
+    await proxy.closeAll();
     throw err;
   }
   log.info("gateway listening", {
@@ -119,7 +118,7 @@ export async function startGatewayRole(): Promise<GatewayRole> {
     egress: egress.target,
     model: model.target,
     close: async () => {
-      await Promise.all([gateway.closeAll(), model.close()]);
+      await Promise.all([proxy.closeAll(), model.close()]);
     },
   };
 }

@@ -9,7 +9,7 @@ import { McpServer as McpTestServer } from "@modelcontextprotocol/sdk/server/mcp
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { createModelGateway, type ModelGateway } from "@/lib/model-gateway";
+import { createBuiltinModel, type BuiltinModel } from "@/lib/models/builtin";
 import type { HarnessId } from "@/lib/schemas/harness";
 
 import { createClaudeSdkSession } from "./claude-agent-sdk/session";
@@ -175,7 +175,7 @@ describe("harness configs", () => {
  * The real harness binaries against a real MCP server (the MCP SDK's streamable HTTP transport) on a
  * loopback port, each in a fresh HOME holding the files harnessLaunch lists. One server plays both
  * sides: `/mcp/<id>` under the model base is the per-session model endpoint's LiteLLM route (every
- * other path is the built-in model gateway), and `/foreign/mcp` is a server listed by URL. It records
+ * other path is the built-in model), and `/foreign/mcp` is a server listed by URL. It records
  * each request's JSON-RPC method and Authorization header: LiteLLM servers must get the session
  * token, which exists only in the harness's environment, and foreign ones no token at all.
  */
@@ -189,7 +189,7 @@ type Hit = { path: string; auth: string | null; methods: string[] };
 
 let front: http.Server;
 let base = "";
-let gateway: ModelGateway;
+let builtin: BuiltinModel;
 const hits: Hit[] = [];
 
 function methodsOf(body: unknown): string[] {
@@ -214,10 +214,10 @@ async function serveMcp(req: http.IncomingMessage, res: http.ServerResponse, bod
 }
 
 beforeAll(async () => {
-  gateway = createModelGateway();
+  builtin = createBuiltinModel();
   front = http.createServer((req, res) => {
     const url = req.url ?? "/";
-    if (!url.startsWith("/mcp/") && !url.startsWith("/foreign/")) return void gateway.handle(req, res, {});
+    if (!url.startsWith("/mcp/") && !url.startsWith("/foreign/")) return void builtin.handle(req, res, {});
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -249,7 +249,7 @@ const children: ChildProcess[] = [];
 const sessions: HarnessSession[] = [];
 beforeEach(() => {
   hits.length = 0;
-  gateway.clear({});
+  builtin.clear({});
 });
 afterEach(async () => {
   await Promise.all(sessions.splice(0).map((s) => s.close()));
@@ -392,7 +392,7 @@ describe.skipIf(!bins.claude)("Claude Code 2.1.332 with the agent's MCP servers"
     });
     expect(summary.finish, JSON.stringify(summary)).toBe("stop");
     // Claude Code defers MCP tools behind ToolSearch: the model gets their names in its context.
-    const [first] = gateway.requests({ api: "messages" }).filter((r) => r.tools.includes("ToolSearch"));
+    const [first] = builtin.requests({ api: "messages" }).filter((r) => r.tools.includes("ToolSearch"));
     expect(first?.system).toContain("mcp__probe__ping");
     expect(first?.system).toContain(`mcp__${FOREIGN}__ping`);
     expectConnected();

@@ -5,7 +5,7 @@
  *   over streamable HTTP, through the per-session model endpoint. It carries the per-session token
  *   (`Authorization: Bearer <LITELLM_API_KEY inside the sandbox>`), which the host endpoint checks
  *   and swaps for the platform's real key, as it does for model requests; or
- * - a full `http://` or `https://` URL: used as it is. It goes out through the egress gateway, so the
+ * - a full `http://` or `https://` URL: used as it is. It goes out through the egress proxy, so the
  *   agent's allow and deny lists apply, and no token is added (a foreign server never sees it).
  *
  * Anything else (another scheme, a URL that does not parse) is skipped, as is an entry that resolves

@@ -16,7 +16,7 @@ import type { PtyConnection, PtyEvents } from "@/lib/pty/client";
 /** `container`: a pod on Kubernetes (its isolation is the cluster's container runtime and policies). */
 export type Isolation = "namespaces" | "container" | "none";
 
-/** "127.0.0.1:port inside the sandbox → a Unix socket on the host" (the egress gateway listens there). */
+/** "127.0.0.1:port inside the sandbox → a Unix socket on the host" (the egress proxy listens there). */
 export type Bridge = { port: number; socketPath: string };
 
 /**

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /*
- * Egress rule syntax, shared by the API, the forms and the egress gateway: an exact host
+ * Egress rule syntax, shared by the API, the forms and the egress proxy: an exact host
  * (`api.github.com`), a wildcard suffix (`*.github.com`), an IP address (v4 or v6) or a CIDR range.
  * Pure functions only: this file is imported by browser code.
  */

@@ -16,7 +16,7 @@ export function newModelToken(): { token: string; hash: string } {
 }
 
 /**
- * The password a sandbox presents to the shared egress gateway (Kubernetes driver), with the session id
+ * The password a sandbox presents to the shared egress proxy (Kubernetes driver), with the session id
  * as the user name: `http://<sessionId>:<password>@gateway:3128`. Derived like the harness password,
  * so the gateway checks it with no lookup and no stored copy.
  */

@@ -5,13 +5,14 @@ import type { sessions } from "@/db/schema";
 import { getSessionFiles, updateSession } from "@/db/queries/sessions";
 import { harnessLaunch, harnessPackageDirs, harnessTui, withSessionEnv } from "@/lib/harness";
 import { log } from "@/lib/log";
+import { listenModelEndpoint } from "@/lib/models/endpoint";
 import { runtime } from "@/lib/runtime";
 import { bootLaunchSpec, bootSpec, sandboxNetwork, sandboxPorts } from "@/lib/sandbox/boot/spec";
 import type { ReadyCheck } from "@/lib/sandbox/boot/probe";
 import { StatusReader } from "@/lib/sandbox/boot/status";
 import { type BootTimings, watchBoot } from "@/lib/sandbox/boot/watch";
-import { egressDeniedEvent } from "@/lib/sandbox/egress/gateway";
 import { compileEgressPolicy } from "@/lib/sandbox/egress/policy";
+import { egressDeniedEvent } from "@/lib/sandbox/egress/proxy";
 import { EGRESS_SOCKET, MODEL_SOCKET, sessionPaths } from "@/lib/sandbox/layout";
 import { SandboxError } from "@/lib/sandbox/types";
 import type { EnvVars } from "@/lib/schemas/env-vars";
@@ -27,7 +28,6 @@ import {
   sendPendingPrompt,
 } from "./messaging";
 import { sessionManager } from "./manager";
-import { listenModelEndpoint } from "./model-endpoint";
 import { sessionDir, sessionsRoot } from "./paths";
 import { liveReplicas } from "./replica";
 
@@ -89,11 +89,11 @@ async function settle(sessionId: string, status: "failed" | "dead", reason: stri
   if (row) await event(sessionId, "status", { status, reason });
   await manager.driver.stop(sessionId).catch(() => undefined);
   removeSandboxData(sessionId);
-  await manager.gatewaySessions
+  await manager.egressSessions
     .get(sessionId)
     ?.close()
     .catch(() => undefined);
-  manager.gatewaySessions.delete(sessionId);
+  manager.egressSessions.delete(sessionId);
   await manager.modelEndpoints
     .get(sessionId)
     ?.close()
@@ -200,7 +200,7 @@ function wireEgressEvents() {
 }
 
 /**
- * The host-side listeners a sandbox's bridges connect to: egress gateway and model endpoint. Remote
+ * The host-side listeners a sandbox's bridges connect to: egress proxy and model endpoint. Remote
  * sandboxes use the shared gateway (HANGAR_ROLE=gateway) instead.
  */
 async function listenHostSide(row: SessionRow) {
@@ -212,12 +212,12 @@ async function listenHostSide(row: SessionRow) {
   // but not replace them, and a listener re-created after a Hangar restart is visible inside (a single
   // bound socket file would keep the dead one).
   fs.mkdirSync(paths.listen, { recursive: true, mode: 0o700 });
-  const egress = await manager.gateway.listen(
+  const egress = await manager.egressProxy.listen(
     row.id,
     path.join(paths.listen, EGRESS_SOCKET),
     compileEgressPolicy({ allow: row.config.allowOut, deny: row.config.denyOut }),
   );
-  manager.gatewaySessions.set(row.id, egress);
+  manager.egressSessions.set(row.id, egress);
   manager.modelEndpoints.set(
     row.id,
     await listenModelEndpoint(row.id, path.join(paths.listen, MODEL_SOCKET), row.modelTokenHash),
@@ -225,7 +225,7 @@ async function listenHostSide(row: SessionRow) {
 }
 
 /**
- * Brings a session up in the background: egress gateway, boot spec, sandbox, then the bootstrap's
+ * Brings a session up in the background: egress proxy, boot spec, sandbox, then the bootstrap's
  * phases. The boot spec (per-session env vars, GIT_TOKEN) goes to the sandbox's main process through
  * the driver (its stdin, or the session's Secret) and nowhere else: never this host's disk. `files`
  * are the agent's files when the caller has them at hand (creation), else they are read back.

@@ -1,23 +1,23 @@
 import { log } from "@/lib/log";
+import type { ModelEndpoint } from "@/lib/models/endpoint";
 import { runtime } from "@/lib/runtime";
-import {
-  createEgressGateway,
-  type EgressDecision,
-  type EgressGateway,
-  type EgressSession,
-} from "@/lib/sandbox/egress/gateway";
 import { sandboxDriverFor } from "@/lib/sandbox/drivers/select";
+import {
+  createEgressProxy,
+  type EgressDecision,
+  type EgressProxy,
+  type EgressSession,
+} from "@/lib/sandbox/egress/proxy";
 import { testResolver } from "@/lib/sandbox/egress/test-hook-resolver";
 import type { SandboxDriver } from "@/lib/sandbox/types";
 
 import { egressPassword } from "./harness-secrets";
-import type { ModelEndpoint } from "./model-endpoint";
 import { sessionsRoot } from "./paths";
 
 export type SessionManager = {
   driver: SandboxDriver;
-  gateway: EgressGateway;
-  gatewaySessions: Map<string, EgressSession>;
+  egressProxy: EgressProxy;
+  egressSessions: Map<string, EgressSession>;
   modelEndpoints: Map<string, ModelEndpoint>;
   /** Boot watchers by session id; each ends when its session reaches ready-then-exit, failed or dead. */
   watchers: Map<string, { stop: () => void }>;
@@ -34,7 +34,7 @@ export function sessionManager(): SessionManager {
   const config = runtime().config;
   const manager: SessionManager = {
     driver: sandboxDriverFor(config, sessionsRoot(), egressPassword),
-    gateway: createEgressGateway({
+    egressProxy: createEgressProxy({
       onDecision: (decision) => {
         if (!decision.allowed) manager.onDenied(decision);
         else
@@ -46,7 +46,7 @@ export function sessionManager(): SessionManager {
       },
       resolve: testResolver(config.HANGAR_TEST_HOSTS),
     }),
-    gatewaySessions: new Map(),
+    egressSessions: new Map(),
     modelEndpoints: new Map(),
     watchers: new Map(),
     onDenied: () => {},

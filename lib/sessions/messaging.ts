@@ -19,7 +19,7 @@ import type { TurnEvent } from "@/lib/schemas/session-event";
 import { emptyThread, foldEvents, type Thread } from "@/lib/thread";
 
 import { markActive } from "./activity";
-import { listenControl, relayControl } from "./control";
+import { listenRelay, relayControl } from "./relay";
 import { appendEvent } from "./events";
 import { harnessServer } from "./harness-server";
 import { sessionManager } from "./manager";
@@ -288,7 +288,7 @@ async function answerLocalPermission(sessionId: string, permissionId: string, re
 
 /** Called once at start: act on aborts and permission answers other replicas relay. */
 export function listenForRelayedControl() {
-  return listenControl({ abort: abortLocalTurn, permission: answerLocalPermission });
+  return listenRelay({ abort: abortLocalTurn, permission: answerLocalPermission });
 }
 
 /** A turn's user message and reply, folded from the log from `fromSeq` on. */

@@ -8,7 +8,7 @@ import zlib from "node:zlib";
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
-import { listenModelGateway, type ModelGatewayServer } from "@/lib/model-gateway";
+import { listenBuiltinModel, type BuiltinModelServer } from "@/lib/models/builtin";
 import { type TurnEvent, turnEventSchema } from "@/lib/schemas/session-event";
 
 import { claudeBinary } from "../claude-code/binary";
@@ -17,10 +17,10 @@ import { claudeAgentSdkHarness } from "./harness";
 import { type ClaudeSdkSessionOptions, createClaudeSdkSession } from "./session";
 
 /*
- * The adapter with the real Agent SDK, the real `claude` binary and the built-in model gateway on a
+ * The adapter with the real Agent SDK, the real `claude` binary and the built-in model on a
  * loopback port. There is no sandbox here: `options.spawn` starts the CLI on the host, in a fresh
  * HOME (the files its launch lists) and workspace, with the harness environment it lists —
- * what Hangar's sandbox spawn provides. A small recording proxy in front of the gateway keeps each
+ * what Hangar's sandbox spawn provides. A small recording proxy in front of the built-in model keeps each
  * request's raw body, to see what history the CLI sends.
  */
 
@@ -38,14 +38,14 @@ const claudeInstalled = (() => {
 })();
 if (!claudeInstalled) console.warn("SKIPPING claude-sdk adapter tests: the claude binary is not installed");
 
-let gateway: ModelGatewayServer;
+let builtin: BuiltinModelServer;
 let proxy: http.Server;
 let proxyUrl: string;
 const bodies: { path: string; body: MessagesBody }[] = [];
 
 type MessagesBody = { messages?: { role: string; content: unknown }[] };
 
-/** Forwards to the gateway unchanged and keeps the decoded body of each Messages request. */
+/** Forwards to the built-in model unchanged and keeps the decoded body of each Messages request. */
 function recordingProxy(target: URL): http.Server {
   return http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -79,15 +79,15 @@ function recordingProxy(target: URL): http.Server {
 }
 
 beforeAll(async () => {
-  gateway = await listenModelGateway();
-  proxy = recordingProxy(new URL(gateway.url));
+  builtin = await listenBuiltinModel();
+  proxy = recordingProxy(new URL(builtin.url));
   await new Promise<void>((done) => proxy.listen(0, "127.0.0.1", done));
   proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
   proxy?.closeAllConnections();
   await new Promise((done) => proxy?.close(done));
-  await gateway?.close();
+  await builtin?.close();
 });
 
 type Box = {
@@ -124,7 +124,7 @@ function sandbox(): Box {
     prompt: PROMPT,
     serverPassword: "x",
     port: 4096,
-    // The /session/<tag> prefix files this test's requests under its own tag in the gateway's log.
+    // The /session/<tag> prefix files this test's requests under its own tag in the built-in model's log.
     modelBase: `${proxyUrl}/session/${tag}`,
     modelToken: MODEL_TOKEN,
   });
@@ -197,7 +197,7 @@ async function turn(
   return { summary, events };
 }
 
-const requestsOf = (box: Box) => gateway.gateway.requests({ session: box.tag, api: "messages" });
+const requestsOf = (box: Box) => builtin.model.requests({ session: box.tag, api: "messages" });
 const bodiesOf = (box: Box) => bodies.filter((b) => b.path.startsWith(`/session/${box.tag}/`));
 const ofType = <T extends TurnEvent["type"]>(events: TurnEvent[], type: T) =>
   events.filter((e): e is Extract<TurnEvent, { type: T }> => e.type === type);
@@ -207,8 +207,8 @@ describe.skipIf(!claudeInstalled)("createClaudeSdkSession", { timeout: 30_000 },
   it("streams a plain reply, then reports its text, tokens and session", async () => {
     const box = sandbox();
     const session = await open(box);
-    const t = await turn(session, "Say hello to the gateway");
-    const reply = 'Hangar test model: you said "Say hello to the gateway"';
+    const t = await turn(session, "Say hello to the model");
+    const reply = 'Hangar test model: you said "Say hello to the model"';
 
     expect(t.summary, shown(t)).toMatchObject({ finish: "stop", harnessSessionId: expect.any(String) });
     expect(t.summary.tokens.input).toBeGreaterThan(0);
@@ -244,7 +244,7 @@ describe.skipIf(!claudeInstalled)("createClaudeSdkSession", { timeout: 30_000 },
     expect(t.summary.finish, shown(t)).toBe("stop");
     expect(fs.readFileSync(path.join(box.cwd, "sdk.txt"), "utf8")).toBe("sdk\n");
     const kinds = t.events.filter((e) => !e.type.endsWith("_delta")).map((e) => e.type);
-    // The gateway thinks on the turn's first request only.
+    // The built-in model thinks on the turn's first request only.
     expect(kinds).toEqual([
       "thinking",
       "tool_call",

@@ -7,7 +7,7 @@ import path from "node:path";
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { listenModelGateway, type ModelGatewayServer } from "@/lib/model-gateway";
+import { listenBuiltinModel, type BuiltinModelServer } from "@/lib/models/builtin";
 import { type TurnEvent, turnEventSchema } from "@/lib/schemas/session-event";
 
 import { installedFile } from "../binaries";
@@ -18,11 +18,11 @@ import { createOpencodeSession } from "./session";
 import { type Bridge, freePort, socketBridge } from "./test-bridge";
 
 /*
- * The adapter against a real `opencode serve` on the host (no sandbox) and the built-in model
- * gateway on a loopback port. The server's HOME holds the files opencodeLaunch writes in
- * a sandbox, and the adapter reaches it through a Unix socket bridged to its port, as Hangar's
- * reverse bridge does. A recording proxy in front of the gateway keeps the raw chat requests, so the
- * multi-turn test can see the conversation opencode sends.
+ * The adapter against a real `opencode serve` on the host (no sandbox) and the built-in model on a
+ * loopback port. The server's HOME holds the files opencodeLaunch writes in a sandbox, and the
+ * adapter reaches it through a Unix socket bridged to its port, as Hangar's reverse bridge does. A
+ * recording proxy in front of the built-in model keeps the raw chat requests, so the multi-turn test
+ * can see the conversation opencode sends.
  */
 
 const MODEL = "hangar-test-model";
@@ -34,7 +34,7 @@ if (!binary) console.warn("SKIPPING opencode adapter tests: opencode-linux-* is 
 
 type ChatBody = { messages: { role: string; content: unknown }[]; tools?: unknown[] };
 
-let gateway: ModelGatewayServer;
+let builtin: BuiltinModelServer;
 let proxy: http.Server;
 let root: string;
 let workspace: string;
@@ -52,7 +52,7 @@ async function bridge(socket: string, port: number): Promise<Bridge> {
   return handle;
 }
 
-/** Forwards to the gateway, keeping each chat completions request body. */
+/** Forwards to the built-in model, keeping each chat completions request body. */
 function recordingProxy(target: number): Promise<{ server: http.Server; port: number }> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -68,7 +68,7 @@ function recordingProxy(target: number): Promise<{ server: http.Server; port: nu
         },
       );
       upstream.on("error", () => res.destroy());
-      // opencode leaving mid-stream (abort) must reach the gateway too.
+      // opencode leaving mid-stream (abort) must reach the built-in model too.
       res.on("close", () => upstream.destroy());
       upstream.end(body);
     });
@@ -132,8 +132,8 @@ beforeAll(async () => {
   fs.mkdirSync(workspace);
   socketPath = path.join(root, "opencode.sock");
 
-  gateway = await listenModelGateway();
-  const recorder = await recordingProxy(gateway.port!);
+  builtin = await listenBuiltinModel();
+  const recorder = await recordingProxy(builtin.port!);
   proxy = recorder.server;
   const port = await freePort();
   opencodePort = port;
@@ -178,12 +178,12 @@ afterAll(async () => {
   await Promise.all(bridges.map((b) => b.close()));
   await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
   proxy?.closeAllConnections();
-  await gateway?.close();
+  await builtin?.close();
   if (root) fs.rmSync(root, { recursive: true, force: true });
 });
 
 beforeEach(() => {
-  gateway?.gateway.clear();
+  builtin?.model.clear();
   chatBodies.length = 0;
 });
 
@@ -227,7 +227,7 @@ const ofType = <T extends TurnEvent["type"]>(events: TurnEvent[], type: T) =>
   events.filter((e): e is Extract<TurnEvent, { type: T }> => e.type === type);
 
 /** The chat requests that carried tools: the agent's own calls, not side calls such as titles. */
-const mainRequests = () => gateway.gateway.requests({ api: "chat" }).filter((r) => r.tools.length > 0);
+const mainRequests = () => builtin.model.requests({ api: "chat" }).filter((r) => r.tools.length > 0);
 
 function userTexts(body: ChatBody | undefined): string[] {
   return (body?.messages ?? [])
@@ -236,7 +236,7 @@ function userTexts(body: ChatBody | undefined): string[] {
 }
 
 describe.skipIf(!binary)(
-  "opencode turn adapter (real opencode serve + model gateway)",
+  "opencode turn adapter (real opencode serve + built-in model)",
   { timeout: 20_000 },
   () => {
     it("maps a plain turn: deltas, one settled text, tokens, the agent prompt in system", async () => {

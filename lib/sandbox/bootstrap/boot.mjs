@@ -163,7 +163,7 @@ function cloneFailure(output, repo) {
   if (/Authentication failed|could not read Username|terminal prompts disabled|\b401\b/i.test(output)) {
     return `clone failed: ${host} refused the credentials (set GIT_TOKEN for a private repository)`;
   }
-  // The egress gateway answers 403 for a policy refusal and 502 when the host cannot be resolved or reached.
+  // The egress proxy answers 403 for a policy refusal and 502 when the host cannot be resolved or reached.
   if (/CONNECT tunnel failed, response 50\d|\b502\b/i.test(output)) {
     return `clone failed: ${host} could not be reached (the name does not resolve or the connection failed)`;
   }

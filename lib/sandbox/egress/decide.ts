@@ -4,7 +4,7 @@ import os from "node:os";
 
 import { log } from "@/lib/log";
 
-import type { EgressDecision, EgressGatewayOptions } from "./gateway";
+import type { EgressDecision, EgressProxyOptions } from "./proxy";
 import {
   decideConnection,
   decideHost,
@@ -21,10 +21,10 @@ import type { Refusal, Target } from "./wire";
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
-/** The gateway's options with their defaults filled in. */
-export type Proxy = Required<EgressGatewayOptions>;
+/** The proxy's options with their defaults filled in. */
+export type Proxy = Required<EgressProxyOptions>;
 
-export function proxySettings(options: EgressGatewayOptions): Proxy {
+export function proxySettings(options: EgressProxyOptions): Proxy {
   return {
     onDecision: options.onDecision,
     resolve: options.resolve ?? lookupAll,

@@ -1,7 +1,7 @@
 import { egressRuleKind, isHostName, isIPv4, isIPv6 } from "@/lib/schemas/egress";
 
 /*
- * The egress decision, shared by every sandbox driver and the egress gateway. Pure: no I/O, so the
+ * The egress decision, shared by every sandbox driver and the egress proxy. Pure: no I/O, so the
  * same table of cases can be checked here and end to end through each driver.
  *
  * Semantics (DESIGN.md "Contracts", egress):
@@ -45,7 +45,7 @@ export type EgressPolicy = {
   readonly alwaysAllow: readonly Endpoint[];
 };
 
-/** `public_address` and `named_address` come only from checkAddress; the gateway reports the name's verdict. */
+/** `public_address` and `named_address` come only from checkAddress; the proxy reports the name's verdict. */
 export type EgressReason =
   | "always_allowed"
   | "allowed_by_rule"
@@ -62,7 +62,7 @@ export type EgressReason =
 export type EgressVerdict = { allowed: boolean; reason: EgressReason; message: string; rule?: string };
 
 export type EgressConnectionVerdict = EgressVerdict & {
-  /** The permitted addresses, in resolver order: the gateway connects to these and nothing else. */
+  /** The permitted addresses, in resolver order: the proxy connects to these and nothing else. */
   addresses: string[];
 };
 

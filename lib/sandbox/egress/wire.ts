@@ -45,7 +45,7 @@ const STATUS_TEXT: Record<number, string> = {
   504: "Gateway Timeout",
 };
 
-/** The HTTP status the gateway answers with for a refused or failed request. */
+/** The HTTP status the proxy answers with for a refused or failed request. */
 export function toHttpStatus(reason: EgressReason | EgressFailure): number {
   if (reason === "invalid_host" || reason === "bad_request") return 400;
   if (reason === "proxy_auth_required") return 407;

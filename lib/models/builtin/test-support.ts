@@ -1,4 +1,4 @@
-/* Helpers shared by this folder's tests: a gateway on a loopback port and an SSE reader. */
+/* Helpers shared by this folder's tests: the built-in model on a loopback port and an SSE reader. */
 
 export type SseEvent = { event: string | null; data: string; at: number };
 

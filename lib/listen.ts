@@ -2,9 +2,9 @@ import fs from "node:fs/promises";
 import type net from "node:net";
 
 /*
- * Where a gateway listener binds: a TCP port on a host, or a Unix socket. Shared by the egress proxy
- * and the model endpoint, per session (Unix sockets bridged into a local sandbox) and shared (the
- * gateway role, reached by sandbox pods over the cluster network).
+ * Where a listener of the egress proxy or the model endpoint binds: a TCP port on a host, or a Unix
+ * socket. Per session (Unix sockets bridged into a local sandbox) and shared (the gateway role,
+ * reached by sandbox pods over the cluster network).
  */
 
 export type ListenTarget = { path: string } | { host: string; port: number };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { listenModelGateway, type ModelGatewayServer } from "./index";
+import { listenBuiltinModel, type BuiltinModelServer } from "./index";
 import { payloads, post, readSse } from "./test-support";
 
 const tools = [
@@ -24,9 +24,9 @@ const tools = [
   },
 ];
 
-let server: ModelGatewayServer;
+let server: BuiltinModelServer;
 beforeAll(async () => {
-  server = await listenModelGateway();
+  server = await listenBuiltinModel();
 });
 afterAll(() => server.close());
 

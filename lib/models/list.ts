@@ -1,6 +1,6 @@
 import { log } from "@/lib/log";
 import { runtime } from "@/lib/runtime";
-import { DEFAULT_MODELS } from "@/lib/model-gateway";
+import { DEFAULT_MODELS } from "@/lib/models/builtin";
 import type { ModelList } from "@/lib/schemas/model";
 
 export const BUILTIN_MODEL_NOTICE =
@@ -10,7 +10,7 @@ export const BUILTIN_MODEL_NOTICE =
 const TIMEOUT_MS = 5000;
 
 /** The configured gateway's model list; the platform key is added here and never leaves the server. */
-export async function listGatewayModels(): Promise<ModelList> {
+export async function listModels(): Promise<ModelList> {
   const { LITELLM_API_BASE: base, LITELLM_API_KEY: key } = runtime().config;
   if (!base) {
     return {
@@ -21,7 +21,7 @@ export async function listGatewayModels(): Promise<ModelList> {
     };
   }
   const url = new URL("v1/models", base.endsWith("/") ? base : base + "/");
-  const gateway = { source: "gateway" as const, gateway_host: url.hostname };
+  const upstream = { source: "gateway" as const, gateway_host: url.hostname };
   try {
     const res = await fetch(url, {
       headers: key ? { authorization: `Bearer ${key}` } : {},
@@ -29,7 +29,7 @@ export async function listGatewayModels(): Promise<ModelList> {
     });
     if (!res.ok) {
       return {
-        ...gateway,
+        ...upstream,
         data: [],
         reason: `The model gateway answered ${res.status} for /v1/models.`,
       };
@@ -39,11 +39,11 @@ export async function listGatewayModels(): Promise<ModelList> {
       .filter((m): m is { id: string; owned_by?: unknown } => typeof m?.id === "string")
       .map((m) => ({ id: m.id, owned_by: typeof m.owned_by === "string" ? m.owned_by : null }))
       .sort((a, b) => a.id.localeCompare(b.id));
-    return { ...gateway, data, reason: null };
+    return { ...upstream, data, reason: null };
   } catch (err) {
     log.warn("model gateway unreachable", { base, error: (err as Error).message });
     return {
-      ...gateway,
+      ...upstream,
       data: [],
       reason: `The model gateway at ${url.origin} could not be reached.`,
     };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { listenModelGateway, type ModelGatewayServer } from "./index";
+import { listenBuiltinModel, type BuiltinModelServer } from "./index";
 import { payloads, post, readSse } from "./test-support";
 
 const execCommand = {
@@ -10,9 +10,9 @@ const execCommand = {
 };
 const applyPatch = { type: "custom", name: "apply_patch", format: { type: "grammar" } };
 
-let server: ModelGatewayServer;
+let server: BuiltinModelServer;
 beforeAll(async () => {
-  server = await listenModelGateway();
+  server = await listenBuiltinModel();
 });
 afterAll(() => server.close());
 
@@ -42,7 +42,7 @@ describe("OpenAI Responses", () => {
       ],
       usage: { input_tokens: Math.ceil("INSTRDEVhello".length / 4), output_tokens: 9, total_tokens: 13 },
     });
-    expect(server.gateway.requests().at(-1)?.system).toBe("INSTR\n\nDEV");
+    expect(server.model.requests().at(-1)?.system).toBe("INSTR\n\nDEV");
   });
 
   it("streams the events Codex reads, ending in response.completed", async () => {

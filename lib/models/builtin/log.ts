@@ -1,8 +1,8 @@
-import type { GatewayApi, GatewayRequest } from "./types";
+import type { BuiltinApi, BuiltinRequest } from "./types";
 
-export type RequestFilter = { session?: string; api?: GatewayApi };
+export type RequestFilter = { session?: string; api?: BuiltinApi };
 
-function matches(entry: GatewayRequest, filter: RequestFilter): boolean {
+function matches(entry: BuiltinRequest, filter: RequestFilter): boolean {
   return (
     (filter.session === undefined || entry.session === filter.session) &&
     (filter.api === undefined || entry.api === filter.api)
@@ -11,19 +11,19 @@ function matches(entry: GatewayRequest, filter: RequestFilter): boolean {
 
 /** The last `capacity` requests, oldest first. Entries are updated in place while a reply streams. */
 export class RequestLog {
-  private entries: GatewayRequest[] = [];
+  private entries: BuiltinRequest[] = [];
   private nextId = 1;
 
   constructor(private readonly capacity: number) {}
 
-  add(entry: Omit<GatewayRequest, "id">): GatewayRequest {
+  add(entry: Omit<BuiltinRequest, "id">): BuiltinRequest {
     const stored = { id: this.nextId++, ...entry };
     this.entries.push(stored);
     if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
     return stored;
   }
 
-  list(filter: RequestFilter = {}): GatewayRequest[] {
+  list(filter: RequestFilter = {}): BuiltinRequest[] {
     return this.entries.filter((e) => matches(e, filter)).map((e) => structuredClone(e));
   }
 

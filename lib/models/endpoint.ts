@@ -11,9 +11,9 @@ import {
   MODEL_UPSTREAM_BODY_MAX,
   MODEL_UPSTREAM_IN_FLIGHT_PER_SESSION,
 } from "@/lib/bounds";
-import { listenOn, type ListenTarget } from "@/lib/gateway/listen";
+import { listenOn, type ListenTarget } from "@/lib/listen";
 import { log } from "@/lib/log";
-import { createModelGateway, type ModelGateway } from "@/lib/model-gateway";
+import { createBuiltinModel, type BuiltinModel } from "@/lib/models/builtin";
 import { runtime } from "@/lib/runtime";
 
 import {
@@ -24,7 +24,7 @@ import {
   sharedEndpointNames,
   upstreamUrl,
   type ModelTarget,
-} from "./model-paths";
+} from "./paths";
 
 /*
  * The model endpoint sandboxes talk to. Inside the sandbox LITELLM_API_BASE points at it (on the local
@@ -35,7 +35,7 @@ import {
  *
  * The sandbox may be hostile, so a request is screened before anything is forwarded: its target
  * must be a clean relative path and its Host the endpoint's own (else 400), the token must match
- * (else 401), the path must be one of the model APIs of model-paths.ts (else 404), and the body and
+ * (else 401), the path must be one of the model APIs of paths.ts (else 404), and the body and
  * the session's requests in flight are bounded (413, 429; lib/bounds.ts). The upstream URL is the
  * gateway's base plus that path, re-checked to stay under the base before the key is added.
  */
@@ -116,13 +116,13 @@ function continueIfAsked(req: http.IncomingMessage, res: http.ServerResponse) {
   if (/100-continue/i.test(req.headers.expect ?? "")) res.writeContinue();
 }
 
-const SLOT = Symbol.for("hangar.model-gateway");
+const SLOT = Symbol.for("hangar.builtin-model");
 const UPSTREAM_SLOT = Symbol.for("hangar.model-endpoint.in-flight");
 
-/** Hangar's built-in, scripted test model (lib/model-gateway), shared by every session's endpoint. */
-export function builtInGateway(): ModelGateway {
-  const slot = globalThis as Record<symbol, ModelGateway | undefined>;
-  return (slot[SLOT] ??= createModelGateway());
+/** Hangar's built-in, scripted test model (lib/models/builtin), shared by every session's endpoint. */
+export function builtinModel(): BuiltinModel {
+  const slot = globalThis as Record<symbol, BuiltinModel | undefined>;
+  return (slot[SLOT] ??= createBuiltinModel());
 }
 
 /** Upstream requests in flight per session, shared by every endpoint of this process. */
@@ -133,10 +133,10 @@ function upstreamInFlight(): InFlightLimit {
 
 export type ModelEndpoint = { close: () => Promise<void> };
 
-/** The real gateway requests go to: by default the configured one (none: the built-in model). */
-export type UpstreamGateway = { base: string | undefined; key: string | undefined };
+/** The real model gateway requests go to: by default the configured one (none: the built-in model). */
+export type ModelUpstream = { base: string | undefined; key: string | undefined };
 
-function configuredGateway(): UpstreamGateway {
+function configuredUpstream(): ModelUpstream {
   const { LITELLM_API_BASE: base, LITELLM_API_KEY: key } = runtime().config;
   return { base, key };
 }
@@ -177,12 +177,12 @@ export function forwardModelRequest(
   target: ModelTarget,
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  { base, key }: UpstreamGateway = configuredGateway(),
+  { base, key }: ModelUpstream = configuredUpstream(),
 ) {
   if (!base) {
     if (declaredLength(req) > BUILTIN_MODEL_BODY_MAX) return replyTooLarge(res, BUILTIN_MODEL_BODY_MAX);
     continueIfAsked(req, res);
-    return void builtInGateway().handle(req, res, { session: sessionId });
+    return void builtinModel().handle(req, res, { session: sessionId });
   }
   if (declaredLength(req) > MODEL_UPSTREAM_BODY_MAX) return replyTooLarge(res, MODEL_UPSTREAM_BODY_MAX);
   let url: URL;
@@ -256,13 +256,13 @@ function route(
   form: { path: string; search: string },
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  gateway?: UpstreamGateway,
+  upstream?: ModelUpstream,
 ) {
   const api = routeOf(req.method ?? "GET", form.path);
   if (typeof api !== "string") {
     return reply(res, api.status, api.message, api.allow ? { allow: api.allow } : {});
   }
-  forwardModelRequest(sessionId, { api, ...form }, req, res, gateway);
+  forwardModelRequest(sessionId, { api, ...form }, req, res, upstream);
 }
 
 /** Serves `handle` for plain requests and for those that wait for 100 Continue (sent after the checks). */
@@ -333,7 +333,7 @@ export async function listenSharedModelEndpoint(
   options: {
     findSession?: (tokenHash: string) => Promise<string | null>;
     ownNames?: readonly string[];
-    gateway?: UpstreamGateway;
+    upstream?: ModelUpstream;
   } = {},
 ): Promise<ModelEndpoint & { target: ListenTarget }> {
   const findSession = options.findSession ?? findLiveSessionIdByModelTokenHash;
@@ -346,7 +346,7 @@ export async function listenSharedModelEndpoint(
     findSession(hashToken(token)).then(
       (sessionId) => {
         if (!sessionId) return reply(res, 401, "invalid session token");
-        route(sessionId, form, req, res, options.gateway);
+        route(sessionId, form, req, res, options.upstream);
       },
       (err: unknown) => {
         log.error("model endpoint session lookup failed", { err });

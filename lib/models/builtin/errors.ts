@@ -57,12 +57,12 @@ export function sendError(res: http.ServerResponse, family: ApiFamily, status: n
 }
 
 /** Error raised while reading a request; the router turns it into the API's error body. */
-export class GatewayError extends Error {
+export class BuiltinModelError extends Error {
   constructor(
     readonly status: number,
     message: string,
   ) {
     super(message);
-    this.name = "GatewayError";
+    this.name = "BuiltinModelError";
   }
 }

@@ -7,15 +7,15 @@ import { gzipSync } from "node:zlib";
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 
-import { createModelGateway, listenModelGateway, type ModelGatewayServer } from "./index";
+import { createBuiltinModel, listenBuiltinModel, type BuiltinModelServer } from "./index";
 import { payloads, post, readSse } from "./test-support";
 
-let server: ModelGatewayServer;
+let server: BuiltinModelServer;
 beforeAll(async () => {
-  server = await listenModelGateway({ models: ["model-a", "model-b"] });
+  server = await listenBuiltinModel({ models: ["model-a", "model-b"] });
 });
 afterAll(() => server.close());
-beforeEach(() => server.gateway.clear());
+beforeEach(() => server.model.clear());
 
 const chatBody = (text: string, extra: object = {}) => ({
   model: "m",
@@ -31,7 +31,7 @@ describe("routing", () => {
       expect((await post(`${server.url}${prefix}/messages`, chatBody("a"))).status).toBe(200);
       expect((await fetch(`${server.url}${prefix}/models`)).status).toBe(200);
     }
-    expect(server.gateway.requests().map((r) => r.api)).toEqual([
+    expect(server.model.requests().map((r) => r.api)).toEqual([
       ...["chat", "responses", "messages", "models"],
       ...["chat", "responses", "messages", "models"],
     ]);
@@ -64,7 +64,7 @@ describe("routing", () => {
     });
     expect(anthropic.status).toBe(404);
     expect(await anthropic.json()).toMatchObject({ type: "error", error: { type: "not_found_error" } });
-    expect(server.gateway.requests().map((r) => [r.api, r.status])).toEqual([
+    expect(server.model.requests().map((r) => [r.api, r.status])).toEqual([
       ["unknown", 404],
       ["unknown", 404],
     ]);
@@ -99,7 +99,7 @@ describe("scripted errors", () => {
     const second = await post(`${server.url}/v1/chat/completions`, body);
     expect(second.status).toBe(200);
     expect((await second.json()).choices[0].message.content).toBe("recovered");
-    expect(server.gateway.requests().map((r) => r.status)).toEqual([429, 200]);
+    expect(server.model.requests().map((r) => r.status)).toEqual([429, 200]);
   });
 });
 
@@ -131,7 +131,7 @@ describe("slow streams", () => {
     }
     await reader.cancel();
     await new Promise((r) => setTimeout(r, 400));
-    const [entry] = server.gateway.requests();
+    const [entry] = server.model.requests();
     expect(seen).not.toContain("response.completed");
     expect(entry).toMatchObject({ api: "responses", status: 200, aborted: true });
   });
@@ -166,7 +166,7 @@ describe("bounds", () => {
   }
 
   it("answers a body over the cap with 413, by its length or once it has read that much", async () => {
-    const gw = await listenModelGateway({ maxBodyBytes: 64 * 1024 });
+    const gw = await listenBuiltinModel({ maxBodyBytes: 64 * 1024 });
     onTestFinished(() => gw.close());
     const declared = await send(gw.url, 1024 * 1024, false);
     expect(declared.status).toBe(413);
@@ -177,12 +177,12 @@ describe("bounds", () => {
     }));
     // The connection closes after the answer; a client still sending may see the reset first.
     expect([413, 0]).toContain(streamed.status);
-    expect(gw.gateway.requests().map((r) => r.status)).toEqual([413, 413]);
+    expect(gw.model.requests().map((r) => r.status)).toEqual([413, 413]);
     expect((await post(`${gw.url}/v1/chat/completions`, chatBody("REPLY: fits"))).status).toBe(200);
   });
 
   it("answers 429 with retry-after past the requests in flight, overall and per session", async () => {
-    const gw = await listenModelGateway({ maxInFlight: 3, maxInFlightPerSession: 2 });
+    const gw = await listenBuiltinModel({ maxInFlight: 3, maxInFlightPerSession: 2 });
     onTestFinished(() => gw.close());
     const slow = (session: string) =>
       post(`${gw.url}/session/${session}/v1/chat/completions`, {
@@ -213,7 +213,7 @@ describe("request log", () => {
       ],
       messages: [{ role: "user", content: "RUN: ls" }],
     }).then(readSse);
-    expect(server.gateway.requests()).toEqual([
+    expect(server.model.requests()).toEqual([
       expect.objectContaining({
         api: "messages",
         method: "POST",
@@ -236,19 +236,17 @@ describe("request log", () => {
     await post(`${server.url}/session/s1/v1/chat/completions`, chatBody("a"));
     await post(`${server.url}/session/s2/v1/chat/completions`, chatBody("b"));
     await post(`${server.url}/session/s2/responses`, { model: "m", input: "c" });
-    expect(server.gateway.requests({ session: "s1" }).map((r) => r.userText)).toEqual(["a"]);
-    expect(server.gateway.requests({ session: "s2", api: "responses" }).map((r) => r.userText)).toEqual([
-      "c",
-    ]);
-    server.gateway.clear({ session: "s2" });
-    expect(server.gateway.requests().map((r) => r.session)).toEqual(["s1"]);
+    expect(server.model.requests({ session: "s1" }).map((r) => r.userText)).toEqual(["a"]);
+    expect(server.model.requests({ session: "s2", api: "responses" }).map((r) => r.userText)).toEqual(["c"]);
+    server.model.clear({ session: "s2" });
+    expect(server.model.requests().map((r) => r.session)).toEqual(["s1"]);
   });
 
   it("keeps only the newest entries", async () => {
-    const small = await listenModelGateway({ logSize: 2 });
+    const small = await listenBuiltinModel({ logSize: 2 });
     try {
       for (const text of ["1", "2", "3"]) await post(`${small.url}/v1/chat/completions`, chatBody(text));
-      expect(small.gateway.requests().map((r) => r.userText)).toEqual(["2", "3"]);
+      expect(small.model.requests().map((r) => r.userText)).toEqual(["2", "3"]);
     } finally {
       await small.close();
     }
@@ -257,8 +255,8 @@ describe("request log", () => {
 
 describe("mounting", () => {
   it("serves through handle() with a session context, as Hangar's per-session endpoint does", async () => {
-    const gateway = createModelGateway();
-    const host = http.createServer((req, res) => void gateway.handle(req, res, { session: "ses_1" }));
+    const model = createBuiltinModel();
+    const host = http.createServer((req, res) => void model.handle(req, res, { session: "ses_1" }));
     await new Promise<void>((resolve) => host.listen(0, "127.0.0.1", resolve));
     try {
       const url = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
@@ -267,7 +265,7 @@ describe("mounting", () => {
         .flatMap((c) => (c.choices as { delta: { content?: string } }[]).map((ch) => ch.delta.content ?? ""))
         .join("");
       expect(text).toBe("mounted");
-      expect(gateway.requests({ session: "ses_1" })).toHaveLength(1);
+      expect(model.requests({ session: "ses_1" })).toHaveLength(1);
     } finally {
       host.close();
       host.closeAllConnections();
@@ -276,7 +274,7 @@ describe("mounting", () => {
 
   it("listens on a Unix socket", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gw-sock-"));
-    const socket = await listenModelGateway({ socketPath: path.join(dir, "llm.sock") });
+    const socket = await listenBuiltinModel({ socketPath: path.join(dir, "llm.sock") });
     try {
       const body = await new Promise<string>((resolve, reject) => {
         http

@@ -8,10 +8,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { installedHarnessBinaries } from "@/lib/harness";
 
-import { type GatewayRequest, listenModelGateway, type ModelGatewayServer } from "./index";
+import { type BuiltinRequest, listenBuiltinModel, type BuiltinModelServer } from "./index";
 
 /*
- * The real harness binaries (pinned by package.json) against the gateway on a loopback port, each
+ * The real harness binaries (pinned by package.json) against the built-in model on a loopback port, each
  * in a fresh HOME and working directory. Assertions are on what the harness produced — its printed
  * reply, files on disk — and on the request log. Settings per harness: harness-feasibility.md §2.
  */
@@ -21,9 +21,9 @@ for (const [name, file] of Object.entries(bins)) {
   if (!file) console.warn(`SKIPPING ${name} harness tests: its binary is not installed (npm ci)`);
 }
 
-let server: ModelGatewayServer;
+let server: BuiltinModelServer;
 beforeAll(async () => {
-  server = await listenModelGateway();
+  server = await listenBuiltinModel();
 });
 afterAll(() => server.close());
 
@@ -42,11 +42,11 @@ function workspace(): Workspace {
   fs.mkdirSync(home);
   fs.mkdirSync(cwd);
   const tag = `t${++counter}`;
-  // The /session/<tag> prefix tags this test's requests in the gateway's log.
+  // The /session/<tag> prefix tags this test's requests in the built-in model's log.
   return { tag, home, cwd, base: `${server.url}/session/${tag}` };
 }
 
-const requestsOf = (ws: Workspace) => server.gateway.requests({ session: ws.tag });
+const requestsOf = (ws: Workspace) => server.model.requests({ session: ws.tag });
 
 type RunResult = { code: number | null; stdout: string; stderr: string };
 
@@ -83,7 +83,7 @@ const baseEnv = (ws: Workspace) => ({
   HOME: ws.home,
   LANG: "C.UTF-8",
 });
-const statuses = (entries: GatewayRequest[]) => entries.map((r) => r.status);
+const statuses = (entries: BuiltinRequest[]) => entries.map((r) => r.status);
 const read = (ws: Workspace, file: string) => {
   const full = path.join(ws.cwd, file);
   return fs.existsSync(full) ? fs.readFileSync(full, "utf8") : null;
@@ -104,10 +104,10 @@ describe.skipIf(!bins.claude)("Claude Code (claude -p, Anthropic Messages)", { t
 
   it("prints the scripted reply and sends the appended system prompt", async () => {
     const ws = workspace();
-    const out = await claude(ws, "Say hello to the gateway", "--append-system-prompt", "PROMPT-MARKER-7Q");
-    expect(out.stdout.trim(), printed(out)).toBe('Hangar test model: you said "Say hello to the gateway"');
+    const out = await claude(ws, "Say hello to the model", "--append-system-prompt", "PROMPT-MARKER-7Q");
+    expect(out.stdout.trim(), printed(out)).toBe('Hangar test model: you said "Say hello to the model"');
     const [first] = requestsOf(ws).filter((r) => r.api === "messages");
-    expect(first).toMatchObject({ stream: true, userText: "Say hello to the gateway", status: 200 });
+    expect(first).toMatchObject({ stream: true, userText: "Say hello to the model", status: 200 });
     expect(first?.system).toContain("PROMPT-MARKER-7Q");
     expect(first?.tools).toContain("Bash");
   });
@@ -178,7 +178,7 @@ describe.skipIf(!bins.codex)("Codex (codex exec, OpenAI Responses)", { timeout: 
         `sandbox_mode = "danger-full-access"`,
         ``,
         `[model_providers.hangar]`,
-        `name = "Hangar gateway"`,
+        `name = "Hangar test model"`,
         `base_url = "${ws.base}/v1"`,
         `env_key = "HANGAR_MODEL_KEY"`,
         `wire_api = "responses"`,
@@ -212,10 +212,10 @@ describe.skipIf(!bins.codex)("Codex (codex exec, OpenAI Responses)", { timeout: 
 
   it("prints the scripted reply, with AGENTS.md in the instructions", async () => {
     const ws = workspace();
-    const out = await codex(ws, "Say hello to the gateway");
-    expect(messagesOf(out), printed(out)).toEqual(['Hangar test model: you said "Say hello to the gateway"']);
+    const out = await codex(ws, "Say hello to the model");
+    expect(messagesOf(out), printed(out)).toEqual(['Hangar test model: you said "Say hello to the model"']);
     const [first] = requestsOf(ws);
-    expect(first).toMatchObject({ api: "responses", stream: true, userText: "Say hello to the gateway" });
+    expect(first).toMatchObject({ api: "responses", stream: true, userText: "Say hello to the model" });
     expect(first?.system).toContain("AGENTS-MARKER-K9");
   });
 
@@ -257,7 +257,7 @@ describe.skipIf(!bins.opencode)(
         provider: {
           hangar: {
             npm: "@ai-sdk/openai-compatible",
-            name: "Hangar gateway",
+            name: "Hangar test model",
             options: { baseURL: `${ws.base}/v1`, apiKey: "hangar-test-token" },
             models: { "hangar-test-model": { name: "Hangar test model" } },
           },
@@ -281,8 +281,8 @@ describe.skipIf(!bins.opencode)(
     it("prints the scripted reply, with AGENTS.md in the system prompt", async () => {
       const ws = workspace();
       fs.writeFileSync(path.join(ws.cwd, "AGENTS.md"), "OPENCODE-MARKER-3Z\n");
-      const out = await opencode(ws, "Say hello to the gateway");
-      expect(plain(out), printed(out)).toContain('Hangar test model: you said "Say hello to the gateway"');
+      const out = await opencode(ws, "Say hello to the model");
+      expect(plain(out), printed(out)).toContain('Hangar test model: you said "Say hello to the model"');
       const [main] = mainCalls(ws);
       expect(main).toMatchObject({ api: "chat", stream: true });
       expect(main?.system).toContain("OPENCODE-MARKER-3Z");

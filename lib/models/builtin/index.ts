@@ -13,16 +13,16 @@ import {
 import { log } from "@/lib/log";
 
 import { parseChatRequest, sendChatReply } from "./chat";
-import { GatewayError, sendError } from "./errors";
+import { BuiltinModelError, sendError } from "./errors";
 import { RequestLog, type RequestFilter } from "./log";
 import { parseMessagesRequest, sendMessagesReply, sendTokenCount } from "./messages";
 import { sendModels } from "./models";
 import { parseResponsesRequest, sendResponsesReply } from "./responses";
 import { attemptKey, FailureBudget, parseScript, planReply } from "./script";
-import type { ApiFamily, Conversation, GatewayApi, GatewayReply, GatewayRequest, Plan } from "./types";
+import type { ApiFamily, Conversation, BuiltinApi, BuiltinReply, BuiltinRequest, Plan } from "./types";
 
 /*
- * Hangar's built-in model gateway: a scripted model behind the three wire formats the harnesses
+ * Hangar's built-in model: a scripted model behind the three wire formats the harnesses
  * speak — OpenAI chat completions (opencode), OpenAI Responses (Codex) and Anthropic Messages
  * (Claude Code, Claude Agent SDK) — streaming or not, so every harness runs end to end offline.
  *
@@ -39,11 +39,11 @@ import type { ApiFamily, Conversation, GatewayApi, GatewayReply, GatewayRequest,
  * retry-after): a sandbox is the caller, and it may be hostile (lib/bounds.ts).
  */
 
-export type { GatewayApi, GatewayReply, GatewayRequest } from "./types";
+export type { BuiltinApi, BuiltinReply, BuiltinRequest } from "./types";
 export type { RequestFilter } from "./log";
 export { parseScript } from "./script";
 
-export type ModelGatewayOptions = {
+export type BuiltinModelOptions = {
   /** Model ids `GET /v1/models` lists (any model name is accepted in requests). */
   models?: string[];
   /** How many requests the log keeps. */
@@ -57,17 +57,17 @@ export type ModelGatewayOptions = {
 
 export type HandleContext = { session?: string };
 
-export type ModelGateway = {
+export type BuiltinModel = {
   handle(req: http.IncomingMessage, res: http.ServerResponse, context?: HandleContext): Promise<void>;
   /** Logged requests, oldest first (copies). */
-  requests(filter?: RequestFilter): GatewayRequest[];
+  requests(filter?: RequestFilter): BuiltinRequest[];
   /** Empties the log (or one session's part of it) and forgets spent `ERROR: … xN` attempts. */
   clear(filter?: RequestFilter): void;
 };
 
 export const DEFAULT_MODELS = ["hangar-test-model"];
 
-type Route = { api: Exclude<GatewayApi, "unknown">; method: "GET" | "POST"; pattern: RegExp };
+type Route = { api: Exclude<BuiltinApi, "unknown">; method: "GET" | "POST"; pattern: RegExp };
 
 const ROUTES: Route[] = [
   { api: "count_tokens", method: "POST", pattern: /(?:^|\/)messages\/count_tokens$/ },
@@ -81,7 +81,7 @@ function isAnthropicCaller(req: http.IncomingMessage): boolean {
   return ["anthropic-version", "anthropic-beta", "x-api-key"].some((h) => req.headers[h] !== undefined);
 }
 
-function familyOf(api: GatewayApi, req: http.IncomingMessage): ApiFamily {
+function familyOf(api: BuiltinApi, req: http.IncomingMessage): ApiFamily {
   if (api === "messages" || api === "count_tokens") return "anthropic";
   if (api === "chat" || api === "responses") return "openai";
   return isAnthropicCaller(req) ? "anthropic" : "openai";
@@ -98,14 +98,14 @@ function decoder(encoding: string | undefined): Transform | null {
     case "br":
       return zlib.createBrotliDecompress();
     default:
-      throw new GatewayError(415, `unsupported content-encoding ${encoding}`);
+      throw new BuiltinModelError(415, `unsupported content-encoding ${encoding}`);
   }
 }
 
-function tooLarge(res: http.ServerResponse, maxBytes: number): GatewayError {
+function tooLarge(res: http.ServerResponse, maxBytes: number): BuiltinModelError {
   // The rest of the body is not read: closing the connection is cheaper than draining it.
   res.setHeader("connection", "close");
-  return new GatewayError(413, `request body too large (at most ${maxBytes} bytes)`);
+  return new BuiltinModelError(413, `request body too large (at most ${maxBytes} bytes)`);
 }
 
 /** Reads the body into memory, at most `maxBytes` of it after decoding. */
@@ -130,7 +130,7 @@ function readBody(req: http.IncomingMessage, res: http.ServerResponse, maxBytes:
     });
     source.on("end", () => resolve(Buffer.concat(chunks)));
     source.on("error", (err) =>
-      reject(decode ? new GatewayError(400, `the body could not be decoded: ${err.message}`) : err),
+      reject(decode ? new BuiltinModelError(400, `the body could not be decoded: ${err.message}`) : err),
     );
   });
 }
@@ -144,7 +144,7 @@ async function readJson(
   try {
     return JSON.parse(body.toString("utf8"));
   } catch {
-    throw new GatewayError(400, "request body is not valid JSON");
+    throw new BuiltinModelError(400, "request body is not valid JSON");
   }
 }
 
@@ -156,7 +156,7 @@ function safeDecode(segment: string): string {
   }
 }
 
-function replyOf(plan: Plan): GatewayReply {
+function replyOf(plan: Plan): BuiltinReply {
   if (plan.kind === "error") return { kind: "error", status: plan.status, message: plan.message };
   if (plan.toolCall) {
     return {
@@ -169,7 +169,7 @@ function replyOf(plan: Plan): GatewayReply {
   return { kind: "text", text: plan.text ?? "", thinking: plan.thinking };
 }
 
-export function createModelGateway(options: ModelGatewayOptions = {}): ModelGateway {
+export function createBuiltinModel(options: BuiltinModelOptions = {}): BuiltinModel {
   const models = options.models ?? DEFAULT_MODELS;
   const requestLog = new RequestLog(options.logSize ?? 500);
   const failures = new FailureBudget();
@@ -184,12 +184,12 @@ export function createModelGateway(options: ModelGatewayOptions = {}): ModelGate
     match: RegExpExecArray,
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    entry: GatewayRequest,
+    entry: BuiltinRequest,
   ) {
     const family = familyOf(route.api, req);
     if (req.method !== route.method) {
       res.setHeader("allow", route.method);
-      throw new GatewayError(405, `${req.method} is not allowed here; use ${route.method}`);
+      throw new BuiltinModelError(405, `${req.method} is not allowed here; use ${route.method}`);
     }
     if (route.api === "models") {
       sendModels(res, models, match[1] ? safeDecode(match[1]) : null);
@@ -236,11 +236,11 @@ export function createModelGateway(options: ModelGatewayOptions = {}): ModelGate
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, context: HandleContext = {}) {
     const started = Date.now();
-    const pathname = new URL(req.url ?? "/", "http://gateway").pathname.replace(/\/+$/, "");
+    const pathname = new URL(req.url ?? "/", "http://builtin").pathname.replace(/\/+$/, "");
     const found = ROUTES.map((route) => ({ route, match: route.pattern.exec(pathname) })).find(
       (r) => r.match,
     );
-    const api: GatewayApi = found?.route.api ?? "unknown";
+    const api: BuiltinApi = found?.route.api ?? "unknown";
     const entry = requestLog.add({
       time: new Date(started).toISOString(),
       session: context.session ?? null,
@@ -261,13 +261,14 @@ export function createModelGateway(options: ModelGatewayOptions = {}): ModelGate
     });
     const release = inFlight.admit(context.session ?? null);
     try {
-      if (!release) throw new GatewayError(429, "too many requests in flight; retry in a moment");
-      if (!found?.match) throw new GatewayError(404, `no route for ${req.method} ${pathname}`);
+      if (!release) throw new BuiltinModelError(429, "too many requests in flight; retry in a moment");
+      if (!found?.match) throw new BuiltinModelError(404, `no route for ${req.method} ${pathname}`);
       await answer(found.route, found.match, req, res, entry);
     } catch (err) {
-      const status = err instanceof GatewayError ? err.status : 500;
-      const message = err instanceof GatewayError ? err.message : "internal error in the model gateway";
-      if (!(err instanceof GatewayError)) log.warn("model gateway failed", { path: pathname, error: err });
+      const status = err instanceof BuiltinModelError ? err.status : 500;
+      const message = err instanceof BuiltinModelError ? err.message : "internal error in the model gateway";
+      if (!(err instanceof BuiltinModelError))
+        log.warn("built-in model failed", { path: pathname, error: err });
       entry.status = status;
       if (!res.headersSent) sendError(res, familyOf(api, req), status, message);
       else res.destroy();
@@ -287,18 +288,18 @@ export function createModelGateway(options: ModelGatewayOptions = {}): ModelGate
   };
 }
 
-export type ListenOptions = ModelGatewayOptions & {
+export type ListenOptions = BuiltinModelOptions & {
   /** TCP port on `host` (default 127.0.0.1); 0 or absent picks a free one. */
   port?: number;
   host?: string;
   /** Listen on this Unix socket instead of TCP. */
   socketPath?: string;
-  /** Serve an existing gateway (its log is shared) instead of a new one. */
-  gateway?: ModelGateway;
+  /** Serve an existing model (its log is shared) instead of a new one. */
+  model?: BuiltinModel;
 };
 
-export type ModelGatewayServer = {
-  gateway: ModelGateway;
+export type BuiltinModelServer = {
+  model: BuiltinModel;
   /**
    * `http://host:port` (for a socket, `http://localhost`). Anthropic clients take it as it is,
    * OpenAI clients with `/v1` appended.
@@ -312,15 +313,15 @@ export type ModelGatewayServer = {
 const SESSION_PREFIX = /^\/session\/([^/?]+)(?=\/)/;
 
 /**
- * Serves a gateway on a plain node http server, for tests, benches and local development. A path
+ * Serves the built-in model on a plain node http server, for tests, benches and local development. A path
  * that starts with `/session/<tag>/` is logged under that session tag, so several harnesses can
  * share one server (base URL `…/session/<tag>` or `…/session/<tag>/v1`).
  */
-export async function listenModelGateway(options: ListenOptions = {}): Promise<ModelGatewayServer> {
-  const gateway = options.gateway ?? createModelGateway(options);
+export async function listenBuiltinModel(options: ListenOptions = {}): Promise<BuiltinModelServer> {
+  const model = options.model ?? createBuiltinModel(options);
   const server = http.createServer((req, res) => {
     const session = SESSION_PREFIX.exec(req.url ?? "")?.[1];
-    void gateway.handle(req, res, session ? { session: decodeURIComponent(session) } : {});
+    void model.handle(req, res, session ? { session: decodeURIComponent(session) } : {});
   });
   server.on("clientError", (_err, socket) => socket.destroy());
   const host = options.host ?? "127.0.0.1";
@@ -332,7 +333,7 @@ export async function listenModelGateway(options: ListenOptions = {}): Promise<M
   });
   const port = options.socketPath ? null : (server.address() as AddressInfo).port;
   return {
-    gateway,
+    model,
     url: port === null ? "http://localhost" : `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
     socketPath: options.socketPath ?? null,

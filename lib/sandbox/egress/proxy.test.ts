@@ -8,13 +8,13 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { EGRESS_CASES, formatHostPort } from "@/e2e/support/egress-cases";
-import { createEgressGateway, type EgressDecision, type EgressGatewayOptions } from "./gateway";
+import { createEgressProxy, type EgressDecision, type EgressProxyOptions } from "./proxy";
 import { toHttpStatus } from "./wire";
 import { compileEgressPolicy, decideHost, normalizeHost, parseIpAddress } from "./policy";
 import { collect, type Reply } from "@/e2e/support/proxy-reply";
 
 /*
- * Real sockets throughout: HTTP and TCP servers on 127.0.0.1 play the internet, the gateway listens on
+ * Real sockets throughout: HTTP and TCP servers on 127.0.0.1 play the internet, the proxy listens on
  * Unix sockets in a temp dir, and the client is Node's http over that socket. Made-up names reach the
  * servers through a test resolver, and loopback is only reachable when allow_out names it, as for a user.
  */
@@ -30,7 +30,7 @@ let echoPort: number;
 const echoConnections = new Set<net.Socket>();
 const hits: Hit[] = [];
 let handle: Handler | null = null;
-const gateways: ReturnType<typeof createEgressGateway>[] = [];
+const proxies: ReturnType<typeof createEgressProxy>[] = [];
 let sockets = 0;
 
 const hello: Handler = (req, res) => {
@@ -58,7 +58,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((gateway) => gateway.closeAll()));
+  await Promise.all(proxies.splice(0).map((proxy) => proxy.closeAll()));
   handle = null;
   hits.length = 0;
 });
@@ -83,11 +83,11 @@ function nameResolver(names: Record<string, string[]>) {
   return { resolve, calls };
 }
 
-function startGateway(options: Partial<EgressGatewayOptions> = {}) {
+function startProxy(options: Partial<EgressProxyOptions> = {}) {
   const decisions: EgressDecision[] = [];
-  const gateway = createEgressGateway({ onDecision: (d) => decisions.push(d), ...options });
-  gateways.push(gateway);
-  return { gateway, decisions };
+  const proxy = createEgressProxy({ onDecision: (d) => decisions.push(d), ...options });
+  proxies.push(proxy);
+  return { proxy, decisions };
 }
 
 function nextSocketPath() {
@@ -163,7 +163,7 @@ const canonical = (host: string) => {
   return ip ? `${ip.family}:${ip.value}` : normalizeHost(host);
 };
 
-describe.each(["CONNECT", "absolute-URI GET"])("egress cases through the gateway (%s)", (mode) => {
+describe.each(["CONNECT", "absolute-URI GET"])("egress cases through the proxy (%s)", (mode) => {
   it.each(EGRESS_CASES.map((c) => [c.name, c] as const))("%s", async (_, c) => {
     const { resolve, calls } = nameResolver({ [normalizeHost(c.host)]: c.resolvesTo });
     const dialed: string[] = [];
@@ -172,9 +172,9 @@ describe.each(["CONNECT", "absolute-URI GET"])("egress cases through the gateway
       dialed.push(`${canonical(address)} ${port}`);
       return net.connect({ host: "127.0.0.1", port: internetPort });
     };
-    const { gateway, decisions } = startGateway({ resolve, dial });
+    const { proxy, decisions } = startProxy({ resolve, dial });
     const policy = policyOf(c.allow, c.deny, c.alwaysAllow);
-    const session = await gateway.listen(`ses_${mode}`, nextSocketPath(), policy);
+    const session = await proxy.listen(`ses_${mode}`, nextSocketPath(), policy);
     const authority = formatHostPort(c.host, c.port);
 
     let reply: Reply;
@@ -215,11 +215,11 @@ describe.each(["CONNECT", "absolute-URI GET"])("egress cases through the gateway
   });
 });
 
-describe("egress gateway", () => {
+describe("egress proxy", () => {
   it("tunnels an allowed name to the real server and refuses the rest with a reason", async () => {
     const { resolve } = nameResolver({ "allowed.test": ["127.0.0.1"], "denied.test": ["127.0.0.1"] });
-    const { gateway, decisions } = startGateway({ resolve });
-    const session = await gateway.listen("ses_a", nextSocketPath(), policyOf(["allowed.test"]));
+    const { proxy, decisions } = startProxy({ resolve });
+    const session = await proxy.listen("ses_a", nextSocketPath(), policyOf(["allowed.test"]));
 
     const ok = await proxyConnect(session.socketPath, `allowed.test:${internetPort}`);
     expect(ok.status).toBe(200);
@@ -248,8 +248,8 @@ describe("egress gateway", () => {
     const dial = (address: string, port: number) => {
       throw new Error(`must not dial ${address}:${port}`);
     };
-    const { gateway } = startGateway({ resolve, dial });
-    const session = await gateway.listen("ses_guard", nextSocketPath(), policyOf(["*.test"]));
+    const { proxy } = startProxy({ resolve, dial });
+    const session = await proxy.listen("ses_guard", nextSocketPath(), policyOf(["*.test"]));
     const expected = {
       "loop.test": "resolves to 127.0.0.1, a loopback address; name it in allow_out to permit it",
       "meta.test":
@@ -263,7 +263,7 @@ describe("egress gateway", () => {
       expect(await readToEnd(reply.socket, reply.head)).toBe(`${message}\n`);
     }
 
-    const { gateway: real } = startGateway({ resolve });
+    const { proxy: real } = startProxy({ resolve });
     const named = await real.listen("ses_named", nextSocketPath(), policyOf(["*.test", "loop.test"]));
     const reply = await proxyConnect(named.socketPath, `loop.test:${internetPort}`);
     expect(reply.status).toBe(200);
@@ -275,8 +275,8 @@ describe("egress gateway", () => {
       .flatMap((infos) => infos ?? [])
       .find((info) => !info.internal && info.family === "IPv4")?.address;
     const { resolve } = nameResolver({ "own.test": ["198.51.100.77"] });
-    const { gateway } = startGateway({ resolve, listHostAddresses: () => ["198.51.100.77"] });
-    const injected = await gateway.listen("ses_own", nextSocketPath(), policyOf(["*.test"]));
+    const { proxy } = startProxy({ resolve, listHostAddresses: () => ["198.51.100.77"] });
+    const injected = await proxy.listen("ses_own", nextSocketPath(), policyOf(["*.test"]));
     const refused = await proxyConnect(injected.socketPath, "own.test:443");
     expect(refused.status).toBe(403);
     expect(await readToEnd(refused.socket, refused.head)).toBe(
@@ -289,7 +289,7 @@ describe("egress gateway", () => {
     await once(server, "listening");
     try {
       const port = (server.address() as net.AddressInfo).port;
-      const { gateway: real } = startGateway();
+      const { proxy: real } = startProxy();
       const open = await real.listen("ses_own_real", nextSocketPath(), policyOf([]));
       const reply = await proxyConnect(open.socketPath, `${own}:${port}`);
       expect(reply.status).toBe(403);
@@ -306,8 +306,8 @@ describe("egress gateway", () => {
 
   it("answers 502 dns_failed when the name does not resolve", async () => {
     const { resolve } = nameResolver({});
-    const { gateway, decisions } = startGateway({ resolve });
-    const session = await gateway.listen("ses_dns", nextSocketPath(), policyOf([]));
+    const { proxy, decisions } = startProxy({ resolve });
+    const session = await proxy.listen("ses_dns", nextSocketPath(), policyOf([]));
     const connect = await proxyConnect(session.socketPath, "nowhere.test:443");
     expect(connect.status).toBe(502);
     expect(connect.headers["x-hangar-egress-reason"]).toBe("dns_failed");
@@ -329,13 +329,13 @@ describe("egress gateway", () => {
     const closedPort = (closed.address() as net.AddressInfo).port;
     await new Promise((r) => closed.close(r));
 
-    const { gateway } = startGateway();
-    const session = await gateway.listen("ses_fail", nextSocketPath(), policyOf(["127.0.0.1"]));
+    const { proxy } = startProxy();
+    const session = await proxy.listen("ses_fail", nextSocketPath(), policyOf(["127.0.0.1"]));
     const refused = await proxyConnect(session.socketPath, `127.0.0.1:${closedPort}`);
     expect([refused.status, refused.headers["x-hangar-egress-reason"]]).toEqual([502, "connect_failed"]);
 
-    // A socket that never connects is how a black-holed SYN looks to the gateway.
-    const { gateway: slow } = startGateway({ connectTimeoutMs: 100, dial: () => new net.Socket() });
+    // A socket that never connects is how a black-holed SYN looks to the proxy.
+    const { proxy: slow } = startProxy({ connectTimeoutMs: 100, dial: () => new net.Socket() });
     const stuck = await slow.listen("ses_slow", nextSocketPath(), policyOf(["127.0.0.1"]));
     const started = Date.now();
     const timedOut = await proxyConnect(stuck.socketPath, `127.0.0.1:${internetPort}`);
@@ -347,16 +347,16 @@ describe("egress gateway", () => {
 
   it("falls back to the next permitted address when the first refuses", async () => {
     const { resolve } = nameResolver({ "multi.test": ["127.0.0.2", "127.0.0.1"] });
-    const { gateway } = startGateway({ resolve });
-    const session = await gateway.listen("ses_multi", nextSocketPath(), policyOf(["multi.test"]));
+    const { proxy } = startProxy({ resolve });
+    const session = await proxy.listen("ses_multi", nextSocketPath(), policyOf(["multi.test"]));
     const reply = await proxyConnect(session.socketPath, `multi.test:${internetPort}`);
     expect(reply.status).toBe(200);
     expect((await getThroughTunnel(reply.socket, "multi.test")).body).toBe("hello from multi.test");
   });
 
   it("passes bytes the client sent along with the CONNECT", async () => {
-    const { gateway } = startGateway();
-    const session = await gateway.listen("ses_head", nextSocketPath(), policyOf(["127.0.0.1"]));
+    const { proxy } = startProxy();
+    const session = await proxy.listen("ses_head", nextSocketPath(), policyOf(["127.0.0.1"]));
     const client = net.connect(session.socketPath);
     client.write(`CONNECT 127.0.0.1:${echoPort} HTTP/1.1\r\nHost: 127.0.0.1:${echoPort}\r\n\r\nearly bytes`);
     let received = "";
@@ -368,8 +368,8 @@ describe("egress gateway", () => {
 
   it("forwards plain HTTP: streams both bodies, strips hop-by-hop headers, sets Host from the URL", async () => {
     const { resolve } = nameResolver({ "allowed.test": ["127.0.0.1"] });
-    const { gateway, decisions } = startGateway({ resolve });
-    const session = await gateway.listen("ses_http", nextSocketPath(), policyOf(["allowed.test"]));
+    const { proxy, decisions } = startProxy({ resolve });
+    const session = await proxy.listen("ses_http", nextSocketPath(), policyOf(["allowed.test"]));
     let releaseResponse = () => {};
     const firstChunkArrived = new Promise<void>((r) => (releaseResponse = r));
     let seenRequestChunk = () => {};
@@ -447,8 +447,8 @@ describe("egress gateway", () => {
   });
 
   it("answers 400 to anything that is not CONNECT or an absolute http:// URI", async () => {
-    const { gateway, decisions } = startGateway();
-    const session = await gateway.listen("ses_400", nextSocketPath(), policyOf([]));
+    const { proxy, decisions } = startProxy();
+    const session = await proxy.listen("ses_400", nextSocketPath(), policyOf([]));
     for (const url of ["/", "https://example.test/", "*"]) {
       const reply = await proxyRequest(session.socketPath, url, { method: url === "*" ? "OPTIONS" : "GET" });
       expect([url, reply.status, reply.headers["x-hangar-egress-reason"]]).toEqual([url, 400, "bad_request"]);
@@ -464,12 +464,8 @@ describe("egress gateway", () => {
 
   it("reports one decision per request", async () => {
     const { resolve } = nameResolver({ "a.test": ["127.0.0.1"] });
-    const { gateway, decisions } = startGateway({ resolve });
-    const session = await gateway.listen(
-      "ses_count",
-      nextSocketPath(),
-      policyOf(["a.test"], ["*.evil.test"]),
-    );
+    const { proxy, decisions } = startProxy({ resolve });
+    const session = await proxy.listen("ses_count", nextSocketPath(), policyOf(["a.test"], ["*.evil.test"]));
     const targets = [`a.test:${internetPort}`, "x.evil.test:443", "b.test:443", `a.test:${internetPort}`];
     for (const target of targets) {
       const reply = await proxyConnect(session.socketPath, target);
@@ -487,10 +483,10 @@ describe("egress gateway", () => {
 
   it("serves two sessions with different policies on two sockets at once", async () => {
     const { resolve } = nameResolver({ "a.test": ["127.0.0.1"], "b.test": ["127.0.0.1"] });
-    const { gateway, decisions } = startGateway({ resolve });
+    const { proxy, decisions } = startProxy({ resolve });
     const [sa, sb] = await Promise.all([
-      gateway.listen("ses_a", nextSocketPath(), policyOf(["a.test"])),
-      gateway.listen("ses_b", nextSocketPath(), policyOf(["b.test"])),
+      proxy.listen("ses_a", nextSocketPath(), policyOf(["a.test"])),
+      proxy.listen("ses_b", nextSocketPath(), policyOf(["b.test"])),
     ]);
     const attempt = async (socketPath: string, host: string) => {
       const reply = await proxyConnect(socketPath, `${host}:${internetPort}`);
@@ -514,8 +510,8 @@ describe("egress gateway", () => {
   });
 
   it("applies updatePolicy to new connections and leaves open tunnels alone", async () => {
-    const { gateway } = startGateway();
-    const session = await gateway.listen("ses_update", nextSocketPath(), policyOf(["127.0.0.1"]));
+    const { proxy } = startProxy();
+    const session = await proxy.listen("ses_update", nextSocketPath(), policyOf(["127.0.0.1"]));
     const tunnel = await openEchoTunnel(session.socketPath);
     session.updatePolicy(policyOf([], ["127.0.0.1"]));
     const refused = await proxyConnect(session.socketPath, `127.0.0.1:${echoPort}`);
@@ -525,9 +521,9 @@ describe("egress gateway", () => {
   });
 
   it("closes a session's sockets, upstream included, and removes its socket file", async () => {
-    const { gateway } = startGateway();
-    const one = await gateway.listen("ses_one", nextSocketPath(), policyOf(["127.0.0.1"]));
-    const two = await gateway.listen("ses_two", nextSocketPath(), policyOf(["127.0.0.1"]));
+    const { proxy } = startProxy();
+    const one = await proxy.listen("ses_one", nextSocketPath(), policyOf(["127.0.0.1"]));
+    const two = await proxy.listen("ses_two", nextSocketPath(), policyOf(["127.0.0.1"]));
     const [t1, t2] = await Promise.all([openEchoTunnel(one.socketPath), openEchoTunnel(two.socketPath)]);
     expect(await roundTrip(t1, "ping")).toBe("ping");
     expect(echoConnections.size).toBe(2);
@@ -540,7 +536,7 @@ describe("egress gateway", () => {
     expect(await roundTrip(t2, "pong")).toBe("pong");
 
     const t2Closed = once(t2, "close");
-    await gateway.closeAll();
+    await proxy.closeAll();
     await t2Closed;
     await expect.poll(() => echoConnections.size).toBe(0);
     await expect(proxyConnect(two.socketPath, `127.0.0.1:${echoPort}`)).rejects.toMatchObject({
@@ -560,15 +556,13 @@ describe("egress gateway", () => {
     expect((await fs.lstat(socketPath)).isSocket()).toBe(true);
     await fs.writeFile(`${socketPath}.not-a-socket`, "x");
 
-    const { gateway } = startGateway();
-    const first = await gateway.listen("ses_mode", socketPath, policyOf([]));
+    const { proxy } = startProxy();
+    const first = await proxy.listen("ses_mode", socketPath, policyOf([]));
     expect((await fs.stat(socketPath)).mode & 0o777).toBe(0o600);
-    const again = await gateway.listen("ses_mode", socketPath, policyOf([], ["127.0.0.1"]));
+    const again = await proxy.listen("ses_mode", socketPath, policyOf([], ["127.0.0.1"]));
     expect(again).toBe(first);
-    await expect(gateway.listen("ses_mode", nextSocketPath(), policyOf([]))).rejects.toThrow(
-      /already listens/,
-    );
-    await expect(gateway.listen("ses_other", `${socketPath}.not-a-socket`, policyOf([]))).rejects.toThrow(
+    await expect(proxy.listen("ses_mode", nextSocketPath(), policyOf([]))).rejects.toThrow(/already listens/);
+    await expect(proxy.listen("ses_other", `${socketPath}.not-a-socket`, policyOf([]))).rejects.toThrow(
       /not a socket/,
     );
   });

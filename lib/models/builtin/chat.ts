@@ -3,7 +3,7 @@ import type http from "node:http";
 import { z } from "zod";
 
 import { buildConversation, type FlatMessage, textOf } from "./conversation";
-import { GatewayError } from "./errors";
+import { BuiltinModelError } from "./errors";
 import { newId } from "./ids";
 import { estimateTokens, outputChars, splitChunks, splitEvenly, SseWriter } from "./sse";
 import { toSchema } from "./tools";
@@ -62,7 +62,7 @@ function tools(request: ChatRequest): ToolSpec[] {
 export function parseChatRequest(body: unknown): { conv: Conversation; includeUsage: boolean } {
   const parsed = requestSchema.safeParse(body);
   if (!parsed.success) {
-    throw new GatewayError(400, `invalid chat completions request: ${parsed.error.issues[0]?.message}`);
+    throw new BuiltinModelError(400, `invalid chat completions request: ${parsed.error.issues[0]?.message}`);
   }
   const request = parsed.data;
   const conv = buildConversation({

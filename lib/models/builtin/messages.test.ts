@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { listenModelGateway, type ModelGatewayServer } from "./index";
+import { listenBuiltinModel, type BuiltinModelServer } from "./index";
 import { payloads, post, readSse } from "./test-support";
 
 const bash = {
@@ -13,9 +13,9 @@ const bash = {
   },
 };
 
-let server: ModelGatewayServer;
+let server: BuiltinModelServer;
 beforeAll(async () => {
-  server = await listenModelGateway();
+  server = await listenBuiltinModel();
 });
 afterAll(() => server.close());
 
@@ -26,11 +26,11 @@ describe("Anthropic Messages", () => {
   it("answers without streaming, with usage from the text lengths", async () => {
     const res = await messages({
       system: "Be brief.",
-      messages: [{ role: "user", content: "Hello gateway" }],
+      messages: [{ role: "user", content: "Hello model" }],
     });
     expect(res.status).toBe(200);
     const body = await res.json();
-    const text = 'Hangar test model: you said "Hello gateway"';
+    const text = 'Hangar test model: you said "Hello model"';
     expect(body).toMatchObject({
       type: "message",
       role: "assistant",
@@ -38,7 +38,7 @@ describe("Anthropic Messages", () => {
       content: [{ type: "text", text }],
       stop_reason: "end_turn",
       usage: {
-        input_tokens: Math.ceil(("Be brief.".length + "Hello gateway".length) / 4),
+        input_tokens: Math.ceil(("Be brief.".length + "Hello model".length) / 4),
         output_tokens: Math.ceil(text.length / 4),
       },
     });
@@ -133,7 +133,7 @@ describe("Anthropic Messages", () => {
     });
     const body = await res.json();
     expect(body.content).toEqual([{ type: "text", text: "Ran `echo hi`:\nhi" }]);
-    const [entry] = server.gateway.requests().slice(-1);
+    const [entry] = server.model.requests().slice(-1);
     expect(entry?.userText).toBe("RUN: echo hi");
     expect(entry?.system).toContain("PROMPT-X");
   });

@@ -4,29 +4,29 @@ import { runtime } from "@/lib/runtime";
 import type { PermissionReply } from "@/lib/harness/turn";
 
 /*
- * Web replicas share a database, not memory: a turn runs in the replica that received its message, and
- * an abort or a permission answer may arrive at another. That one relays it over PostgreSQL NOTIFY;
- * the replica running the turn acts, and the outcome shows in the session's log. (Embedded PGlite has
- * one process, so there is nothing to relay.)
+ * The relay between web replicas. They share a database, not memory: a turn runs in the replica that
+ * received its message, and an abort or a permission answer may arrive at another. That one relays
+ * it over PostgreSQL NOTIFY; the replica running the turn acts, and the outcome shows in the
+ * session's log. (Embedded PGlite has one process, so there is nothing to relay.)
  */
 
-export type ControlMessage =
+export type RelayedControl =
   | { type: "abort"; sessionId: string }
   | { type: "permission"; sessionId: string; permissionId: string; reply: PermissionReply };
 
-export type ControlHandlers = {
+export type RelayHandlers = {
   abort: (sessionId: string) => Promise<boolean>;
   permission: (sessionId: string, permissionId: string, reply: PermissionReply) => Promise<boolean>;
 };
 
 /** Subscribes this process; the handlers act only on turns this process runs. */
-export async function listenControl(handlers: ControlHandlers) {
+export async function listenRelay(handlers: RelayHandlers) {
   const listen = runtime().listen;
   if (!listen) return;
   await listen(CONTROL_CHANNEL, (payload) => {
-    let message: ControlMessage;
+    let message: RelayedControl;
     try {
-      message = JSON.parse(payload) as ControlMessage;
+      message = JSON.parse(payload) as RelayedControl;
     } catch {
       return;
     }
@@ -41,7 +41,7 @@ export async function listenControl(handlers: ControlHandlers) {
 }
 
 /** False when there is no other process to ask (embedded database). */
-export async function relayControl(message: ControlMessage): Promise<boolean> {
+export async function relayControl(message: RelayedControl): Promise<boolean> {
   if (!runtime().listen) return false;
   await notifyControl(JSON.stringify(message));
   return true;

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { MODEL_UPSTREAM_IN_FLIGHT_PER_SESSION } from "@/lib/bounds";
 
-import { listenSharedModelEndpoint } from "./model-endpoint";
-import { sharedEndpointNames } from "./model-paths";
+import { listenSharedModelEndpoint } from "./endpoint";
+import { sharedEndpointNames } from "./paths";
 
 /*
  * The gateway role's shared model endpoint, as a sandbox pod would talk to it over TCP, in front of
@@ -60,7 +60,7 @@ beforeAll(async () => {
       findSession: async (hash) =>
         hash === createHash("sha256").update(TOKEN).digest("hex") ? "ses_shared" : null,
       ownNames: sharedEndpointNames(GATEWAY_HOST),
-      gateway: { base: `http://127.0.0.1:${upstreamPort}/litellm`, key: PLATFORM_KEY },
+      upstream: { base: `http://127.0.0.1:${upstreamPort}/litellm`, key: PLATFORM_KEY },
     },
   );
   port = (endpoint.target as { port: number }).port;

@@ -3,7 +3,7 @@ import type http from "node:http";
 import { z } from "zod";
 
 import { buildConversation, type FlatMessage, textOf } from "./conversation";
-import { GatewayError } from "./errors";
+import { BuiltinModelError } from "./errors";
 import { newId } from "./ids";
 import { estimateTokens, outputChars, splitChunks, splitEvenly, SseWriter } from "./sse";
 import { toSchema } from "./tools";
@@ -40,7 +40,7 @@ type Block = z.infer<typeof block>;
 function parse(body: unknown): MessagesRequest {
   const parsed = requestSchema.safeParse(body);
   if (!parsed.success)
-    throw new GatewayError(400, `invalid Messages request: ${parsed.error.issues[0]?.message}`);
+    throw new BuiltinModelError(400, `invalid Messages request: ${parsed.error.issues[0]?.message}`);
   return parsed.data;
 }
 

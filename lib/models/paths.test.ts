@@ -7,7 +7,7 @@ import {
   sharedEndpointNames,
   upstreamUrl,
   type ModelTarget,
-} from "./model-paths";
+} from "./paths";
 
 const target = (method: string, raw: string) => checkModelTarget(method, raw);
 

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import http from "node:http";
 import type net from "node:net";
 
-import { listenOn, listenPrivately, removeStaleSocket, type ListenTarget } from "@/lib/gateway/listen";
+import { listenOn, listenPrivately, removeStaleSocket, type ListenTarget } from "@/lib/listen";
 
 import { proxySettings } from "./decide";
 import { admitShared, serveProxy, type SessionState, type SharedState } from "./listeners";
@@ -18,7 +18,7 @@ import type { EgressPolicy, EgressReason } from "./policy";
  * name first (a denied name is never resolved), then resolved once, and the connection goes to an
  * address that passed the guard, never through a second lookup (DNS rebinding).
  *
- * Here: the gateway's API and its listeners' lifetimes. Deciding and connecting is decide.ts, CONNECT
+ * Here: the proxy's API and its listeners' lifetimes. Deciding and connecting is decide.ts, CONNECT
  * connect.ts, plain HTTP forward.ts, the servers' wiring listeners.ts, the wire format wire.ts.
  */
 
@@ -30,12 +30,12 @@ export type EgressDecision = {
   reason: EgressReason;
   message: string;
   rule?: string;
-  /** The first permitted address, which the gateway connects to first. */
+  /** The first permitted address, which the proxy connects to first. */
   address?: string;
   at: Date;
 };
 
-export type EgressGatewayOptions = {
+export type EgressProxyOptions = {
   /** Called once per proxied request with the policy's verdict, before any connection is made. */
   onDecision: (decision: EgressDecision) => void;
   /** Defaults to `dns.promises.lookup(host, { all: true })`. */
@@ -75,7 +75,7 @@ export type SharedEgressListener = {
   close: () => Promise<void>;
 };
 
-export type EgressGateway = {
+export type EgressProxy = {
   /** Idempotent for the same session and socket path (the policy is replaced). */
   listen: (sessionId: string, socketPath: string, policy: EgressPolicy) => Promise<EgressSession>;
   /** One listener for every session, authenticated per request (the gateway role). */
@@ -88,7 +88,7 @@ export function egressDeniedEvent(decision: EgressDecision) {
   return { host: decision.host, port: decision.port, reason: decision.reason, message: decision.message };
 }
 
-export function createEgressGateway(options: EgressGatewayOptions): EgressGateway {
+export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
   const proxy = proxySettings(options);
   const sessions = new Map<string, { socketPath: string; ready: Promise<EgressSession> }>();
   const shared = new Set<SharedEgressListener>();
@@ -162,7 +162,7 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
       if (existing) {
         if (existing.socketPath !== socketPath) {
           return Promise.reject(
-            new Error(`egress gateway for session ${sessionId} already listens on ${existing.socketPath}`),
+            new Error(`egress proxy for session ${sessionId} already listens on ${existing.socketPath}`),
           );
         }
         return existing.ready.then((handle) => {

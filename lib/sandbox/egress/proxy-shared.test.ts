@@ -4,7 +4,7 @@ import net from "node:net";
 
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
-import { createEgressGateway, type EgressDecision, type SharedEgressOptions } from "./gateway";
+import { createEgressProxy, type EgressDecision, type SharedEgressOptions } from "./proxy";
 import { secretsMatch } from "./wire";
 import { compileEgressPolicy, type EgressPolicy } from "./policy";
 import { collect, type Reply } from "@/e2e/support/proxy-reply";
@@ -20,7 +20,7 @@ let internet: http.Server;
 let internetPort: number;
 const seen: http.IncomingHttpHeaders[] = [];
 const dialed: string[] = [];
-const gateways: ReturnType<typeof createEgressGateway>[] = [];
+const proxies: ReturnType<typeof createEgressProxy>[] = [];
 
 const PUBLIC = "198.51.100.7";
 const PASSWORDS: Record<string, string> = { ses_a: "pw-a-secret", ses_b: "pw-b-secret" };
@@ -42,7 +42,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((gateway) => gateway.closeAll()));
+  await Promise.all(proxies.splice(0).map((proxy) => proxy.closeAll()));
   seen.length = 0;
   dialed.length = 0;
 });
@@ -55,7 +55,7 @@ afterAll(async () => {
 async function startShared(overrides: Partial<SharedEgressOptions> = {}) {
   const decisions: EgressDecision[] = [];
   const lookups: string[] = [];
-  const gateway = createEgressGateway({
+  const proxy = createEgressProxy({
     onDecision: (d) => decisions.push(d),
     resolve: async (host) => {
       if (host.endsWith(".test")) return [PUBLIC];
@@ -66,8 +66,8 @@ async function startShared(overrides: Partial<SharedEgressOptions> = {}) {
       return net.connect({ host: "127.0.0.1", port: internetPort });
     },
   });
-  gateways.push(gateway);
-  const listener = await gateway.listenShared(
+  proxies.push(proxy);
+  const listener = await proxy.listenShared(
     { host: "127.0.0.1", port: 0 },
     {
       checkPassword: (sessionId, password) => secretsMatch(password, PASSWORDS[sessionId] ?? "\0none"),
@@ -79,7 +79,7 @@ async function startShared(overrides: Partial<SharedEgressOptions> = {}) {
     },
   );
   const port = (listener.target as { port: number }).port;
-  return { gateway, listener, port, decisions, lookups };
+  return { proxy, listener, port, decisions, lookups };
 }
 
 const basic = (user: string, password: string) =>
@@ -292,8 +292,8 @@ describe("shared egress listener: per-session policy", () => {
   });
 
   it("close (and closeAll) stop the listener", async () => {
-    const { gateway, port } = await startShared();
-    await gateway.closeAll();
+    const { proxy, port } = await startShared();
+    await proxy.closeAll();
     await expect(proxyGet(port, `http://allowed.test:${internetPort}/`)).rejects.toThrow(/ECONNREFUSED/);
   });
 });

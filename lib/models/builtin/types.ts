@@ -3,13 +3,13 @@
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
-/** The wire formats the gateway answers; `count_tokens` is Anthropic's token counting route. */
-export type GatewayApi = "chat" | "responses" | "messages" | "count_tokens" | "models" | "unknown";
+/** The wire formats the built-in model answers; `count_tokens` is Anthropic's token counting route. */
+export type BuiltinApi = "chat" | "responses" | "messages" | "count_tokens" | "models" | "unknown";
 
 /** Error bodies follow one of two families: Anthropic's or OpenAI's. */
 export type ApiFamily = "anthropic" | "openai";
 
-/** A JSON Schema as harnesses declare tool inputs; only the parts the gateway reads. */
+/** A JSON Schema as harnesses declare tool inputs; only the parts the built-in model reads. */
 export type JsonSchema = {
   type?: string | string[];
   description?: string;
@@ -66,20 +66,20 @@ export type ReplyPlan = {
   delayMs: number;
 };
 
-/** What the gateway answers to one request. */
+/** What the built-in model answers to one request. */
 export type Plan = { kind: "error"; status: number; message: string } | ReplyPlan;
 
-export type GatewayReply =
+export type BuiltinReply =
   | { kind: "text"; text: string; thinking: string | null }
   | { kind: "tool"; tool: string; input: JsonObject | string; thinking: string | null }
   | { kind: "error"; status: number; message: string };
 
 /** One entry of the request log. */
-export type GatewayRequest = {
+export type BuiltinRequest = {
   id: number;
   time: string;
   session: string | null;
-  api: GatewayApi;
+  api: BuiltinApi;
   method: string;
   path: string;
   model: string | null;
@@ -89,8 +89,8 @@ export type GatewayRequest = {
   tools: string[];
   /** Directive names found in the user text, in order (`RUN`, `WRITE`, …); empty for a plain prompt. */
   directives: string[];
-  /** What the gateway answered, null for listings and unrouted requests. */
-  reply: GatewayReply | null;
+  /** What the built-in model answered, null for listings and unrouted requests. */
+  reply: BuiltinReply | null;
   status: number;
   /** The client went away before the reply was complete. */
   aborted: boolean;
