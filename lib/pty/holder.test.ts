@@ -163,7 +163,8 @@ describe.each(drivers)("held terminals on the %s driver", (_name, available, mak
     let out = "";
     child.stdout!.on("data", (d: Buffer) => (out += d));
     child.stdin!.end("hello\n");
-    const code = await new Promise((r) => child.once("exit", r));
+    // "close", not "exit": the exit can come before the last of stdout has been read.
+    const code = await new Promise((r) => child.once("close", r));
     expect(code).toBe(0);
     expect(out).toMatch(/^got hello x1 \d+\n$/);
     if (_name.startsWith("local")) expect(out).toBe("got hello x1 1000\n");
