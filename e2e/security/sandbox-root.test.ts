@@ -306,79 +306,93 @@ describe("Hangar as an unprivileged user", () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("launches, confines and stops a sandbox whose uid is that user's on the host", async () => {
-    const { execFileSync } = await import("node:child_process");
-    dir = fs.mkdtempSync("/tmp/hangar-unprivileged-");
-    fs.chmodSync(dir, 0o755);
-    const shown = path.join(dir, "shown");
-    const secret = path.join(shown, "root-only");
-    fs.mkdirSync(shown, { mode: 0o755 });
-    fs.writeFileSync(secret, `${SECRET} unprivileged\n`, { mode: 0o600 });
-    const root = path.join(dir, "sessions");
-    fs.mkdirSync(root, { mode: 0o700 });
-    const script = path.join(dir, "runner.mts");
-    fs.writeFileSync(script, RUNNER, { mode: 0o644 });
-
-    // As root, a throwaway uid (nobody's) owns the sandbox root; as anyone else, this test already is one.
-    const asUser =
-      uid === 0 ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--"] : [];
-    if (uid === 0) fs.chownSync(root, NOBODY, NOBODY);
-    const output = execFileSync(
-      asUser[0] ?? process.execPath,
-      [...asUser.slice(1), ...(asUser.length > 0 ? [process.execPath] : [])].concat([
-        "--import",
-        "tsx",
-        script,
-        root,
-        shown,
-        secret,
-      ]),
-      {
-        cwd: process.cwd(),
-        env: { PATH: process.env.PATH, HOME: dir, NODE_ENV: "production" },
-        encoding: "utf8",
-        timeout: 180_000,
-      },
-    );
-    const line = output.split("\n").find((l) => l.startsWith("RESULT "));
-    expect(line, output).toBeDefined();
-    const out = JSON.parse(line!.slice("RESULT ".length));
-    const me = uid === 0 ? NOBODY : uid;
-    expect(out.uid).toBe(me);
-    expect(out.preflight.ok, JSON.stringify(out.preflight)).toBe(true);
-    expect(out.preflight.notes.join(" ")).toContain(`running as uid ${me}`);
-    // Inside: uid 1000, which is this unprivileged user outside (it owns what the sandbox writes).
-    expect(out.id).toMatchObject({ exitCode: 0, stdout: "1000\n" });
-    expect(out.createdBy).toBe(me);
-    expect(out.secret.exitCode).not.toBe(0);
-    expect(out.secret.stderr).toMatch(/Permission denied/);
-    expect(out.secret.stdout + out.secret.stderr).not.toContain(SECRET);
-    expect(out.tools.exitCode, out.tools.stderr).toBe(0);
-    expect(out.tools.stdout).toMatch(/^pip \d+[\s\S]*^42$[\s\S]*^git version/m);
-    expect(out.write.stdout).toMatch(/Read-only file system[\s\S]*home-ok/);
-    expect(out.after).toBe("exited");
-    if (uid === 0) {
-      // No cgroup of its own to write: limits fall back to rlimits, pids included (not root).
-      expect(out.limits.mechanism).toBe("rlimit");
-      expect(out.limits.pids).toBe(128);
+  // As root, the test runs Hangar's own install as uid 65534: that needs the checkout to be readable
+  // by others (a clone under `mktemp -d`, mode 0700, is not; nor is a real install for that user).
+  const installReadable = () => {
+    if (uid !== 0) return true;
+    for (let at = process.cwd(); ; at = path.dirname(at)) {
+      if ((fs.statSync(at).mode & 0o005) !== 0o005) return false;
+      if (path.dirname(at) === at) return true;
     }
+  };
 
-    // Control: the same sandbox launched by root reads the file, which is why Hangar should not be root.
-    if (uid === 0) {
-      const driver = new LocalDriver({ root: path.join(dir, "as-root") });
-      await driver.launch({
-        sessionId: "as-root",
-        sessionDir: path.join(dir, "as-root", "as-root"),
-        argv: ["sleep", "300"],
-        env: {},
-        readOnlyPaths: [shown],
-      });
-      try {
-        const r = await driver.exec("as-root", ["cat", secret]);
-        expect(r.stdout).toContain(SECRET);
-      } finally {
-        await driver.stop("as-root", { graceMs: 0 });
+  it.skipIf(!installReadable())(
+    "launches, confines and stops a sandbox whose uid is that user's on the host",
+    async () => {
+      const { execFileSync } = await import("node:child_process");
+      dir = fs.mkdtempSync("/tmp/hangar-unprivileged-");
+      fs.chmodSync(dir, 0o755);
+      const shown = path.join(dir, "shown");
+      const secret = path.join(shown, "root-only");
+      fs.mkdirSync(shown, { mode: 0o755 });
+      fs.writeFileSync(secret, `${SECRET} unprivileged\n`, { mode: 0o600 });
+      const root = path.join(dir, "sessions");
+      fs.mkdirSync(root, { mode: 0o700 });
+      const script = path.join(dir, "runner.mts");
+      fs.writeFileSync(script, RUNNER, { mode: 0o644 });
+
+      // As root, a throwaway uid (nobody's) owns the sandbox root; as anyone else, this test already is one.
+      const asUser =
+        uid === 0 ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--"] : [];
+      if (uid === 0) fs.chownSync(root, NOBODY, NOBODY);
+      const output = execFileSync(
+        asUser[0] ?? process.execPath,
+        [...asUser.slice(1), ...(asUser.length > 0 ? [process.execPath] : [])].concat([
+          "--import",
+          "tsx",
+          script,
+          root,
+          shown,
+          secret,
+        ]),
+        {
+          cwd: process.cwd(),
+          env: { PATH: process.env.PATH, HOME: dir, NODE_ENV: "production" },
+          encoding: "utf8",
+          timeout: 180_000,
+        },
+      );
+      const line = output.split("\n").find((l) => l.startsWith("RESULT "));
+      expect(line, output).toBeDefined();
+      const out = JSON.parse(line!.slice("RESULT ".length));
+      const me = uid === 0 ? NOBODY : uid;
+      expect(out.uid).toBe(me);
+      expect(out.preflight.ok, JSON.stringify(out.preflight)).toBe(true);
+      expect(out.preflight.notes.join(" ")).toContain(`running as uid ${me}`);
+      // Inside: uid 1000, which is this unprivileged user outside (it owns what the sandbox writes).
+      expect(out.id).toMatchObject({ exitCode: 0, stdout: "1000\n" });
+      expect(out.createdBy).toBe(me);
+      expect(out.secret.exitCode).not.toBe(0);
+      expect(out.secret.stderr).toMatch(/Permission denied/);
+      expect(out.secret.stdout + out.secret.stderr).not.toContain(SECRET);
+      expect(out.tools.exitCode, out.tools.stderr).toBe(0);
+      expect(out.tools.stdout).toMatch(/^pip \d+[\s\S]*^42$[\s\S]*^git version/m);
+      expect(out.write.stdout).toMatch(/Read-only file system[\s\S]*home-ok/);
+      expect(out.after).toBe("exited");
+      if (uid === 0) {
+        // No cgroup of its own to write: limits fall back to rlimits, pids included (not root).
+        expect(out.limits.mechanism).toBe("rlimit");
+        expect(out.limits.pids).toBe(128);
       }
-    }
-  }, 240_000);
+
+      // Control: the same sandbox launched by root reads the file, which is why Hangar should not be root.
+      if (uid === 0) {
+        const driver = new LocalDriver({ root: path.join(dir, "as-root") });
+        await driver.launch({
+          sessionId: "as-root",
+          sessionDir: path.join(dir, "as-root", "as-root"),
+          argv: ["sleep", "300"],
+          env: {},
+          readOnlyPaths: [shown],
+        });
+        try {
+          const r = await driver.exec("as-root", ["cat", secret]);
+          expect(r.stdout).toContain(SECRET);
+        } finally {
+          await driver.stop("as-root", { graceMs: 0 });
+        }
+      }
+    },
+    240_000,
+  );
 });
