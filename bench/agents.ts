@@ -12,7 +12,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
@@ -23,6 +22,7 @@ import { newId } from "../lib/ids";
 
 import { envNumber, progress, registerCleanup, ROOT, sleep } from "./lib/hangar";
 import { runHttpLoad, runLoop, summarize, type LoopResult, type Stats } from "./lib/load";
+import { freePort } from "../lib/net";
 
 const MIGRATION = path.join(ROOT, "db", "migrations", "0000_create_agents_and_skills.sql");
 
@@ -62,18 +62,6 @@ async function withCleanup<T>(cleanup: () => Promise<void>, fn: () => Promise<T>
 // ---- Hangar server process ---------------------------------------------------------------------
 
 type Server = { origin: string; logFile: string; stop: () => Promise<void> };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function logTail(file: string, lines = 30): string {
   try {

@@ -5,11 +5,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
 import postgres from "postgres";
+export { freePort } from "@/lib/net";
+import { freePort } from "@/lib/net";
 
 export const ADMIN_PG_URL = process.env.HANGAR_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -25,17 +26,6 @@ export type TestServer = {
   /** Stops the process with a signal and waits for it to exit. */
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 };
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `hangar-${prefix}-`));

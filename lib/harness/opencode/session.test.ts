@@ -15,7 +15,8 @@ import type { HarnessSession, TurnSummary } from "../turn";
 import { opencodeBinary } from "./binary";
 import { opencodeLaunch } from "./launch";
 import { createOpencodeSession } from "./session";
-import { type Bridge, freePort, socketBridge } from "./test-bridge";
+import { freePort } from "@/lib/net";
+import { type Bridge, socketBridge } from "./test-bridge";
 
 /*
  * The adapter against a real `opencode serve` on the host (no sandbox) and the built-in model on a

@@ -4,17 +4,6 @@ import net from "node:net";
 
 export type Bridge = { close(): Promise<void>; dropConnections(): void };
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** A Unix socket piped to a loopback port: what Hangar's reverse bridge does for a sandbox. */
 export async function socketBridge(socket: string, port: number): Promise<Bridge> {
   const open = new Set<net.Socket>();

@@ -1,10 +1,10 @@
-import net from "node:net";
 import path from "node:path";
 
 import type { EnvVars } from "@/lib/schemas/env-vars";
 
 import { EGRESS_SOCKET, HARNESS_SOCKET, MODEL_SOCKET, sessionPaths } from "../layout";
 import type { LaunchSpec, SandboxDriver } from "../types";
+import { freePort } from "@/lib/net";
 
 /*
  * What a session's sandbox is launched with: its loopback ports, the boot spec its bootstrap
@@ -24,17 +24,6 @@ export const BOOT = path.join(process.cwd(), "lib", "sandbox", "bootstrap", "boo
  */
 export type SandboxPorts = { egress: number; model: number; harness: number };
 const NAMESPACED_PORTS: SandboxPorts = { egress: 3128, model: 4000, harness: 4096 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function sandboxPorts(driver: SandboxDriver): Promise<SandboxPorts> {
   if (driver.isolation !== "none") return NAMESPACED_PORTS;

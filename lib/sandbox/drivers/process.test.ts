@@ -1,6 +1,5 @@
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
@@ -10,6 +9,7 @@ import type { LaunchSpec, SandboxHandle } from "../types";
 import { DEFAULT_PATH } from "./bwrap-args";
 import { findExecutable, readProcStat } from "./procs";
 import { ProcessDriver } from "./process";
+import { freePort } from "@/lib/net";
 
 /*
  * The process driver keeps the contract (env, cwd, dirs, exec, stop, idempotency, bridges) with no
@@ -17,17 +17,6 @@ import { ProcessDriver } from "./process";
  */
 
 const hasSocat = findExecutable("socat", DEFAULT_PATH) !== null;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const alive = (pid: number) => {
   const state = readProcStat(pid)?.state;
