@@ -1,10 +1,10 @@
 import type { Database, Db, DbKind, Tx } from ".";
+import { processSlot } from "../lib/process-slot";
 
 type Slot = { db?: Db; kind?: DbKind };
 
 // Next bundles route handlers apart from server.ts; the process-wide slot makes both share one client.
-const SLOT = Symbol.for("hangar.db");
-const slot: Slot = ((globalThis as Record<symbol, Slot>)[SLOT] ??= {});
+const slot = processSlot<Slot>("db", () => ({}));
 
 /** Sets the process's database, once at start (lib/runtime), for every query not handed one. */
 export function setDatabase(database: Pick<Database, "db" | "kind">): void {

@@ -1,3 +1,4 @@
+import { processSlot } from "./process-slot";
 /*
  * One-line JSON logs on stdout. Field names that look like credentials are replaced before
  * anything is written, so a careless call site cannot leak a secret into the log.
@@ -8,10 +9,7 @@ const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 
 const SECRET_FIELD = /(key|token|secret|password|authorization|cookie|env_vars|credential)/i;
 
 // Next bundles its own copy of this module; the level lives in one process-wide slot for both.
-const SLOT = Symbol.for("hangar.log");
-const state: { threshold: Level } = ((globalThis as Record<symbol, { threshold: Level }>)[SLOT] ??= {
-  threshold: "info",
-});
+const state = processSlot<{ threshold: Level }>("log", () => ({ threshold: "info" }));
 
 export function setLogLevel(level: Level) {
   state.threshold = level;

@@ -14,6 +14,7 @@ import {
 } from "./data-dir";
 import { log, setLogLevel } from "./log";
 import { SecretBox } from "./secret-box";
+import { processSlot } from "@/lib/process-slot";
 
 export type Runtime = {
   config: Config;
@@ -30,9 +31,8 @@ export type Runtime = {
 };
 
 // Next bundles route handlers apart from server.ts; the process-wide slot makes both share one runtime.
-const SLOT = Symbol.for("hangar.runtime");
 type Slot = { promise?: Promise<Runtime>; value?: Runtime };
-const slot: Slot = ((globalThis as Record<symbol, Slot>)[SLOT] ??= {});
+const slot = processSlot<Slot>("runtime", () => ({}));
 
 function parseEncryptionKey(value: string): Buffer {
   return /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, "hex") : Buffer.from(value, "base64");

@@ -6,6 +6,8 @@
  * on its own, and a restart forgets them.
  */
 
+import { processSlot } from "@/lib/process-slot";
+
 export const LOGIN_BURST = 20;
 export const LOGIN_PER_MINUTE = 10;
 const MS_PER_TOKEN = 60_000 / LOGIN_PER_MINUTE;
@@ -13,9 +15,7 @@ const MAX_CLIENTS = 10_000;
 
 type Bucket = { tokens: number; at: number };
 
-const SLOT = Symbol.for("hangar.login-buckets");
-const buckets: Map<string, Bucket> = ((globalThis as Record<symbol, Map<string, Bucket>>)[SLOT] ??=
-  new Map());
+const buckets = processSlot("login-buckets", () => new Map<string, Bucket>());
 
 function current(client: string, now: number): Bucket {
   const bucket = buckets.get(client) ?? { tokens: LOGIN_BURST, at: now };

@@ -25,6 +25,7 @@ import {
   upstreamUrl,
   type ModelTarget,
 } from "./paths";
+import { processSlot } from "@/lib/process-slot";
 
 /*
  * The model endpoint sandboxes talk to. Inside the sandbox LITELLM_API_BASE points at it (on the local
@@ -116,19 +117,17 @@ function continueIfAsked(req: http.IncomingMessage, res: http.ServerResponse) {
   if (/100-continue/i.test(req.headers.expect ?? "")) res.writeContinue();
 }
 
-const SLOT = Symbol.for("hangar.builtin-model");
-const UPSTREAM_SLOT = Symbol.for("hangar.model-endpoint.in-flight");
-
 /** Hangar's built-in, scripted test model (lib/models/builtin), shared by every session's endpoint. */
 export function builtinModel(): BuiltinModel {
-  const slot = globalThis as Record<symbol, BuiltinModel | undefined>;
-  return (slot[SLOT] ??= createBuiltinModel());
+  return processSlot("builtin-model", createBuiltinModel);
 }
 
 /** Upstream requests in flight per session, shared by every endpoint of this process. */
 function upstreamInFlight(): InFlightLimit {
-  const slot = globalThis as Record<symbol, InFlightLimit | undefined>;
-  return (slot[UPSTREAM_SLOT] ??= new InFlightLimit(Infinity, MODEL_UPSTREAM_IN_FLIGHT_PER_SESSION));
+  return processSlot(
+    "model-endpoint.in-flight",
+    () => new InFlightLimit(Infinity, MODEL_UPSTREAM_IN_FLIGHT_PER_SESSION),
+  );
 }
 
 export type ModelEndpoint = { close: () => Promise<void> };

@@ -16,6 +16,7 @@ import { sessionManager } from "@/lib/sessions/manager";
 import { TUI_TERMINAL } from "@/lib/sessions/launch";
 
 import { isTtyToken, verifyTtyToken } from "./tokens";
+import { processSlot } from "@/lib/process-slot";
 
 /*
  * GET /api/v1/managed_agents/sessions/{id}/tty, upgraded to a WebSocket: the session's terminal.
@@ -51,9 +52,7 @@ type Client = {
 };
 type Terminal = { clients: Set<Client>; status: PtyStatus | null; lastTouch: number };
 
-const SLOT = Symbol.for("hangar.terminals");
-const terminals: Map<string, Terminal> = ((globalThis as Record<symbol, Map<string, Terminal>>)[SLOT] ??=
-  new Map());
+const terminals = processSlot("terminals", () => new Map<string, Terminal>());
 const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
 const TOUCH_EVERY_MS = 10_000;
 const PING_EVERY_MS = 30_000;

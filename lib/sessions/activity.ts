@@ -1,5 +1,6 @@
 import { touchSession } from "@/db/queries/sessions";
 import { runtime } from "@/lib/runtime";
+import { processSlot } from "@/lib/process-slot";
 
 /*
  * Use of a session (API calls, turns, streams, terminal input) keeps it from the idle reaper. The idle
@@ -13,9 +14,7 @@ const EVERY_MS = 5_000;
 function interval(): number {
   return Math.min(EVERY_MS, (runtime().config.HANGAR_IDLE_TIMEOUT_MINUTES * 60_000) / 10);
 }
-const SLOT = Symbol.for("hangar.activity");
-const lastMarked: Map<string, number> = ((globalThis as Record<symbol, Map<string, number>>)[SLOT] ??=
-  new Map());
+const lastMarked = processSlot("activity", () => new Map<string, number>());
 
 export async function markActive(sessionId: string): Promise<void> {
   const now = Date.now();

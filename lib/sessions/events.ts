@@ -10,6 +10,7 @@ import { log } from "@/lib/log";
 import { runtime } from "@/lib/runtime";
 import type { SessionEvent } from "@/lib/schemas/session";
 import type { SessionEventType } from "@/lib/schemas/session-event";
+import { processSlot } from "@/lib/process-slot";
 
 /*
  * The session event log and its live fan-out. The database is the single source: a subscriber first
@@ -21,17 +22,16 @@ import type { SessionEventType } from "@/lib/schemas/session-event";
 
 type Listener = (event: SessionEvent | null) => void;
 
-const SLOT = Symbol.for("hangar.session-events");
 type Bus = {
   origin: string;
   listeners: Map<string, Set<Listener>>;
   listening: Promise<void> | null;
 };
-const bus: Bus = ((globalThis as Record<symbol, Bus>)[SLOT] ??= {
+const bus = processSlot<Bus>("session-events", () => ({
   origin: randomBytes(6).toString("hex"),
   listeners: new Map(),
   listening: null,
-});
+}));
 
 function publish(sessionId: string, event: SessionEvent | null) {
   for (const listener of bus.listeners.get(sessionId) ?? []) listener(event);

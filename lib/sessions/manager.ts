@@ -13,6 +13,7 @@ import type { SandboxDriver } from "@/lib/sandbox/types";
 
 import { egressPassword } from "./harness-secrets";
 import { sessionsRoot } from "./paths";
+import { processSlot } from "@/lib/process-slot";
 
 export type SessionManager = {
   driver: SandboxDriver;
@@ -25,9 +26,7 @@ export type SessionManager = {
   onDenied: (decision: EgressDecision) => void;
 };
 
-const SLOT = Symbol.for("hangar.sessions");
-type Slot = { manager?: SessionManager };
-const slot: Slot = ((globalThis as Record<symbol, Slot>)[SLOT] ??= {});
+const slot = processSlot<{ manager?: SessionManager }>("sessions", () => ({}));
 
 export function sessionManager(): SessionManager {
   if (slot.manager) return slot.manager;

@@ -24,6 +24,7 @@ import { appendEvent } from "./events";
 import { harnessServer } from "./harness-server";
 import { sessionManager } from "./manager";
 import { replicaId } from "./replica";
+import { processSlot } from "@/lib/process-slot";
 
 /*
  * Turns: a user's message goes to the session's harness, and everything the harness does comes back
@@ -41,11 +42,7 @@ type Messaging = {
   turns: Map<string, LiveTurn>;
 };
 
-const SLOT = Symbol.for("hangar.messaging");
-const state: Messaging = ((globalThis as Record<symbol, Messaging>)[SLOT] ??= {
-  harnesses: new Map(),
-  turns: new Map(),
-});
+const state = processSlot<Messaging>("messaging", () => ({ harnesses: new Map(), turns: new Map() }));
 
 /** How long an abort relayed to another replica waits for the turn's end to reach the log. */
 const RELAY_WAIT_MS = 15_000;

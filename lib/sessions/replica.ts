@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 
 import { beat, forgetReplicasBefore, replicasSeenSince } from "@/db/queries/replicas";
 import { log } from "@/lib/log";
+import { processSlot } from "@/lib/process-slot";
 
 /*
  * Each Hangar process's identity and heartbeat. Several web replicas share one database; a turn
@@ -13,11 +14,8 @@ const BEAT_MS = 10_000;
 /** A replica not seen for this long is gone. */
 export const REPLICA_TIMEOUT_MS = 35_000;
 
-const SLOT = Symbol.for("hangar.replica");
 type Slot = { id: string; timer?: NodeJS.Timeout };
-const slot: Slot = ((globalThis as Record<symbol, Slot>)[SLOT] ??= {
-  id: `rep_${randomBytes(8).toString("hex")}`,
-});
+const slot = processSlot<Slot>("replica", () => ({ id: `rep_${randomBytes(8).toString("hex")}` }));
 
 export function replicaId(): string {
   return slot.id;
