@@ -4,8 +4,7 @@ import { runtime } from "@/lib/runtime";
 
 import { readBrowserSession, readCookie, sessionCookieName } from "./browser-session";
 import { ApiError } from "./errors";
-import type { RequestLike } from "./handler";
-import { isHttps } from "./transport";
+import { isHttps, type RequestLike } from "./transport";
 
 export type Principal = { kind: "master" } | { kind: "browser"; sessionId: string; expiresAt: Date };
 

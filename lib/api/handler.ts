@@ -9,23 +9,11 @@ import { initRuntime } from "@/lib/runtime";
 import { authenticate, type Principal } from "./auth";
 import { ApiError, toErrorReply, zodIssues, summarise } from "./errors";
 import type { Operation } from "./operation";
+import type { RequestLike } from "./transport";
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
 
 type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
-
-/**
- * What a handler sees of the request. Both a WHATWG Request (Next's route handlers) and Hangar's
- * own fast path in server.ts (a Node request) provide it.
- */
-export type RequestLike = {
-  method: string;
-  url: string;
-  headers: { get(name: string): string | null };
-  body: AsyncIterable<Uint8Array> | null;
-  /** Aborted when the client goes away (streams stop then). */
-  signal: AbortSignal;
-};
 
 export type HandlerContext<O extends Operation> = {
   req: RequestLike;

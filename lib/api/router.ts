@@ -11,7 +11,8 @@ import { proxyHarnessServer } from "@/lib/sessions/harness-server";
 import { authenticate } from "./auth";
 import { toErrorReply } from "./errors";
 import { methodNotAllowedRoute, notFoundRoute } from "./fallback";
-import type { RawParams, Reply, RequestLike, RouteHandler } from "./handler";
+import type { RawParams, Reply, RouteHandler } from "./handler";
+import type { RequestLike } from "./transport";
 
 /*
  * Hangar's API fast path. Next's generic request handling costs about a millisecond of CPU per

@@ -1,8 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 
-import type { RequestLike } from "./handler";
-
 /*
  * Where a request really came from. server.ts settles this once per request and upgrade, before
  * anything else reads it, and rewrites `X-Forwarded-Proto` and `X-Forwarded-For` to the answer, so
@@ -11,6 +9,19 @@ import type { RequestLike } from "./handler";
  * host) count, and then only their last entry: the one that proxy appended. Without it a client's
  * X-Forwarded-Host is dropped, so the Origin checks compare with the Host the connection came with.
  */
+
+/**
+ * What a handler sees of the request. Both a WHATWG Request (Next's route handlers) and Hangar's
+ * own fast path in server.ts (a Node request) provide it.
+ */
+export type RequestLike = {
+  method: string;
+  url: string;
+  headers: { get(name: string): string | null };
+  body: AsyncIterable<Uint8Array> | null;
+  /** Aborted when the client goes away (streams stop then). */
+  signal: AbortSignal;
+};
 
 export type Transport = { secure: boolean; client: string };
 

@@ -7,7 +7,7 @@ import { getSessionRow } from "@/db/queries/sessions";
 import { ApiError, asApiError } from "@/lib/api/errors";
 import { NotFoundError } from "@/lib/errors";
 import { authenticate, bearerToken } from "@/lib/api/auth";
-import type { RequestLike } from "@/lib/api/handler";
+import type { RequestLike } from "@/lib/api/transport";
 import { withSessionEnv } from "@/lib/harness";
 import { log } from "@/lib/log";
 import type { PtyConnection, PtyStatus } from "@/lib/pty/client";

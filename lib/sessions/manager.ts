@@ -2,13 +2,9 @@ import { log } from "@/lib/log";
 import type { ModelEndpoint } from "@/lib/models/endpoint";
 import { runtime } from "@/lib/runtime";
 import { sandboxDriverFor } from "@/lib/sandbox/drivers/select";
-import {
-  createEgressProxy,
-  type EgressDecision,
-  type EgressProxy,
-  type EgressSession,
-} from "@/lib/sandbox/egress/proxy";
+import { createEgressProxy } from "@/lib/sandbox/egress/proxy";
 import { testResolver } from "@/lib/sandbox/egress/test-hook-resolver";
+import type { EgressDecision, EgressProxy, EgressSession } from "@/lib/sandbox/egress/types";
 import type { SandboxDriver } from "@/lib/sandbox/types";
 
 import { egressPassword } from "./harness-secrets";

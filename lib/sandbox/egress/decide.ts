@@ -4,7 +4,7 @@ import os from "node:os";
 
 import { log } from "@/lib/log";
 
-import type { EgressDecision, EgressProxyOptions } from "./proxy";
+import type { EgressDecision, EgressProxyOptions } from "./types";
 import {
   decideConnection,
   decideHost,

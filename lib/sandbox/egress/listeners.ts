@@ -6,7 +6,7 @@ import { log } from "@/lib/log";
 import { handleConnect } from "./connect";
 import type { Proxy, Scope } from "./decide";
 import { handleRequest } from "./forward";
-import type { EgressSession, SharedEgressOptions } from "./proxy";
+import type { EgressSession, SharedEgressOptions } from "./types";
 import type { EgressPolicy } from "./policy";
 import { AUTH_REQUIRED, parseProxyCredentials, type Refusal, sendRefusal, writeRawRefusal } from "./wire";
 

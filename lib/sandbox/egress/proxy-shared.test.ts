@@ -4,7 +4,8 @@ import net from "node:net";
 
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
-import { createEgressProxy, type EgressDecision, type SharedEgressOptions } from "./proxy";
+import { createEgressProxy } from "./proxy";
+import type { EgressDecision, SharedEgressOptions } from "./types";
 import { secretsMatch } from "./wire";
 import { compileEgressPolicy, type EgressPolicy } from "./policy";
 import { collect, type Reply } from "@/e2e/support/proxy-reply";

@@ -8,7 +8,8 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { EGRESS_CASES, formatHostPort } from "@/e2e/support/egress-cases";
-import { createEgressProxy, type EgressDecision, type EgressProxyOptions } from "./proxy";
+import { createEgressProxy } from "./proxy";
+import type { EgressDecision, EgressProxyOptions } from "./types";
 import { toHttpStatus } from "./wire";
 import { compileEgressPolicy, decideHost, normalizeHost, parseIpAddress } from "./policy";
 import { collect, type Reply } from "@/e2e/support/proxy-reply";
