@@ -9,7 +9,7 @@ import { NotFoundError, ValidationError } from "@/lib/errors";
 import type { AgentListQuery } from "@/lib/schemas/agent";
 import type { SandboxFile, SandboxFileInput, SandboxFileKeep } from "@/lib/schemas/sandbox-file";
 
-import { containsPattern } from "./_util";
+import { containsPattern, readPage } from "./_util";
 
 export type AgentRow = typeof agents.$inferSelect;
 
@@ -146,7 +146,8 @@ export async function listAgentRows(query: AgentListQuery, db: Db = getDb()) {
     );
   }
   const direction = query.order === "asc" ? asc : desc;
-  const [rows, [total]] = await Promise.all([
+  const page = await readPage(
+    query,
     db
       .select({
         row: agents,
@@ -156,20 +157,16 @@ export async function listAgentRows(query: AgentListQuery, db: Db = getDb()) {
       })
       .from(agents)
       .where(where)
-      .orderBy(direction(SORT_COLUMNS[query.sort]), direction(agents.id))
-      .limit(query.limit)
-      .offset(query.offset),
+      .orderBy(direction(SORT_COLUMNS[query.sort]), direction(agents.id)),
     db.select({ value: count() }).from(agents).where(where),
-  ]);
+  );
   return {
-    data: rows.map((r) => ({
+    ...page,
+    data: page.data.map((r) => ({
       ...r,
       sessionCount: Number(r.sessionCount),
       hasActiveSession: Boolean(r.hasActiveSession),
     })),
-    total: total?.value ?? 0,
-    limit: query.limit,
-    offset: query.offset,
   };
 }
 

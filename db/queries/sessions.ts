@@ -13,7 +13,7 @@ import {
 import { NotFoundError } from "@/lib/errors";
 import type { SessionEvent, SessionListQuery, SessionStatus } from "@/lib/schemas/session";
 
-import { iso } from "./_util";
+import { iso, readPage } from "./_util";
 
 export type SessionRow = typeof sessions.$inferSelect;
 
@@ -60,17 +60,11 @@ export async function listSessionRows(query: SessionListQuery, db: Db = getDb())
   if (query.agent_id) filters.push(eq(sessions.agentId, query.agent_id));
   if (query.status) filters.push(eq(sessions.status, query.status));
   const where = filters.length ? and(...filters) : undefined;
-  const [rows, [total]] = await Promise.all([
-    db
-      .select()
-      .from(sessions)
-      .where(where)
-      .orderBy(desc(sessions.createdAt), desc(sessions.id))
-      .limit(query.limit)
-      .offset(query.offset),
+  return readPage(
+    query,
+    db.select().from(sessions).where(where).orderBy(desc(sessions.createdAt), desc(sessions.id)),
     db.select({ value: count() }).from(sessions).where(where),
-  ]);
-  return { data: rows, total: total?.value ?? 0, limit: query.limit, offset: query.offset };
+  );
 }
 
 export async function getSessionFiles(sessionId: string, db: Db = getDb()) {

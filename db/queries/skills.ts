@@ -13,7 +13,7 @@ import type {
   UpdateSkillInput,
 } from "@/lib/schemas/skill";
 
-import { containsPattern, iso } from "./_util";
+import { containsPattern, iso, readPage } from "./_util";
 
 type SkillRow = typeof skills.$inferSelect;
 
@@ -33,17 +33,12 @@ export async function listSkills(query: SkillListQuery, db: Db = getDb()) {
   const where = query.search
     ? or(ilike(skills.name, containsPattern(query.search)), ilike(skills.id, containsPattern(query.search)))
     : undefined;
-  const [rows, [total]] = await Promise.all([
-    db
-      .select()
-      .from(skills)
-      .where(where)
-      .orderBy(desc(skills.createdAt), desc(skills.id))
-      .limit(query.limit)
-      .offset(query.offset),
+  const page = await readPage(
+    query,
+    db.select().from(skills).where(where).orderBy(desc(skills.createdAt), desc(skills.id)),
     db.select({ value: count() }).from(skills).where(where),
-  ]);
-  return { data: rows.map(toApiSkill), total: total?.value ?? 0, limit: query.limit, offset: query.offset };
+  );
+  return { ...page, data: page.data.map(toApiSkill) };
 }
 
 export async function getSkill(id: string, db: Db | Tx = getDb()): Promise<Skill> {
