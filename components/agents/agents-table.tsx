@@ -9,6 +9,7 @@ import { useEffect, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { SearchInput } from "@/components/ui/search-input";
 import { EmptyState, PageHeader } from "@/components/ui/page-header";
+import { Pagination } from "@/components/ui/pagination";
 import { RelativeTime } from "@/components/ui/time";
 import { agentQueries } from "@/lib/api-client/agents";
 import { cn } from "@/lib/cn";
@@ -231,24 +232,14 @@ export function AgentsTable() {
             </table>
           </div>
           {total > PAGE_SIZE && (
-            <nav
-              aria-label="Pagination"
-              className="mt-3 flex items-center justify-end gap-2 text-xs text-fg-muted"
-            >
-              <span>
-                {page * PAGE_SIZE + 1}–{Math.min(total, (page + 1) * PAGE_SIZE)} of {total}
-              </span>
-              <Button size="sm" disabled={page === 0} onClick={() => setParams({ page: page - 1 })}>
-                Previous
-              </Button>
-              <Button
-                size="sm"
-                disabled={(page + 1) * PAGE_SIZE >= total}
-                onClick={() => setParams({ page: page + 1 })}
-              >
-                Next
-              </Button>
-            </nav>
+            <Pagination
+              className="mt-3"
+              offset={page * PAGE_SIZE}
+              shown={data?.data.length ?? 0}
+              total={total}
+              onPrevious={() => setParams({ page: page - 1 })}
+              onNext={() => setParams({ page: page + 1 })}
+            />
           )}
         </div>
       )}

@@ -7,8 +7,8 @@ import { usePathname, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
 
 import { HarnessBadge } from "@/components/agents/harness-badge";
-import { Button } from "@/components/ui/button";
 import { EmptyState, PageHeader } from "@/components/ui/page-header";
+import { Pagination } from "@/components/ui/pagination";
 import { Select } from "@/components/ui/select";
 import { RelativeTime } from "@/components/ui/time";
 import { agentQueries } from "@/lib/api-client/agents";
@@ -183,24 +183,14 @@ export function SessionsTable() {
             </table>
           </div>
           {total > PAGE_SIZE && (
-            <nav
-              aria-label="Pagination"
-              className="mt-3 flex items-center justify-end gap-2 text-xs text-fg-muted"
-            >
-              <span>
-                {page * PAGE_SIZE + 1}–{Math.min(total, (page + 1) * PAGE_SIZE)} of {total}
-              </span>
-              <Button size="sm" disabled={page === 0} onClick={() => setParams({ page: page - 1 })}>
-                Previous
-              </Button>
-              <Button
-                size="sm"
-                disabled={(page + 1) * PAGE_SIZE >= total}
-                onClick={() => setParams({ page: page + 1 })}
-              >
-                Next
-              </Button>
-            </nav>
+            <Pagination
+              className="mt-3"
+              offset={page * PAGE_SIZE}
+              shown={data?.data.length ?? 0}
+              total={total}
+              onPrevious={() => setParams({ page: page - 1 })}
+              onNext={() => setParams({ page: page + 1 })}
+            />
           )}
         </div>
       )}

@@ -1,12 +1,13 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { BookOpen, ChevronLeft, ChevronRight, Plus, Search, Upload } from "lucide-react";
+import { BookOpen, Plus, Search, Upload } from "lucide-react";
 import { useEffect, useRef, useState } from "react";
 
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { EmptyState, PageHeader } from "@/components/ui/page-header";
+import { Pagination } from "@/components/ui/pagination";
 import { skillQueries } from "@/lib/api-client/skills";
 import type { Skill } from "@/lib/schemas/skill";
 
@@ -145,6 +146,7 @@ export function SkillsLibrary() {
                 />
               </div>
               <Pagination
+                className="h-12 px-6"
                 offset={data?.offset ?? offset}
                 shown={skills.length}
                 total={total}
@@ -166,40 +168,6 @@ export function SkillsLibrary() {
         }}
       />
     </SkillDropZone>
-  );
-}
-
-function Pagination({
-  offset,
-  shown,
-  total,
-  loading,
-  onPrevious,
-  onNext,
-}: {
-  offset: number;
-  shown: number;
-  total: number;
-  loading: boolean;
-  onPrevious: () => void;
-  onNext: () => void;
-}) {
-  return (
-    <nav aria-label="Pagination" className="flex h-12 items-center justify-between gap-3 px-6">
-      <p className="text-xs text-fg-muted tabular-nums" aria-live="polite">
-        {loading ? "\u00a0" : shown === 0 ? `0 of ${total}` : `${offset + 1}–${offset + shown} of ${total}`}
-      </p>
-      <div className="flex gap-2">
-        <Button size="sm" onClick={onPrevious} disabled={loading || offset === 0}>
-          <ChevronLeft size={14} aria-hidden />
-          Previous
-        </Button>
-        <Button size="sm" onClick={onNext} disabled={loading || offset + shown >= total}>
-          Next
-          <ChevronRight size={14} aria-hidden />
-        </Button>
-      </div>
-    </nav>
   );
 }
 
