@@ -15,6 +15,7 @@ import type { HarnessId } from "@/lib/schemas/harness";
 import { createClaudeSdkSession } from "./claude-agent-sdk/session";
 import { CLAUDE_MODEL_BASE, claudeMcpConnections, resolveMcpServers } from "./mcp";
 import { harnessLaunch, installedHarnessBinaries } from "./registry";
+import { writeHarnessFiles } from "./test-files";
 import type { HarnessSession } from "./turn";
 import type { HarnessContext } from "./types";
 
@@ -268,16 +269,7 @@ function box(harness: HarnessId, entries: string[] = ["probe", `${base}/foreign/
   fs.mkdirSync(home);
   fs.mkdirSync(cwd);
   const launch = harnessLaunch(harness, context(entries, base));
-  for (const file of launch.files) {
-    const full = path.join(home, file.path.replace(/^~\//, ""));
-    fs.mkdirSync(path.dirname(full), { recursive: true });
-    fs.writeFileSync(
-      full,
-      file.template
-        ? file.content.replaceAll("{{WORKSPACE}}", cwd).replaceAll("{{HOME}}", home)
-        : file.content,
-    );
-  }
+  writeHarnessFiles(launch.files, home, cwd);
   const env = {
     ...launch.env,
     PATH: process.env.PATH ?? "/usr/bin:/bin",

@@ -7,6 +7,8 @@ import { query, type SDKMessage } from "@anthropic-ai/claude-agent-sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { installedHarnessBinaries } from "@/lib/harness";
+import { codexLaunch } from "@/lib/harness/codex/launch";
+import { writeHarnessFiles } from "@/lib/harness/test-files";
 
 import { type BuiltinRequest, listenBuiltinModel, type BuiltinModelServer } from "./index";
 
@@ -166,36 +168,21 @@ describe.skipIf(!bins.claude)("Claude Agent SDK (query)", { timeout: 30_000 }, (
 });
 
 describe.skipIf(!bins.codex)("Codex (codex exec, OpenAI Responses)", { timeout: 30_000 }, () => {
+  /** `codex exec` with the config.toml and AGENTS.md that Hangar's Codex launch writes. */
   function codex(ws: Workspace, prompt: string, model = "hangar-test-model") {
-    const dir = path.join(ws.home, ".codex");
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(
-      path.join(dir, "config.toml"),
-      [
-        `model = "${model}"`,
-        `model_provider = "hangar"`,
-        `approval_policy = "never"`,
-        `sandbox_mode = "danger-full-access"`,
-        ``,
-        `[model_providers.hangar]`,
-        `name = "Hangar test model"`,
-        `base_url = "${ws.base}/v1"`,
-        `env_key = "HANGAR_MODEL_KEY"`,
-        `wire_api = "responses"`,
-        ``,
-        `[features]`,
-        `daemon_auto_start = false`,
-        `apps = false`,
-        `plugins = false`,
-        `remote_plugin = false`,
-        `in_app_updates = false`,
-        ``,
-        `[analytics]`,
-        `enabled = false`,
-      ].join("\n"),
+    const launch = codexLaunch(
+      {
+        model,
+        prompt: "AGENTS-MARKER-K9\n",
+        serverPassword: "",
+        port: 0,
+        modelBase: ws.base,
+        modelToken: "",
+      },
+      { argv: [], title: "Codex" },
     );
-    fs.writeFileSync(path.join(dir, "AGENTS.md"), "AGENTS-MARKER-K9\n");
-    const env = { ...baseEnv(ws), HANGAR_MODEL_KEY: "hangar-test-token" };
+    writeHarnessFiles(launch.files, ws.home, ws.cwd);
+    const env = { ...baseEnv(ws), LITELLM_API_KEY: "hangar-test-token" };
     return run([bins.codex!, "exec", "--json", "--skip-git-repo-check", prompt], ws.cwd, env);
   }
 
