@@ -1,5 +1,4 @@
 import type { ChildProcess } from "node:child_process";
-import { EventEmitter } from "node:events";
 import fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import net from "node:net";
@@ -10,6 +9,11 @@ import type { LocalDriver } from "@/lib/sandbox/drivers/local";
 import type { Bridge } from "@/lib/sandbox/types";
 
 import type { LogOptions, LogSource } from "./http";
+import { resolveEnv } from "./pod-env";
+import { appendLog, writeLog } from "./pod-logs";
+import { type ContainerRun, NODE_NAME, newPodRun, now, type PodRun } from "./pod-run";
+import { podStatus } from "./pod-status";
+import { prepareVolumes } from "./pod-volumes";
 import { typeOfKind } from "./resources";
 import type { KubeObject } from "./selectors";
 import { errors, StatusError } from "./status";
@@ -27,57 +31,19 @@ import type { Store, StoreEvent } from "./store";
  * whatever it says), probes (a container is Ready once started), resource limits (ignored), IPs (a fake
  * 10.244.x.y is reported; the pod is reachable only through port-forward of a declared containerPort).
  *
- * Volumes: emptyDir is a host folder per pod and volume (under /dev/shm for `medium: Memory`, as a
- * tmpfs would be; sizeLimit is not enforced), secret and configMap volumes are their data written to
- * files (secret mode from defaultMode, 0644 by default). As the kubelet does, `dnsPolicy: None` gives
- * the pod an /etc/resolv.conf from its dnsConfig, and hostAliases an /etc/hosts with those entries;
- * other pods see the host's files. All containers' volumeMounts are
- * mounted in the shared sandbox (a path mounted differently by two containers gets the first one).
+ * Volumes (pod-volumes.ts): emptyDir, secret and configMap, and the pod's /etc/resolv.conf and
+ * /etc/hosts when its spec asks for them; other pods see the host's files. All containers' volumeMounts
+ * are mounted in the shared sandbox (a path mounted differently by two containers gets the first one).
  * bubblewrap can only create a mount point where it can write: under /tmp, /home, /run, /srv, /mnt, or
  * a path that exists on the host. The same holds for a missing workingDir, which is created at start.
+ *
+ * The rest of it, in this folder: pod-run.ts (what it knows of a pod), pod-env.ts (container
+ * environments), pod-logs.ts (container logs), pod-status.ts (the status it reports).
  */
 
-export const NODE_NAME = "standin-node";
+export { NODE_NAME } from "./pod-run";
+
 const PAUSE = ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"];
-
-type LogLine = { time: Date; text: string };
-
-type ContainerRun = {
-  name: string;
-  init: boolean;
-  image: string;
-  state: "waiting" | "running" | "terminated";
-  reason?: string;
-  message?: string;
-  startedAt?: string;
-  finishedAt?: string;
-  exitCode?: number;
-  oom?: boolean;
-  child?: ChildProcess;
-  env: Record<string, string>;
-  workingDir?: string;
-  lines: LogLine[];
-  partial: Record<"stdout" | "stderr", string>;
-  events: EventEmitter<{ line: [LogLine]; end: [] }>;
-};
-
-type PodRun = {
-  uid: string;
-  namespace: string;
-  name: string;
-  sessionId: string;
-  sessionDir: string;
-  volumesDir: string;
-  /** Memory-medium emptyDirs: memory on this host, as on a node. */
-  memoryDir: string;
-  podIP?: string;
-  scheduled: boolean;
-  sandbox: boolean;
-  containers: ContainerRun[];
-  ports: number[];
-  stopping?: Promise<void>;
-  unschedulable?: string;
-};
 
 export type KubeletOptions = {
   store: Store;
@@ -86,7 +52,6 @@ export type KubeletOptions = {
   clusterServices: Bridge[];
 };
 
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 const podType = () => typeOfKind("Pod")!;
 
 export class Kubelet implements LogSource {
@@ -150,28 +115,7 @@ export class Kubelet implements LogSource {
         `container "${name}" in pod "${pod.metadata.name}" is waiting to start: ${container?.reason ?? "ContainerCreating"}`,
       );
     }
-    const since = options.sinceSeconds === undefined ? 0 : Date.now() - options.sinceSeconds * 1000;
-    let lines = container.lines.filter((l) => l.time.getTime() >= since);
-    if (options.tailLines !== undefined)
-      lines = options.tailLines <= 0 ? [] : lines.slice(-options.tailLines);
-    const format = (l: LogLine) =>
-      (options.timestamps ? `${l.time.toISOString().replace("Z", "000000Z")} ` : "") + l.text;
-    res.writeHead(200, { "Content-Type": "text/plain", "Transfer-Encoding": "chunked" });
-    for (const l of lines) res.write(format(l));
-    if (!options.follow || container.state === "terminated") {
-      res.end();
-      return;
-    }
-    const onLine = (l: LogLine) => res.write(format(l));
-    const onEnd = () => res.end();
-    container.events.on("line", onLine);
-    container.events.once("end", onEnd);
-    const detach = () => {
-      container.events.off("line", onLine);
-      container.events.off("end", onEnd);
-    };
-    req.on("close", detach);
-    res.on("close", detach);
+    writeLog(container, options, res, req);
   }
 
   /** A process in a running container, with pipes; the caller reads its exit from `close`. */
@@ -272,39 +216,8 @@ export class Kubelet implements LogSource {
   }
 
   private async runPod(pod: KubeObject) {
-    const uid = pod.metadata.uid!;
-    const sessionId = `p-${uid.replaceAll("-", "").slice(0, 12)}`;
-    const containers = (list: any[] | undefined, init: boolean): ContainerRun[] =>
-      (list ?? []).map((c) => ({
-        name: c.name,
-        init,
-        image: c.image ?? "",
-        state: "waiting",
-        reason: init || (pod.spec.initContainers ?? []).length > 0 ? "PodInitializing" : "ContainerCreating",
-        env: {},
-        lines: [],
-        partial: { stdout: "", stderr: "" },
-        events: new EventEmitter(),
-      }));
-    const run: PodRun = {
-      uid,
-      namespace: pod.metadata.namespace!,
-      name: pod.metadata.name!,
-      sessionId,
-      sessionDir: path.join(this.driver.root, sessionId),
-      volumesDir: path.join(this.driver.root, `${sessionId}-volumes`),
-      memoryDir: path.join("/dev/shm", `hangar-standin-${sessionId}`),
-      scheduled: false,
-      sandbox: false,
-      containers: [...containers(pod.spec.initContainers, true), ...containers(pod.spec.containers, false)],
-      ports: [
-        ...new Set<number>(
-          [...(pod.spec.initContainers ?? []), ...pod.spec.containers].flatMap((c: any) =>
-            (c.ports ?? []).map((p: any) => Number(p.containerPort)),
-          ),
-        ),
-      ],
-    };
+    const run = newPodRun(pod, this.driver.root);
+    const { uid, sessionId } = run;
     this.pods.set(uid, run);
 
     const unschedulable = this.unschedulable.get(run.name);
@@ -330,32 +243,11 @@ export class Kubelet implements LogSource {
     const pullFailure =
       this.imagePullFailures.get(run.name) ??
       run.containers.map((c) => this.imagePullFailures.get(c.image)).find((m) => m !== undefined);
-    if (pullFailure !== undefined) {
-      for (const c of run.containers.filter((c) => !c.init || c === run.containers[0])) {
-        Object.assign(c, { reason: "ErrImagePull", message: pullFailure });
-      }
-      this.sync(run);
-      this.store.recordEvent(
-        pod,
-        "Warning",
-        "Failed",
-        `Failed to pull image "${run.containers[0]!.image}": ${pullFailure}`,
-        "kubelet",
-      );
-      await new Promise((r) => setTimeout(r, 300));
-      for (const c of run.containers.filter((c) => c.reason === "ErrImagePull")) {
-        Object.assign(c, {
-          reason: "ImagePullBackOff",
-          message: `Back-off pulling image "${c.image}": ${pullFailure}`,
-        });
-      }
-      this.sync(run);
-      return;
-    }
+    if (pullFailure !== undefined) return this.failPull(run, pod, pullFailure);
 
     let binds: { source: string; target: string; readOnly?: boolean }[];
     try {
-      binds = this.prepareVolumes(run, pod);
+      binds = prepareVolumes(this.store, run, pod);
     } catch (err) {
       const message = err instanceof StatusError ? err.status.message! : (err as Error).message;
       this.store.recordEvent(pod, "Warning", "FailedMount", message, "kubelet");
@@ -403,155 +295,27 @@ export class Kubelet implements LogSource {
     this.finishIfDone(run);
   }
 
-  /** Folders for the pod's volumes and the binds that show them at each volumeMount. */
-  private prepareVolumes(run: PodRun, pod: KubeObject) {
-    const dirs = new Map<string, string>();
-    for (const volume of pod.spec.volumes ?? []) {
-      const dir = path.join(
-        volume.emptyDir?.medium === "Memory" ? run.memoryDir : run.volumesDir,
-        volume.name,
-      );
-      fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
-      fs.chmodSync(dir, 0o777);
-      const source = volume.secret ?? volume.configMap;
-      if (source) {
-        const isSecret = Boolean(volume.secret);
-        const type = typeOfKind(isSecret ? "Secret" : "ConfigMap")!;
-        const name = isSecret ? source.secretName : source.name;
-        const obj = this.store.find(type, run.namespace, name);
-        if (!obj) {
-          if (source.optional) continue;
-          throw new Error(
-            `MountVolume.SetUp failed for volume "${volume.name}" : ${type.singular} "${name}" not found`,
-          );
-        }
-        const data: Record<string, Buffer> = {};
-        for (const [k, v] of Object.entries((obj.data ?? {}) as Record<string, string>)) {
-          data[k] = isSecret ? Buffer.from(v, "base64") : Buffer.from(v);
-        }
-        for (const [k, v] of Object.entries((obj.binaryData ?? {}) as Record<string, string>))
-          data[k] = Buffer.from(v, "base64");
-        const items: { key: string; path: string; mode?: number }[] =
-          source.items ?? Object.keys(data).map((key) => ({ key, path: key }));
-        for (const item of items) {
-          const file = path.join(dir, item.path);
-          fs.mkdirSync(path.dirname(file), { recursive: true });
-          fs.writeFileSync(file, data[item.key] ?? Buffer.alloc(0));
-          fs.chmodSync(file, item.mode ?? source.defaultMode ?? 0o644);
-        }
-      } else if (!volume.emptyDir) {
-        throw new Error(
-          `volume "${volume.name}": the stand-in kubelet supports emptyDir, secret and configMap only`,
-        );
-      }
-      dirs.set(volume.name, dir);
+  /** An injected image pull failure: ErrImagePull, then ImagePullBackOff, as the kubelet retries. */
+  private async failPull(run: PodRun, pod: KubeObject, message: string) {
+    for (const c of run.containers.filter((c) => !c.init || c === run.containers[0])) {
+      Object.assign(c, { reason: "ErrImagePull", message });
     }
-    const binds: { source: string; target: string; readOnly?: boolean }[] = [];
-    for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
-      for (const m of c.volumeMounts ?? []) {
-        const dir = dirs.get(m.name);
-        if (!dir) throw new Error(`container ${c.name}: volumeMount "${m.name}" names no volume`);
-        if (binds.some((b) => b.target === m.mountPath)) continue;
-        const source = m.subPath ? path.join(dir, m.subPath) : dir;
-        if (m.subPath && !fs.existsSync(source)) fs.mkdirSync(source, { recursive: true });
-        const isData = pod.spec.volumes.find((v: any) => v.name === m.name)?.emptyDir === undefined;
-        binds.push({ source, target: m.mountPath, readOnly: Boolean(m.readOnly) || isData });
-      }
+    this.sync(run);
+    this.store.recordEvent(
+      pod,
+      "Warning",
+      "Failed",
+      `Failed to pull image "${run.containers[0]!.image}": ${message}`,
+      "kubelet",
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    for (const c of run.containers.filter((c) => c.reason === "ErrImagePull")) {
+      Object.assign(c, {
+        reason: "ImagePullBackOff",
+        message: `Back-off pulling image "${c.image}": ${message}`,
+      });
     }
-    return [...binds, ...this.nameFiles(run, pod)];
-  }
-
-  /** The pod's /etc/resolv.conf (dnsPolicy None) and /etc/hosts (hostAliases), as the kubelet writes them. */
-  private nameFiles(run: PodRun, pod: KubeObject) {
-    const files: { source: string; target: string; readOnly: boolean }[] = [];
-    const write = (name: string, text: string, target: string) => {
-      const source = path.join(run.volumesDir, `.${name}`);
-      fs.mkdirSync(run.volumesDir, { recursive: true });
-      fs.writeFileSync(source, text, { mode: 0o644 });
-      files.push({ source, target, readOnly: true });
-    };
-    if (pod.spec.dnsPolicy === "None") {
-      const dns = pod.spec.dnsConfig ?? {};
-      const lines = [
-        ...(dns.nameservers ?? []).map((ip: string) => `nameserver ${ip}`),
-        ...(dns.searches?.length ? [`search ${dns.searches.join(" ")}`] : []),
-        ...(dns.options?.length
-          ? [`options ${dns.options.map((o: any) => (o.value ? `${o.name}:${o.value}` : o.name)).join(" ")}`]
-          : []),
-      ];
-      write("resolv.conf", lines.join("\n") + "\n", "/etc/resolv.conf");
-    }
-    if (pod.spec.hostAliases?.length) {
-      const lines = [
-        "# Kubernetes-managed hosts file (stand-in).",
-        "127.0.0.1\tlocalhost",
-        "::1\tlocalhost ip6-localhost ip6-loopback",
-        "# Entries added by HostAliases.",
-        ...pod.spec.hostAliases.map((a: any) => `${a.ip}\t${(a.hostnames ?? []).join("\t")}`),
-      ];
-      write("hosts", lines.join("\n") + "\n", "/etc/hosts");
-    }
-    return files;
-  }
-
-  private resolveEnv(run: PodRun, spec: any): Record<string, string> {
-    const env: Record<string, string> = { HOSTNAME: run.name };
-    const lookup = (
-      kind: "Secret" | "ConfigMap",
-      name: string,
-      key: string | undefined,
-      optional: boolean,
-    ) => {
-      const obj = this.store.find(typeOfKind(kind)!, run.namespace, name);
-      if (!obj) {
-        if (optional) return undefined;
-        throw new Error(`${kind.toLowerCase()} "${name}" not found`);
-      }
-      const data = (obj.data ?? {}) as Record<string, string>;
-      const decode = (v: string) => (kind === "Secret" ? Buffer.from(v, "base64").toString("utf8") : v);
-      if (key === undefined) return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, decode(v)]));
-      if (!(key in data)) {
-        if (optional) return undefined;
-        throw new Error(`couldn't find key ${key} in ${kind} ${run.namespace}/${name}`);
-      }
-      return decode(data[key]!);
-    };
-    for (const from of spec.envFrom ?? []) {
-      const ref = from.secretRef ?? from.configMapRef;
-      const values = lookup(
-        from.secretRef ? "Secret" : "ConfigMap",
-        ref.name,
-        undefined,
-        Boolean(ref.optional),
-      );
-      for (const [k, v] of Object.entries((values ?? {}) as Record<string, string>))
-        env[`${from.prefix ?? ""}${k}`] = v;
-    }
-    for (const e of spec.env ?? []) {
-      if (e.value !== undefined) env[e.name] = String(e.value);
-      else if (e.valueFrom?.secretKeyRef || e.valueFrom?.configMapKeyRef) {
-        const ref = e.valueFrom.secretKeyRef ?? e.valueFrom.configMapKeyRef;
-        const value = lookup(
-          e.valueFrom.secretKeyRef ? "Secret" : "ConfigMap",
-          ref.name,
-          ref.key,
-          Boolean(ref.optional),
-        );
-        if (typeof value === "string") env[e.name] = value;
-      } else if (e.valueFrom?.fieldRef) {
-        const field = e.valueFrom.fieldRef.fieldPath;
-        const values: Record<string, string | undefined> = {
-          "metadata.name": run.name,
-          "metadata.namespace": run.namespace,
-          "metadata.uid": run.uid,
-          "spec.nodeName": NODE_NAME,
-          "status.podIP": run.podIP,
-          "status.hostIP": "127.0.0.1",
-        };
-        env[e.name] = values[field] ?? "";
-      } else env[e.name] = "";
-    }
-    return env;
+    this.sync(run);
   }
 
   /** Starts a container's process; false when it cannot start (the container is then left waiting). */
@@ -564,7 +328,7 @@ export class Kubelet implements LogSource {
       return false;
     };
     try {
-      c.env = this.resolveEnv(run, spec);
+      c.env = resolveEnv(this.store, run, spec);
     } catch (err) {
       return fail("CreateContainerConfigError", (err as Error).message);
     }
@@ -586,11 +350,11 @@ export class Kubelet implements LogSource {
     if (!spec.stdin) child.stdin?.end();
     child.stdin?.on("error", () => undefined);
     for (const stream of ["stdout", "stderr"] as const) {
-      child[stream]!.on("data", (chunk: Buffer) => this.appendLog(c, stream, chunk.toString("utf8")));
+      child[stream]!.on("data", (chunk: Buffer) => appendLog(c, stream, chunk.toString("utf8")));
     }
     child.on("close", (code, signal) => {
       for (const stream of ["stdout", "stderr"] as const) {
-        if (c.partial[stream]) this.appendLog(c, stream, "\n");
+        if (c.partial[stream]) appendLog(c, stream, "\n");
       }
       const exitCode = c.oom
         ? 137
@@ -617,16 +381,6 @@ export class Kubelet implements LogSource {
     this.store.recordEvent(pod, "Normal", "Started", `Started container ${c.name}`, "kubelet");
     this.sync(run);
     return true;
-  }
-
-  private appendLog(c: ContainerRun, stream: "stdout" | "stderr", text: string) {
-    const parts = (c.partial[stream] + text).split("\n");
-    c.partial[stream] = parts.pop()!;
-    for (const part of parts) {
-      const line = { time: new Date(), text: part + "\n" };
-      c.lines.push(line);
-      c.events.emit("line", line);
-    }
   }
 
   /** Once no container runs or can still start, the pod is over: its sandbox goes. */
@@ -683,105 +437,7 @@ export class Kubelet implements LogSource {
   /** Writes the pod's status from what is running, keeping transition times of unchanged conditions. */
   private sync(run: PodRun) {
     this.store.mutate(podType(), run.namespace, run.name, (pod) => {
-      const status = pod.status ?? {};
-      const previous = new Map<string, any>((status.conditions ?? []).map((c: any) => [c.type, c]));
-      const condition = (type: string, ok: boolean, reason?: string, message?: string) => {
-        const old = previous.get(type);
-        const value = ok ? "True" : "False";
-        return {
-          type,
-          status: value,
-          ...(reason && { reason }),
-          ...(message && { message }),
-          lastProbeTime: null,
-          lastTransitionTime: old?.status === value ? old.lastTransitionTime : now(),
-        };
-      };
-      const inits = run.containers.filter((c) => c.init);
-      const mains = run.containers.filter((c) => !c.init);
-      const initFailed = inits.some((c) => c.state === "terminated" && c.exitCode !== 0);
-      const initialized = inits.every((c) => c.state === "terminated" && c.exitCode === 0);
-      const allDone = mains.every((c) => c.state === "terminated");
-      const phase = initFailed
-        ? "Failed"
-        : allDone
-          ? mains.every((c) => c.exitCode === 0)
-            ? "Succeeded"
-            : "Failed"
-          : mains.some((c) => c.state === "running" || c.state === "terminated")
-            ? "Running"
-            : "Pending";
-      const notReady = mains.filter((c) => c.state !== "running").map((c) => c.name);
-      const terminal = phase === "Succeeded" || phase === "Failed";
-      const readyReason = terminal ? "PodCompleted" : "ContainersNotReady";
-      const readyMessage = terminal ? undefined : `containers with unready status: [${notReady.join(" ")}]`;
-      const containerStatus = (c: ContainerRun) => ({
-        name: c.name,
-        image: c.image,
-        imageID: "",
-        ...(c.state !== "waiting" && { containerID: `standin://${run.sessionId}-${c.name}` }),
-        ready: c.state === "running",
-        started: c.state === "running",
-        restartCount: 0,
-        state:
-          c.state === "waiting"
-            ? { waiting: { reason: c.reason, ...(c.message && { message: c.message }) } }
-            : c.state === "running"
-              ? { running: { startedAt: c.startedAt } }
-              : {
-                  terminated: {
-                    exitCode: c.exitCode,
-                    reason: c.reason,
-                    startedAt: c.startedAt,
-                    finishedAt: c.finishedAt,
-                    containerID: `standin://${run.sessionId}-${c.name}`,
-                  },
-                },
-        lastState: {},
-      });
-      pod.status = {
-        ...status,
-        phase: run.unschedulable !== undefined ? "Pending" : phase,
-        conditions:
-          run.unschedulable !== undefined
-            ? [condition("PodScheduled", false, "Unschedulable", run.unschedulable)]
-            : [
-                condition("PodScheduled", true),
-                ...(run.scheduled
-                  ? [
-                      condition(
-                        "Initialized",
-                        initialized || initFailed ? !initFailed : false,
-                        initialized ? undefined : "ContainersNotInitialized",
-                        initialized
-                          ? undefined
-                          : `containers with incomplete status: [${inits
-                              .filter((c) => c.state !== "terminated")
-                              .map((c) => c.name)
-                              .join(" ")}]`,
-                      ),
-                      condition(
-                        "ContainersReady",
-                        notReady.length === 0,
-                        notReady.length === 0 ? undefined : readyReason,
-                        notReady.length === 0 ? undefined : readyMessage,
-                      ),
-                      condition(
-                        "Ready",
-                        notReady.length === 0,
-                        notReady.length === 0 ? undefined : readyReason,
-                        notReady.length === 0 ? undefined : readyMessage,
-                      ),
-                    ]
-                  : []),
-              ],
-        ...(run.scheduled && { hostIP: "127.0.0.1", hostIPs: [{ ip: "127.0.0.1" }] }),
-        ...(run.podIP && { podIP: run.podIP, podIPs: [{ ip: run.podIP }] }),
-        ...(run.scheduled && !status.startTime && { startTime: now() }),
-        ...(inits.length > 0 && run.scheduled && { initContainerStatuses: inits.map(containerStatus) }),
-        ...(run.scheduled && { containerStatuses: mains.map(containerStatus) }),
-        qosClass: status.qosClass ?? "BestEffort",
-      };
+      pod.status = podStatus(run, pod.status ?? {});
     });
   }
 }
