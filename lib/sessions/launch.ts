@@ -16,7 +16,6 @@ import { egressDeniedEvent } from "@/lib/sandbox/egress/proxy";
 import { EGRESS_SOCKET, MODEL_SOCKET, sessionPaths } from "@/lib/sandbox/layout";
 import { SandboxError } from "@/lib/sandbox/types";
 import type { EnvVars } from "@/lib/schemas/env-vars";
-import type { HarnessId } from "@/lib/schemas/harness";
 import type { SessionEventType } from "@/lib/schemas/session-event";
 
 import { appendEvent } from "./events";
@@ -103,7 +102,7 @@ async function settle(sessionId: string, status: "failed" | "dead", reason: stri
 
 /** The host's own way to tell the harness is up: the adapter's ready check, with its password. */
 function readyCheck(row: SessionRow): ReadyCheck {
-  const launch = harnessLaunch(row.config.harnessId as HarnessId, {
+  const launch = harnessLaunch(row.config.harnessId, {
     model: row.config.model,
     prompt: "",
     serverPassword: harnessPassword(row.id),
@@ -180,7 +179,7 @@ export const TUI_TERMINAL = "tui";
  * adopted session keeps its running TUI). The holder outlives Hangar restarts like the sandbox does.
  */
 async function startTui(row: SessionRow) {
-  const tui = harnessTui(row.config.harnessId as HarnessId, row.config.model);
+  const tui = harnessTui(row.config.harnessId, row.config.model);
   if (!tui) return;
   const started = await sessionManager().driver.startPty(row.id, {
     name: TUI_TERMINAL,
@@ -246,7 +245,7 @@ export async function launchSession(
     await listenHostSide(row);
     const ports = await sandboxPorts(driver);
     const network = sandboxNetwork(driver, row.id, ports);
-    const harness = harnessLaunch(config.harnessId as HarnessId, {
+    const harness = harnessLaunch(config.harnessId, {
       model: config.model,
       prompt: config.prompt ?? "",
       serverPassword: harnessPassword(row.id),

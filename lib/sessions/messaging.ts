@@ -13,7 +13,6 @@ import { harnessOf, type HarnessSession, type PermissionReply, type TurnSummary 
 import { newId } from "@/lib/ids";
 import { log } from "@/lib/log";
 import { runtime } from "@/lib/runtime";
-import type { HarnessId } from "@/lib/schemas/harness";
 import type { SessionEvent } from "@/lib/schemas/session";
 import type { TurnEvent } from "@/lib/schemas/session-event";
 import { emptyThread, foldEvents, type Thread } from "@/lib/thread";
@@ -51,7 +50,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function openHarness(row: SessionRow): Promise<HarnessSession> {
   // A remote sandbox may have been launched by another replica: open its tunnels on this one.
   await sessionManager().driver.openTunnels?.(row.id);
-  const harness = harnessOf(row.config.harnessId as HarnessId);
+  const harness = harnessOf(row.config.harnessId);
   if (harness.kind !== "api") {
     throw new ConflictError(
       `${row.config.harnessId} is a terminal harness: talk to it through the session's terminal (/tty)`,
