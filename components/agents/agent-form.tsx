@@ -222,7 +222,7 @@ export function AgentForm({
       <Section
         id="network"
         title="Network"
-        description="Where the sandbox may connect. Enforced by Hangar's egress gateway."
+        description="Where the sandbox may connect. Enforced by Hangar's egress proxy."
       >
         <Controller
           control={control}

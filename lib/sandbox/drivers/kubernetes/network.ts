@@ -66,7 +66,7 @@ export function egressProblems(
   const problems: string[] = [];
   if (!policies.some((p) => restrictsEgress(p, labels))) {
     problems.push(
-      `no NetworkPolicy in ${namespace} restricts egress from sandbox pods: they could bypass the egress gateway (apply deploy/network-policies.yaml)`,
+      `no NetworkPolicy in ${namespace} restricts egress from sandbox pods: they could bypass the egress proxy (apply deploy/network-policies.yaml)`,
     );
   }
   problems.push(...policies.flatMap((p) => looseEgress(p, labels)));
