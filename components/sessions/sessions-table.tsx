@@ -7,8 +7,8 @@ import { usePathname, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
 
 import { HarnessBadge } from "@/components/agents/harness-badge";
-import { Button } from "@/components/ui/button";
 import { EmptyState, PageHeader } from "@/components/ui/page-header";
+import { Pagination } from "@/components/ui/pagination";
 import { Select } from "@/components/ui/select";
 import { RelativeTime } from "@/components/ui/time";
 import { agentQueries } from "@/lib/api-client/agents";
@@ -103,26 +103,7 @@ export function SessionsTable() {
       ) : (
         <div className="px-6 py-4">
           <div className="mb-3 flex flex-wrap items-center gap-3">
-            <div
-              role="group"
-              aria-label="Filter by status"
-              className="inline-flex h-8 items-center rounded-md border border-border-strong p-0.5"
-            >
-              {(["", ...SESSION_STATUSES] as const).map((value) => (
-                <button
-                  key={value || "all"}
-                  type="button"
-                  aria-pressed={status === value}
-                  onClick={() => setParams({ status: value, page: 0 })}
-                  className={cn(
-                    "h-full rounded px-2.5 text-xs font-medium",
-                    status === value ? "bg-bg-muted text-fg" : "text-fg-muted hover:text-fg",
-                  )}
-                >
-                  {value ? STATUS_LABELS[value] : "All"}
-                </button>
-              ))}
-            </div>
+            <StatusFilter status={status} onChange={(value) => setParams({ status: value, page: 0 })} />
             <Select
               aria-label="Filter by agent"
               wrapperClassName="w-60"
@@ -182,26 +163,12 @@ export function SessionsTable() {
               </tbody>
             </table>
           </div>
-          {total > PAGE_SIZE && (
-            <nav
-              aria-label="Pagination"
-              className="mt-3 flex items-center justify-end gap-2 text-xs text-fg-muted"
-            >
-              <span>
-                {page * PAGE_SIZE + 1}–{Math.min(total, (page + 1) * PAGE_SIZE)} of {total}
-              </span>
-              <Button size="sm" disabled={page === 0} onClick={() => setParams({ page: page - 1 })}>
-                Previous
-              </Button>
-              <Button
-                size="sm"
-                disabled={(page + 1) * PAGE_SIZE >= total}
-                onClick={() => setParams({ page: page + 1 })}
-              >
-                Next
-              </Button>
-            </nav>
-          )}
+          <Pagination
+            page={page}
+            pageSize={PAGE_SIZE}
+            total={total}
+            onPage={(next) => setParams({ page: next })}
+          />
         </div>
       )}
     </>
@@ -245,5 +212,37 @@ function SessionRow({ session, agentNames }: { session: Session; agentNames: Map
         <RelativeTime iso={session.last_seen_at} />
       </td>
     </tr>
+  );
+}
+
+/** All, or one status: a group of toggle buttons. */
+function StatusFilter({
+  status,
+  onChange,
+}: {
+  status: SessionStatus | "";
+  onChange: (status: SessionStatus | "") => void;
+}) {
+  return (
+    <div
+      role="group"
+      aria-label="Filter by status"
+      className="inline-flex h-8 items-center rounded-md border border-border-strong p-0.5"
+    >
+      {(["", ...SESSION_STATUSES] as const).map((value) => (
+        <button
+          key={value || "all"}
+          type="button"
+          aria-pressed={status === value}
+          onClick={() => onChange(value)}
+          className={cn(
+            "h-full rounded px-2.5 text-xs font-medium",
+            status === value ? "bg-bg-muted text-fg" : "text-fg-muted hover:text-fg",
+          )}
+        >
+          {value ? STATUS_LABELS[value] : "All"}
+        </button>
+      ))}
+    </div>
   );
 }
