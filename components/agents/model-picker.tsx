@@ -157,21 +157,14 @@ export function ModelPicker({
           spellCheck={false}
           className="h-8 w-full rounded-md border border-border-strong bg-bg pr-8 pl-2.5 font-mono text-xs text-fg placeholder:text-fg-subtle aria-[invalid=true]:border-danger"
         />
-        <button
-          type="button"
-          // Out of the tab order, as the APG combobox pattern asks: the input already opens the list.
-          tabIndex={-1}
-          aria-label={open ? "Hide models" : "Show models"}
-          onMouseDown={(e) => e.preventDefault()}
+        <ToggleButton
+          open={open}
           onClick={() => {
             document.getElementById(id)?.focus();
             if (open) close();
             else openList();
           }}
-          className="absolute top-1/2 right-1 grid h-6 w-6 -translate-y-1/2 place-items-center rounded text-fg-subtle hover:bg-bg-muted hover:text-fg"
-        >
-          <ChevronDown size={14} aria-hidden className={cn("transition-transform", open && "rotate-180")} />
-        </button>
+        />
       </div>
 
       <ModelListbox
@@ -281,5 +274,22 @@ function ModelListbox({
         </p>
       )}
     </div>
+  );
+}
+
+/** The chevron that opens or closes the list. */
+function ToggleButton({ open, onClick }: { open: boolean; onClick: () => void }) {
+  return (
+    <button
+      type="button"
+      // Out of the tab order, as the APG combobox pattern asks: the input already opens the list.
+      tabIndex={-1}
+      aria-label={open ? "Hide models" : "Show models"}
+      onMouseDown={(e) => e.preventDefault()}
+      onClick={onClick}
+      className="absolute top-1/2 right-1 grid h-6 w-6 -translate-y-1/2 place-items-center rounded text-fg-subtle hover:bg-bg-muted hover:text-fg"
+    >
+      <ChevronDown size={14} aria-hidden className={cn("transition-transform", open && "rotate-180")} />
+    </button>
   );
 }
