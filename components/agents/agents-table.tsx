@@ -13,7 +13,7 @@ import { Pagination } from "@/components/ui/pagination";
 import { RelativeTime } from "@/components/ui/time";
 import { agentQueries } from "@/lib/api-client/agents";
 import { cn } from "@/lib/cn";
-import { AGENT_SORT_FIELDS, type Agent, type AgentListQuery } from "@/lib/schemas/agent";
+import { AGENT_SORT_FIELDS, type Agent, type AgentListItem, type AgentListQuery } from "@/lib/schemas/agent";
 
 import { DeleteAgentDialog } from "./delete-agent-dialog";
 import { HarnessBadge } from "./harness-badge";
@@ -138,32 +138,13 @@ export function AgentsTable() {
               <thead className="bg-bg-subtle text-xs text-fg-muted">
                 <tr>
                   {COLUMNS.map((col) => (
-                    <th
+                    <ColumnHeader
                       key={col.label}
-                      scope="col"
-                      className={cn("h-8 px-3 font-medium", col.className)}
-                      aria-sort={
-                        col.key === sort ? (order === "asc" ? "ascending" : "descending") : undefined
-                      }
-                    >
-                      {col.key ? (
-                        <button
-                          type="button"
-                          onClick={() => toggleSort(col.key as Sort)}
-                          className="inline-flex items-center gap-1 hover:text-fg"
-                        >
-                          {col.label}
-                          {col.key === sort &&
-                            (order === "asc" ? (
-                              <ArrowUp size={12} aria-hidden />
-                            ) : (
-                              <ArrowDown size={12} aria-hidden />
-                            ))}
-                        </button>
-                      ) : (
-                        col.label
-                      )}
-                    </th>
+                      column={col}
+                      sort={sort}
+                      order={order}
+                      onSort={toggleSort}
+                    />
                   ))}
                   <th scope="col" className="w-10">
                     <span className="sr-only">Actions</span>
@@ -180,46 +161,7 @@ export function AgentsTable() {
                     </tr>
                   ))}
                 {data?.data.map((agent) => (
-                  <tr key={agent.id} className="h-11 border-t border-border hover:bg-bg-subtle">
-                    <td className="max-w-64 px-3">
-                      <Link
-                        href={`/agents/${agent.id}`}
-                        className="block truncate font-medium hover:underline"
-                      >
-                        {agent.name || <span className="text-fg-muted">Untitled</span>}
-                      </Link>
-                      <span className="block truncate font-mono text-[11px] text-fg-subtle">{agent.id}</span>
-                    </td>
-                    <td className="px-3 whitespace-nowrap">
-                      <HarnessBadge harness={agent.harness_id} />
-                    </td>
-                    <td className="max-w-56 truncate px-3 font-mono text-xs">{agent.model}</td>
-                    <td className="px-3 text-xs whitespace-nowrap text-fg-muted">
-                      <span className="inline-flex items-center gap-1.5">
-                        {agent.has_active_session && (
-                          <span
-                            aria-label="a session is live"
-                            className="h-1.5 w-1.5 rounded-full bg-success"
-                          />
-                        )}
-                        {agent.session_count}
-                      </span>
-                    </td>
-                    <td className="hidden px-3 text-xs text-fg-muted lg:table-cell">{setupSummary(agent)}</td>
-                    <td className="px-3 text-xs whitespace-nowrap text-fg-muted">
-                      <RelativeTime iso={agent.created_at} />
-                    </td>
-                    <td className="px-2">
-                      <Button
-                        variant="ghost"
-                        size="icon"
-                        aria-label={`Delete ${agent.name ?? agent.id}`}
-                        onClick={() => setDeleting(agent)}
-                      >
-                        <Trash2 size={14} aria-hidden />
-                      </Button>
-                    </td>
-                  </tr>
+                  <AgentRow key={agent.id} agent={agent} onDelete={setDeleting} />
                 ))}
                 {data && data.data.length === 0 && (
                   <tr className="border-t border-border">
@@ -259,4 +201,80 @@ function setupSummary(agent: Agent): string {
     agent.repo_url && "repo",
   ].filter(Boolean);
   return parts.length ? parts.join(" · ") : "—";
+}
+
+type Column = (typeof COLUMNS)[number];
+
+/** A column's heading; a sortable column is a button that sorts by it, or flips the order. */
+function ColumnHeader({
+  column,
+  sort,
+  order,
+  onSort,
+}: {
+  column: Column;
+  sort: Sort;
+  order: "asc" | "desc";
+  onSort: (key: Sort) => void;
+}) {
+  return (
+    <th
+      scope="col"
+      className={cn("h-8 px-3 font-medium", column.className)}
+      aria-sort={column.key === sort ? (order === "asc" ? "ascending" : "descending") : undefined}
+    >
+      {column.key ? (
+        <button
+          type="button"
+          onClick={() => onSort(column.key as Sort)}
+          className="inline-flex items-center gap-1 hover:text-fg"
+        >
+          {column.label}
+          {column.key === sort &&
+            (order === "asc" ? <ArrowUp size={12} aria-hidden /> : <ArrowDown size={12} aria-hidden />)}
+        </button>
+      ) : (
+        column.label
+      )}
+    </th>
+  );
+}
+
+function AgentRow({ agent, onDelete }: { agent: AgentListItem; onDelete: (agent: Agent) => void }) {
+  return (
+    <tr className="h-11 border-t border-border hover:bg-bg-subtle">
+      <td className="max-w-64 px-3">
+        <Link href={`/agents/${agent.id}`} className="block truncate font-medium hover:underline">
+          {agent.name || <span className="text-fg-muted">Untitled</span>}
+        </Link>
+        <span className="block truncate font-mono text-[11px] text-fg-subtle">{agent.id}</span>
+      </td>
+      <td className="px-3 whitespace-nowrap">
+        <HarnessBadge harness={agent.harness_id} />
+      </td>
+      <td className="max-w-56 truncate px-3 font-mono text-xs">{agent.model}</td>
+      <td className="px-3 text-xs whitespace-nowrap text-fg-muted">
+        <span className="inline-flex items-center gap-1.5">
+          {agent.has_active_session && (
+            <span aria-label="a session is live" className="h-1.5 w-1.5 rounded-full bg-success" />
+          )}
+          {agent.session_count}
+        </span>
+      </td>
+      <td className="hidden px-3 text-xs text-fg-muted lg:table-cell">{setupSummary(agent)}</td>
+      <td className="px-3 text-xs whitespace-nowrap text-fg-muted">
+        <RelativeTime iso={agent.created_at} />
+      </td>
+      <td className="px-2">
+        <Button
+          variant="ghost"
+          size="icon"
+          aria-label={`Delete ${agent.name ?? agent.id}`}
+          onClick={() => onDelete(agent)}
+        >
+          <Trash2 size={14} aria-hidden />
+        </Button>
+      </td>
+    </tr>
+  );
 }

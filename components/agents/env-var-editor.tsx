@@ -77,6 +77,19 @@ function rowProblems(
   });
 }
 
+/** `rows` with pasted `entries` set: an existing key takes the new value, a new key gets a row. */
+function mergePasted(rows: EnvRow[], entries: [string, string][]): EnvRow[] {
+  // Blank placeholder rows would only sit between the old and the pasted variables.
+  const next = rows.filter((row) => row.key !== "" || row.value !== "");
+  for (const [key, val] of entries) {
+    const at = next.findIndex((row) => row.key === key);
+    const existing = next[at];
+    if (existing) next[at] = { ...existing, value: val, stored: false };
+    else next.push({ id: newRowId(), key, value: val, stored: false, fromStore: false, revealed: false });
+  }
+  return next;
+}
+
 export function EnvVarEditor({
   value,
   onChange,
@@ -145,15 +158,7 @@ export function EnvVarEditor({
   }
 
   function applyPasted(entries: [string, string][]) {
-    // Blank placeholder rows would only sit between the old and the pasted variables.
-    const next = rows.filter((row) => row.key !== "" || row.value !== "");
-    for (const [key, val] of entries) {
-      const at = next.findIndex((row) => row.key === key);
-      const existing = next[at];
-      if (existing) next[at] = { ...existing, value: val, stored: false };
-      else next.push({ id: newRowId(), key, value: val, stored: false, fromStore: false, revealed: false });
-    }
-    commit(next);
+    commit(mergePasted(rows, entries));
   }
 
   return (
@@ -203,29 +208,36 @@ export function EnvVarEditor({
           <ClipboardPaste size={14} aria-hidden />
           Paste .env
         </Button>
-        {/* Fixed widths: a Meter sizes to its content, which would run its label into its value. */}
-        <div className="ml-auto flex gap-4">
-          <div className="w-36">
-            <Meter
-              label="Variables"
-              value={keyCount}
-              max={ENV_VARS_MAX_KEYS}
-              display={`${keyCount} / ${ENV_VARS_MAX_KEYS}`}
-            />
-          </div>
-          <div className="w-44">
-            <Meter
-              label="Size as JSON"
-              value={bytes}
-              max={ENV_VARS_MAX_BYTES}
-              display={`${formatBytes(bytes)} / ${ENV_VARS_MAX_BYTES / 1024} KB`}
-            />
-          </div>
-        </div>
+        <EnvVarMeters keyCount={keyCount} bytes={bytes} />
       </div>
       <FieldError message={formError} />
 
       <EnvPasteDialog open={pasting} onClose={() => setPasting(false)} onApply={applyPasted} />
+    </div>
+  );
+}
+
+/** How many variables there are and their size as JSON, against the limits. */
+function EnvVarMeters({ keyCount, bytes }: { keyCount: number; bytes: number }) {
+  // Fixed widths: a Meter sizes to its content, which would run its label into its value.
+  return (
+    <div className="ml-auto flex gap-4">
+      <div className="w-36">
+        <Meter
+          label="Variables"
+          value={keyCount}
+          max={ENV_VARS_MAX_KEYS}
+          display={`${keyCount} / ${ENV_VARS_MAX_KEYS}`}
+        />
+      </div>
+      <div className="w-44">
+        <Meter
+          label="Size as JSON"
+          value={bytes}
+          max={ENV_VARS_MAX_BYTES}
+          display={`${formatBytes(bytes)} / ${ENV_VARS_MAX_BYTES / 1024} KB`}
+        />
+      </div>
     </div>
   );
 }

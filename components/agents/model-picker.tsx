@@ -23,6 +23,9 @@ export type ModelPickerProps = {
 // Gateways can list thousands of models; the DOM only needs what a person could scan.
 const RENDER_LIMIT = 100;
 
+const listIdOf = (id: string) => `${id}-listbox`;
+const optionIdOf = (id: string, i: number) => `${id}-option-${i}`;
+
 function splitModel(id: string): { provider: string | null; name: string } {
   const slash = id.indexOf("/");
   return slash > 0
@@ -49,8 +52,8 @@ export function ModelPicker({
   // null: opened without typing, so the whole list shows even when a model is already chosen.
   const [query, setQuery] = useState<string | null>(null);
   const [active, setActive] = useState(-1);
-  const listId = `${id}-listbox`;
-  const optionId = (i: number) => `${id}-option-${i}`;
+  const listId = listIdOf(id);
+  const optionId = (i: number) => optionIdOf(id, i);
 
   const matches = useMemo(() => {
     const q = query?.trim().toLowerCase() ?? "";
@@ -61,7 +64,7 @@ export function ModelPicker({
 
   useEffect(() => {
     if (!open || activeIndex < 0) return;
-    document.getElementById(`${id}-option-${activeIndex}`)?.scrollIntoView({ block: "nearest" });
+    document.getElementById(optionIdOf(id, activeIndex))?.scrollIntoView({ block: "nearest" });
   }, [open, activeIndex, id]);
 
   function openList() {
@@ -124,15 +127,7 @@ export function ModelPicker({
     }
   }
 
-  const hint = loading
-    ? "Loading models…"
-    : models.length === 0
-      ? `No models listed${reason ? `: ${reason}` : ""} — type any model string`
-      : matches.length === 0
-        ? "No listed model matches — the text as typed will be used"
-        : matches.length > RENDER_LIMIT
-          ? `Showing ${RENDER_LIMIT} of ${matches.length} models — type to narrow`
-          : null;
+  const hint = pickerHint({ loading, reason, listed: models.length, matching: matches.length });
 
   return (
     <div className="relative">
@@ -162,70 +157,139 @@ export function ModelPicker({
           spellCheck={false}
           className="h-8 w-full rounded-md border border-border-strong bg-bg pr-8 pl-2.5 font-mono text-xs text-fg placeholder:text-fg-subtle aria-[invalid=true]:border-danger"
         />
-        <button
-          type="button"
-          // Out of the tab order, as the APG combobox pattern asks: the input already opens the list.
-          tabIndex={-1}
-          aria-label={open ? "Hide models" : "Show models"}
-          onMouseDown={(e) => e.preventDefault()}
+        <ToggleButton
+          open={open}
           onClick={() => {
             document.getElementById(id)?.focus();
             if (open) close();
             else openList();
           }}
-          className="absolute top-1/2 right-1 grid h-6 w-6 -translate-y-1/2 place-items-center rounded text-fg-subtle hover:bg-bg-muted hover:text-fg"
-        >
-          <ChevronDown size={14} aria-hidden className={cn("transition-transform", open && "rotate-180")} />
-        </button>
+        />
       </div>
 
-      {/* Mouse presses in the popup (options, scrollbar) must not blur the input, which closes it. */}
-      <div
-        hidden={!open}
-        onMouseDown={(e) => e.preventDefault()}
-        className="absolute z-20 mt-1 w-full overflow-hidden rounded-md border border-border bg-bg shadow-lg"
-      >
-        <ul
-          id={listId}
-          role="listbox"
-          aria-label="Models"
-          className={cn("max-h-72 overflow-y-auto", shown.length > 0 && "py-1")}
-        >
-          {shown.map((model, i) => {
-            const { provider, name } = splitModel(model.id);
-            return (
-              // Options are reached through the input (aria-activedescendant), never focused.
-              <li
-                key={model.id}
-                id={optionId(i)}
-                role="option"
-                aria-selected={i === activeIndex}
-                onMouseMove={() => i !== activeIndex && setActive(i)}
-                onClick={() => pick(model)}
-                className={cn(
-                  "flex h-8 cursor-pointer items-center gap-2 px-2.5 text-xs",
-                  i === activeIndex ? "bg-bg-muted text-fg" : "text-fg-muted",
-                  model.id === value && "font-medium text-fg",
-                )}
-              >
-                {provider && <Badge>{provider}</Badge>}
-                <span className="truncate font-mono">{name}</span>
-                {model.owned_by && model.owned_by !== provider && (
-                  <span className="ml-auto shrink-0 text-[11px] text-fg-subtle">{model.owned_by}</span>
-                )}
-              </li>
-            );
-          })}
-        </ul>
-        {hint && (
-          <p
-            aria-live="polite"
-            className={cn("px-2.5 py-2 text-xs text-fg-muted", shown.length > 0 && "border-t border-border")}
-          >
-            {hint}
-          </p>
-        )}
-      </div>
+      <ModelListbox
+        id={id}
+        open={open}
+        shown={shown}
+        activeIndex={activeIndex}
+        value={value}
+        hint={hint}
+        onHover={setActive}
+        onPick={pick}
+      />
     </div>
+  );
+}
+
+/** What the popup says under the list: loading, nothing listed, nothing matching, or a cut list. */
+function pickerHint({
+  loading,
+  reason,
+  listed,
+  matching,
+}: {
+  loading: boolean;
+  reason: string | null;
+  listed: number;
+  matching: number;
+}) {
+  return loading
+    ? "Loading models…"
+    : listed === 0
+      ? `No models listed${reason ? `: ${reason}` : ""} — type any model string`
+      : matching === 0
+        ? "No listed model matches — the text as typed will be used"
+        : matching > RENDER_LIMIT
+          ? `Showing ${RENDER_LIMIT} of ${matching} models — type to narrow`
+          : null;
+}
+
+/** The popup: the shown models as options (reached through the input, never focused) and the hint. */
+function ModelListbox({
+  id,
+  open,
+  shown,
+  activeIndex,
+  value,
+  hint,
+  onHover,
+  onPick,
+}: {
+  id: string;
+  open: boolean;
+  shown: ModelOption[];
+  activeIndex: number;
+  value: string;
+  hint: string | null;
+  onHover: (index: number) => void;
+  onPick: (model: ModelOption) => void;
+}) {
+  const listId = listIdOf(id);
+  const optionId = (i: number) => optionIdOf(id, i);
+  // Mouse presses in the popup (options, scrollbar) must not blur the input, which closes it.
+  return (
+    <div
+      hidden={!open}
+      onMouseDown={(e) => e.preventDefault()}
+      className="absolute z-20 mt-1 w-full overflow-hidden rounded-md border border-border bg-bg shadow-lg"
+    >
+      <ul
+        id={listId}
+        role="listbox"
+        aria-label="Models"
+        className={cn("max-h-72 overflow-y-auto", shown.length > 0 && "py-1")}
+      >
+        {shown.map((model, i) => {
+          const { provider, name } = splitModel(model.id);
+          return (
+            // Options are reached through the input (aria-activedescendant), never focused.
+            <li
+              key={model.id}
+              id={optionId(i)}
+              role="option"
+              aria-selected={i === activeIndex}
+              onMouseMove={() => i !== activeIndex && onHover(i)}
+              onClick={() => onPick(model)}
+              className={cn(
+                "flex h-8 cursor-pointer items-center gap-2 px-2.5 text-xs",
+                i === activeIndex ? "bg-bg-muted text-fg" : "text-fg-muted",
+                model.id === value && "font-medium text-fg",
+              )}
+            >
+              {provider && <Badge>{provider}</Badge>}
+              <span className="truncate font-mono">{name}</span>
+              {model.owned_by && model.owned_by !== provider && (
+                <span className="ml-auto shrink-0 text-[11px] text-fg-subtle">{model.owned_by}</span>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      {hint && (
+        <p
+          aria-live="polite"
+          className={cn("px-2.5 py-2 text-xs text-fg-muted", shown.length > 0 && "border-t border-border")}
+        >
+          {hint}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** The chevron that opens or closes the list. */
+function ToggleButton({ open, onClick }: { open: boolean; onClick: () => void }) {
+  return (
+    <button
+      type="button"
+      // Out of the tab order, as the APG combobox pattern asks: the input already opens the list.
+      tabIndex={-1}
+      aria-label={open ? "Hide models" : "Show models"}
+      onMouseDown={(e) => e.preventDefault()}
+      onClick={onClick}
+      className="absolute top-1/2 right-1 grid h-6 w-6 -translate-y-1/2 place-items-center rounded text-fg-subtle hover:bg-bg-muted hover:text-fg"
+    >
+      <ChevronDown size={14} aria-hidden className={cn("transition-transform", open && "rotate-180")} />
+    </button>
   );
 }

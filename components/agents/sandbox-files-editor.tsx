@@ -49,6 +49,56 @@ const base64Total = (files: FormFile[]) =>
 type Reading = { id: string; name: string; size: number };
 let readCounter = 0;
 
+/**
+ * Which of `files` fit next to `count` files and `total` base64 bytes, each given a reading row; the
+ * others get a reason.
+ */
+function admitFiles(files: File[], count: number, total: number) {
+  const rejected: string[] = [];
+  const accepted: { file: File; row: Reading }[] = [];
+  let nextCount = count;
+  let nextTotal = total;
+  for (const file of files) {
+    const size = base64Length(file.size);
+    if (nextCount + 1 > SANDBOX_FILES_MAX) {
+      rejected.push(`${file.name} was not added: an agent holds at most ${SANDBOX_FILES_MAX} files.`);
+    } else if (nextTotal + size > SANDBOX_FILES_MAX_BASE64) {
+      rejected.push(
+        `${file.name} (${formatBytes(file.size)}) was not added: it would bring new files to ` +
+          `${formatBytes(nextTotal + size)} as base64, over the ${MAX_LABEL} limit.`,
+      );
+    } else {
+      nextCount++;
+      nextTotal += size;
+      accepted.push({ file, row: { id: `read-${++readCounter}`, name: file.name, size: file.size } });
+    }
+  }
+  return { rejected, accepted };
+}
+
+/** Reads every file; the ones read become form files, in the order given, whichever finishes first. */
+async function readFiles(files: File[]) {
+  const results = await Promise.allSettled(files.map((file) => readBase64(file)));
+  const added: FormFile[] = [];
+  const failed: string[] = [];
+  results.forEach((result, i) => {
+    const file = files[i];
+    if (!file) return;
+    if (result.status === "rejected") {
+      failed.push(`${file.name} could not be read.`);
+      return;
+    }
+    added.push({
+      name: file.name,
+      sandbox_path: `~/${file.name}`,
+      content_type: file.type || DEFAULT_CONTENT_TYPE,
+      size: file.size,
+      content: result.value,
+    });
+  });
+  return { added, failed };
+}
+
 export function SandboxFilesEditor({
   value,
   onChange,
@@ -77,48 +127,13 @@ export function SandboxFilesEditor({
   }
 
   async function addFiles(files: File[]) {
-    const rejected: string[] = [];
-    const accepted: { file: File; row: Reading }[] = [];
-    let nextCount = count;
-    let nextTotal = total;
-    for (const file of files) {
-      const size = base64Length(file.size);
-      if (nextCount + 1 > SANDBOX_FILES_MAX) {
-        rejected.push(`${file.name} was not added: an agent holds at most ${SANDBOX_FILES_MAX} files.`);
-      } else if (nextTotal + size > SANDBOX_FILES_MAX_BASE64) {
-        rejected.push(
-          `${file.name} (${formatBytes(file.size)}) was not added: it would bring new files to ` +
-            `${formatBytes(nextTotal + size)} as base64, over the ${MAX_LABEL} limit.`,
-        );
-      } else {
-        nextCount++;
-        nextTotal += size;
-        accepted.push({ file, row: { id: `read-${++readCounter}`, name: file.name, size: file.size } });
-      }
-    }
+    const { rejected, accepted } = admitFiles(files, count, total);
     setNotices(rejected);
     if (accepted.length === 0) return;
     const rows = accepted.map((a) => a.row);
     setReading((r) => [...r, ...rows]);
     // One batch, appended in the order chosen, whichever file finishes reading first.
-    const results = await Promise.allSettled(accepted.map((a) => readBase64(a.file)));
-    const added: FormFile[] = [];
-    const failed: string[] = [];
-    results.forEach((result, i) => {
-      const file = accepted[i]?.file;
-      if (!file) return;
-      if (result.status === "rejected") {
-        failed.push(`${file.name} could not be read.`);
-        return;
-      }
-      added.push({
-        name: file.name,
-        sandbox_path: `~/${file.name}`,
-        content_type: file.type || DEFAULT_CONTENT_TYPE,
-        size: file.size,
-        content: result.value,
-      });
-    });
+    const { added, failed } = await readFiles(accepted.map((a) => a.file));
     setReading((r) => r.filter((x) => !rows.includes(x)));
     if (failed.length) setNotices((n) => [...n, ...failed]);
     if (added.length) emit([...latest.current, ...added]);
@@ -168,14 +183,7 @@ export function SandboxFilesEditor({
               />
             ))}
             {reading.map((r) => (
-              <li key={r.id} className={`${ROW_GRID} items-center text-fg-muted`}>
-                <span className="truncate text-[13px]">{r.name}</span>
-                <span className="flex items-center gap-1.5 text-xs">
-                  <LoaderCircle size={13} aria-hidden className="animate-spin" />
-                  Reading…
-                </span>
-                <span className="text-[11px]">{formatBytes(r.size)}</span>
-              </li>
+              <ReadingRow key={r.id} reading={r} />
             ))}
           </ul>
         </div>
@@ -211,5 +219,19 @@ export function SandboxFilesEditor({
       </div>
       <FieldError message={formError} />
     </div>
+  );
+}
+
+/** A file still being read, in place of its row. */
+function ReadingRow({ reading }: { reading: Reading }) {
+  return (
+    <li className={`${ROW_GRID} items-center text-fg-muted`}>
+      <span className="truncate text-[13px]">{reading.name}</span>
+      <span className="flex items-center gap-1.5 text-xs">
+        <LoaderCircle size={13} aria-hidden className="animate-spin" />
+        Reading…
+      </span>
+      <span className="text-[11px]">{formatBytes(reading.size)}</span>
+    </li>
   );
 }

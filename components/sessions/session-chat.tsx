@@ -2,13 +2,14 @@
 
 import { useQueryClient } from "@tanstack/react-query";
 import { ArrowDown, LoaderCircle, MessagesSquare } from "lucide-react";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState, type UIEvent } from "react";
 
 import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
 import { sessionQueries } from "@/lib/api-client/sessions";
 import { cn } from "@/lib/cn";
 import { HARNESSES } from "@/lib/schemas/harness";
+import type { ThreadMessage } from "@/lib/schemas/session-event";
 import type { Session } from "@/lib/schemas/session";
 
 import { AssistantMessage, UserMessage } from "./chat-message";
@@ -19,6 +20,43 @@ import { runningMessage, useSessionThread, type Connection } from "./use-session
 
 // Within this many pixels of the bottom counts as "at the bottom": new output keeps it there.
 const BOTTOM_SLACK_PX = 32;
+
+/**
+ * Follows the newest output while the reader is at the bottom of `logRef`; scrolling up stops that
+ * (`away`), and `jump` goes back down and follows again. `contentRef` is the growing content.
+ */
+function useStickToBottom(watching: boolean) {
+  const logRef = useRef<HTMLDivElement>(null);
+  const contentRef = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+  const [away, setAway] = useState(false);
+  const toBottom = useCallback(() => {
+    const el = logRef.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, []);
+  useEffect(() => {
+    const content = contentRef.current;
+    if (!content) return;
+    const observer = new ResizeObserver(() => {
+      if (stick.current) toBottom();
+    });
+    observer.observe(content);
+    return () => observer.disconnect();
+  }, [toBottom, watching]);
+
+  const onScroll = (e: UIEvent<HTMLDivElement>) => {
+    const el = e.currentTarget;
+    const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < BOTTOM_SLACK_PX;
+    stick.current = atBottom;
+    setAway(!atBottom);
+  };
+  const jump = () => {
+    stick.current = true;
+    setAway(false);
+    toBottom();
+  };
+  return { logRef, contentRef, away, onScroll, jump };
+}
 
 function ConnectionState({ connection, ended }: { connection: Connection; ended: boolean }) {
   let body;
@@ -80,31 +118,8 @@ export function SessionChat({ session }: { session: Session }) {
       ? stall.quietMs
       : null;
 
-  // Follow the newest output while the reader is at the bottom; scrolling up stops that.
-  const logRef = useRef<HTMLDivElement>(null);
-  const contentRef = useRef<HTMLDivElement>(null);
-  const stick = useRef(true);
-  const [away, setAway] = useState(false);
-  const toBottom = useCallback(() => {
-    const el = logRef.current;
-    if (el) el.scrollTop = el.scrollHeight;
-  }, []);
   const showThread = ready || messages.length > 0;
-  useEffect(() => {
-    const content = contentRef.current;
-    if (!content) return;
-    const observer = new ResizeObserver(() => {
-      if (stick.current) toBottom();
-    });
-    observer.observe(content);
-    return () => observer.disconnect();
-  }, [toBottom, showThread]);
-
-  const onSent = () => {
-    stick.current = true;
-    setAway(false);
-    toBottom();
-  };
+  const { logRef, contentRef, away, onScroll, jump } = useStickToBottom(showThread);
 
   return (
     <section aria-label="Session" className="flex flex-col rounded-lg border border-border">
@@ -132,64 +147,27 @@ export function SessionChat({ session }: { session: Session }) {
               aria-label="Conversation"
               aria-busy={running ? true : undefined}
               tabIndex={0}
-              onScroll={(e) => {
-                const el = e.currentTarget;
-                const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < BOTTOM_SLACK_PX;
-                stick.current = atBottom;
-                setAway(!atBottom);
-              }}
+              onScroll={onScroll}
               className={cn(
                 "max-h-[62vh] overflow-y-auto px-4 py-4 focus-visible:outline-offset-[-2px]",
                 ready && "min-h-56",
               )}
             >
               <div ref={contentRef} className="flex flex-col gap-5">
-                {!state.loaded ? (
-                  <p className={cn("text-xs", state.loadError ? "text-danger" : "text-fg-muted")}>
-                    {state.loadError
-                      ? `The conversation could not be loaded: ${state.loadError}`
-                      : "Loading the conversation…"}
-                  </p>
-                ) : messages.length === 0 ? (
-                  <div className="flex flex-col items-center gap-2 py-10 text-center">
-                    <MessagesSquare size={24} aria-hidden className="text-fg-subtle" />
-                    <p className="text-[13px] font-medium">No messages yet</p>
-                    <p className="max-w-sm text-xs text-fg-muted">
-                      {harness} is ready in the sandbox. Write the first message below.
-                    </p>
-                  </div>
-                ) : (
-                  messages.map((m, i) =>
-                    m.info.role === "user" ? (
-                      <UserMessage
-                        key={m.info.id}
-                        message={m}
-                        seq={m.info.seq}
-                        queued={session.status === "creating" && i === messages.length - 1}
-                      />
-                    ) : (
-                      <AssistantMessage
-                        key={m.info.id}
-                        message={m}
-                        seq={m.info.seq}
-                        sessionId={session.id}
-                        running={m === running}
-                        ended={ended}
-                        stalledMs={m === running ? stalledMs : null}
-                      />
-                    ),
-                  )
-                )}
+                <ThreadContent
+                  state={state}
+                  session={session}
+                  harness={harness}
+                  running={running}
+                  ended={ended}
+                  stalledMs={stalledMs}
+                />
               </div>
             </div>
             {away && (
               <Button
                 size="sm"
-                onClick={() => {
-                  stick.current = true;
-                  setAway(false);
-                  toBottom();
-                }}
+                onClick={jump}
                 aria-label="Jump to the latest message"
                 className="absolute bottom-3 left-1/2 -translate-x-1/2 shadow-sm"
               >
@@ -199,12 +177,7 @@ export function SessionChat({ session }: { session: Session }) {
             )}
           </div>
           {ready ? (
-            <ChatComposer
-              sessionId={session.id}
-              harness={harness}
-              running={running !== null}
-              onSent={onSent}
-            />
+            <ChatComposer sessionId={session.id} harness={harness} running={running !== null} onSent={jump} />
           ) : (
             <p className="border-t border-border px-4 py-2.5 text-xs text-fg-muted">
               {session.status === "creating"
@@ -215,5 +188,62 @@ export function SessionChat({ session }: { session: Session }) {
         </>
       )}
     </section>
+  );
+}
+
+/** The thread, or why there is none yet: loading, failed to load, or no messages. */
+function ThreadContent({
+  state,
+  session,
+  harness,
+  running,
+  ended,
+  stalledMs,
+}: {
+  state: ReturnType<typeof useSessionThread>;
+  session: Session;
+  harness: string;
+  running: ThreadMessage | null;
+  ended: boolean;
+  stalledMs: number | null;
+}) {
+  const { messages } = state.thread;
+  return !state.loaded ? (
+    <p className={cn("text-xs", state.loadError ? "text-danger" : "text-fg-muted")}>
+      {state.loadError
+        ? `The conversation could not be loaded: ${state.loadError}`
+        : "Loading the conversation…"}
+    </p>
+  ) : messages.length === 0 ? (
+    <div className="flex flex-col items-center gap-2 py-10 text-center">
+      <MessagesSquare size={24} aria-hidden className="text-fg-subtle" />
+      <p className="text-[13px] font-medium">No messages yet</p>
+      <p className="max-w-sm text-xs text-fg-muted">
+        {harness} is ready in the sandbox. Write the first message below.
+      </p>
+    </div>
+  ) : (
+    <>
+      {messages.map((m, i) =>
+        m.info.role === "user" ? (
+          <UserMessage
+            key={m.info.id}
+            message={m}
+            seq={m.info.seq}
+            queued={session.status === "creating" && i === messages.length - 1}
+          />
+        ) : (
+          <AssistantMessage
+            key={m.info.id}
+            message={m}
+            seq={m.info.seq}
+            sessionId={session.id}
+            running={m === running}
+            ended={ended}
+            stalledMs={m === running ? stalledMs : null}
+          />
+        ),
+      )}
+    </>
   );
 }

@@ -3,14 +3,11 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { ArrowDownToLine, RefreshCw, RotateCw, Square, SquareTerminal } from "lucide-react";
 import Link from "next/link";
-import { useState, type ReactNode } from "react";
+import { useState } from "react";
 
-import { HarnessBadge } from "@/components/agents/harness-badge";
-import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { EmptyState, PageHeader } from "@/components/ui/page-header";
 import { Tabs } from "@/components/ui/tabs";
-import { RelativeTime } from "@/components/ui/time";
 import { ApiClientError } from "@/lib/api-client/fetcher";
 import { BOOT_LOG_LINES, sessionQueries } from "@/lib/api-client/sessions";
 import { cn } from "@/lib/cn";
@@ -20,38 +17,15 @@ import { AgentLink } from "./agent-name";
 import { BootLog } from "./boot-log";
 import { IsolationWarning } from "./isolation-warning";
 import { RestartSessionDialog } from "./restart-session-dialog";
+import { SessionFacts } from "./session-facts";
 import { SessionMain } from "./session-main";
-import { formatMs, isLive, runsWithoutIsolation } from "./session-phases";
+import { isLive, runsWithoutIsolation } from "./session-phases";
 import { SessionProgress } from "./session-progress";
 import { SessionStatusBadge } from "./session-status-badge";
 import { SessionTimeline } from "./session-timeline";
 import { StopSessionDialog } from "./stop-session-dialog";
 
 type Tab = "boot-log" | "timeline";
-
-function Panel({ title, children }: { title: string; children: ReactNode }) {
-  return (
-    <section aria-label={title} className="rounded-lg border border-border">
-      <header className="flex h-9 items-center border-b border-border bg-bg-subtle px-3">
-        <h2 className="text-xs font-medium text-fg-muted">{title}</h2>
-      </header>
-      <dl className="flex flex-col gap-2.5 p-3 text-[13px]">{children}</dl>
-    </section>
-  );
-}
-
-function Fact({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <div className="grid grid-cols-[7rem_minmax(0,1fr)] items-baseline gap-2">
-      <dt className="text-[11px] text-fg-muted">{label}</dt>
-      <dd className="min-w-0">{children}</dd>
-    </div>
-  );
-}
-
-const none = <span className="text-fg-subtle">—</span>;
-
-const formatIdle = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} min` : formatMs(ms));
 
 export function SessionViewer({ id }: { id: string }) {
   const query = useQuery(sessionQueries.detail(id));
@@ -183,62 +157,7 @@ function SessionView({ session }: { session: Session }) {
           />
         </div>
 
-        <div className="grid min-w-0 content-start items-start gap-4 md:grid-cols-2 xl:grid-cols-1">
-          <Panel title="Sandbox">
-            {session.sandbox ? (
-              <>
-                <Fact label="Driver">
-                  <span className="font-mono text-xs">{session.sandbox.driver}</span>
-                </Fact>
-                <Fact label="Isolation">
-                  {session.sandbox.isolation === "none" ? (
-                    <Badge tone="danger">none</Badge>
-                  ) : (
-                    <Badge tone="success">{session.sandbox.isolation}</Badge>
-                  )}
-                </Fact>
-                <Fact label="Limits">
-                  {session.sandbox.limits ? (
-                    <span className="font-mono text-xs">{session.sandbox.limits}</span>
-                  ) : (
-                    none
-                  )}
-                </Fact>
-              </>
-            ) : (
-              <p className="text-xs text-fg-subtle">
-                {session.status === "creating" ? "Starting…" : "No sandbox was started."}
-              </p>
-            )}
-          </Panel>
-
-          <Panel title="Details">
-            <Fact label="Harness">
-              <HarnessBadge harness={session.harness_id} />
-            </Fact>
-            <Fact label="Model">
-              <span className="font-mono text-xs break-all">{session.model}</span>
-            </Fact>
-            <Fact label="Boot time">
-              {session.timings.total !== undefined ? (
-                <span className="tabular-nums">{formatMs(session.timings.total)}</span>
-              ) : (
-                none
-              )}
-            </Fact>
-            <Fact label="Created">
-              <RelativeTime iso={session.created_at} />
-            </Fact>
-            <Fact label="Ready">{session.ready_at ? <RelativeTime iso={session.ready_at} /> : none}</Fact>
-            <Fact label="Last seen">
-              <RelativeTime iso={session.last_seen_at} />
-            </Fact>
-            <Fact label="Stopped">
-              {session.stopped_at ? <RelativeTime iso={session.stopped_at} /> : none}
-            </Fact>
-            <Fact label="Idle timeout">{formatIdle(session.idle_timeout_ms)}</Fact>
-          </Panel>
-        </div>
+        <SessionFacts session={session} />
       </div>
 
       {stopping && <StopSessionDialog session={session} open onClose={() => setStopping(false)} />}

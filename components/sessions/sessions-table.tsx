@@ -103,26 +103,7 @@ export function SessionsTable() {
       ) : (
         <div className="px-6 py-4">
           <div className="mb-3 flex flex-wrap items-center gap-3">
-            <div
-              role="group"
-              aria-label="Filter by status"
-              className="inline-flex h-8 items-center rounded-md border border-border-strong p-0.5"
-            >
-              {(["", ...SESSION_STATUSES] as const).map((value) => (
-                <button
-                  key={value || "all"}
-                  type="button"
-                  aria-pressed={status === value}
-                  onClick={() => setParams({ status: value, page: 0 })}
-                  className={cn(
-                    "h-full rounded px-2.5 text-xs font-medium",
-                    status === value ? "bg-bg-muted text-fg" : "text-fg-muted hover:text-fg",
-                  )}
-                >
-                  {value ? STATUS_LABELS[value] : "All"}
-                </button>
-              ))}
-            </div>
+            <StatusFilter status={status} onChange={(value) => setParams({ status: value, page: 0 })} />
             <Select
               aria-label="Filter by agent"
               wrapperClassName="w-60"
@@ -235,5 +216,37 @@ function SessionRow({ session, agentNames }: { session: Session; agentNames: Map
         <RelativeTime iso={session.last_seen_at} />
       </td>
     </tr>
+  );
+}
+
+/** All, or one status: a group of toggle buttons. */
+function StatusFilter({
+  status,
+  onChange,
+}: {
+  status: SessionStatus | "";
+  onChange: (status: SessionStatus | "") => void;
+}) {
+  return (
+    <div
+      role="group"
+      aria-label="Filter by status"
+      className="inline-flex h-8 items-center rounded-md border border-border-strong p-0.5"
+    >
+      {(["", ...SESSION_STATUSES] as const).map((value) => (
+        <button
+          key={value || "all"}
+          type="button"
+          aria-pressed={status === value}
+          onClick={() => onChange(value)}
+          className={cn(
+            "h-full rounded px-2.5 text-xs font-medium",
+            status === value ? "bg-bg-muted text-fg" : "text-fg-muted hover:text-fg",
+          )}
+        >
+          {value ? STATUS_LABELS[value] : "All"}
+        </button>
+      ))}
+    </div>
   );
 }

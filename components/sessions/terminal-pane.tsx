@@ -9,7 +9,8 @@ import { cn } from "@/lib/cn";
 import { HARNESSES } from "@/lib/schemas/harness";
 import type { Session } from "@/lib/schemas/session";
 
-import { TerminalScreen, type TerminalKind } from "./terminal-screen";
+import type { TerminalKind } from "./terminal-protocol";
+import { TerminalScreen } from "./terminal-screen";
 
 const KINDS: TerminalKind[] = ["tui", "shell"];
 

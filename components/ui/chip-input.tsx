@@ -23,6 +23,36 @@ export type ChipInputProps = {
   describedBy?: string;
 };
 
+/**
+ * Splits `tokens` into those the list takes (trimmed, normalized, new, within `max`, valid) and those
+ * it rejects, with the reasons.
+ */
+function acceptTokens(
+  values: string[],
+  tokens: string[],
+  { normalize, validate, max }: Pick<ChipInputProps, "normalize" | "validate" | "max">,
+) {
+  const next = [...values];
+  const rejected: string[] = [];
+  const problems: string[] = [];
+  for (const raw of tokens) {
+    const token = normalize ? normalize(raw.trim()) : raw.trim();
+    if (!token) continue;
+    const problem = next.includes(token)
+      ? `${token} is already in the list`
+      : max !== undefined && next.length >= max
+        ? `at most ${max} entries`
+        : (validate?.(token) ?? null);
+    if (problem) {
+      rejected.push(raw.trim());
+      problems.push(problem);
+    } else {
+      next.push(token);
+    }
+  }
+  return { next, rejected, problems };
+}
+
 const SEPARATORS = /[\s,]+/;
 
 export function ChipInput({
@@ -48,24 +78,7 @@ export function ChipInput({
 
   /** Adds every acceptable token; rejected ones stay in the box with the reasons shown below. */
   function add(tokens: string[]) {
-    const next = [...values];
-    const rejected: string[] = [];
-    const problems: string[] = [];
-    for (const raw of tokens) {
-      const token = normalize ? normalize(raw.trim()) : raw.trim();
-      if (!token) continue;
-      const problem = next.includes(token)
-        ? `${token} is already in the list`
-        : max !== undefined && next.length >= max
-          ? `at most ${max} entries`
-          : (validate?.(token) ?? null);
-      if (problem) {
-        rejected.push(raw.trim());
-        problems.push(problem);
-      } else {
-        next.push(token);
-      }
-    }
+    const { next, rejected, problems } = acceptTokens(values, tokens, { normalize, validate, max });
     if (next.length !== values.length) onChange(next);
     setText(rejected.join(", "));
     setError(problems.length ? [...new Set(problems)].join("; ") : null);
@@ -120,32 +133,9 @@ export function ChipInput({
       >
         {values.length > 0 && (
           <ul aria-label={`${label} entries`} className="contents">
-            {values.map((value, i) => {
-              const chipError = errors?.[i];
-              return (
-                <li
-                  key={`${i}:${value}`}
-                  title={chipError}
-                  className={cn(
-                    "inline-flex h-6 max-w-full items-center gap-0.5 rounded border pl-1.5 font-mono text-xs",
-                    chipError
-                      ? "border-danger bg-danger-subtle text-danger"
-                      : "border-border bg-bg-muted text-fg",
-                  )}
-                >
-                  <span className="truncate">{value}</span>
-                  {chipError && <span className="sr-only">(invalid: {chipError})</span>}
-                  <button
-                    type="button"
-                    aria-label={`Remove ${value}`}
-                    onClick={() => remove(i)}
-                    className="grid h-5 w-5 shrink-0 place-items-center rounded text-fg-subtle hover:bg-bg-subtle hover:text-fg"
-                  >
-                    <X size={12} aria-hidden />
-                  </button>
-                </li>
-              );
-            })}
+            {values.map((value, i) => (
+              <Chip key={`${i}:${value}`} value={value} error={errors?.[i]} onRemove={() => remove(i)} />
+            ))}
           </ul>
         )}
         <input
@@ -189,5 +179,36 @@ export function ChipInput({
         </ul>
       )}
     </div>
+  );
+}
+
+function Chip({
+  value,
+  error,
+  onRemove,
+}: {
+  value: string;
+  error: string | undefined;
+  onRemove: () => void;
+}) {
+  return (
+    <li
+      title={error}
+      className={cn(
+        "inline-flex h-6 max-w-full items-center gap-0.5 rounded border pl-1.5 font-mono text-xs",
+        error ? "border-danger bg-danger-subtle text-danger" : "border-border bg-bg-muted text-fg",
+      )}
+    >
+      <span className="truncate">{value}</span>
+      {error && <span className="sr-only">(invalid: {error})</span>}
+      <button
+        type="button"
+        aria-label={`Remove ${value}`}
+        onClick={onRemove}
+        className="grid h-5 w-5 shrink-0 place-items-center rounded text-fg-subtle hover:bg-bg-subtle hover:text-fg"
+      >
+        <X size={12} aria-hidden />
+      </button>
+    </li>
   );
 }
