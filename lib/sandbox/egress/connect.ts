@@ -1,15 +1,8 @@
 import type http from "node:http";
 import type net from "node:net";
 
-import {
-  authorize,
-  type ConnectError,
-  connectFirst,
-  describeConnectError,
-  type Proxy,
-  type Scope,
-} from "./decide";
-import { describeRefusal, parseConnectTarget, writeRawRefusal } from "./wire";
+import { openUpstream, type Proxy, type Scope } from "./decide";
+import { parseConnectTarget, writeRawRefusal } from "./wire";
 
 /* CONNECT handling: HTTPS and any other TCP, tunnelled once the destination is allowed. */
 
@@ -46,27 +39,10 @@ export async function handleConnect(
     writeRawRefusal(client, { status: 400, reason: "bad_request", message: "expected CONNECT host:port" });
     return;
   }
-  const { verdict, addresses } = await authorize(proxy, state, target);
-  if (!verdict.allowed) {
-    writeRawRefusal(client, describeRefusal(verdict));
-    return;
-  }
-  const aborter = new AbortController();
-  const onClientClose = () => aborter.abort();
-  client.once("close", onClientClose);
-  let upstream: net.Socket;
-  try {
-    upstream = await connectFirst(proxy, state, addresses, target.port, aborter.signal);
-  } catch (err) {
-    if (!client.destroyed) writeRawRefusal(client, describeConnectError(target, err as ConnectError));
-    return;
-  } finally {
-    client.removeListener("close", onClientClose);
-  }
-  if (client.destroyed || state.isClosed) {
-    upstream.destroy();
-    return;
-  }
+  const upstream = await openUpstream(proxy, state, target, client, (refusal) =>
+    writeRawRefusal(client, refusal),
+  );
+  if (!upstream) return;
   client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
   if (head.length > 0) upstream.write(head);
   joinSockets(client, upstream);

@@ -12,7 +12,7 @@ import {
   type EgressPolicy,
   type EgressVerdict,
 } from "./policy";
-import type { Refusal, Target } from "./wire";
+import { describeRefusal, type Refusal, type Target } from "./wire";
 
 /*
  * Deciding and opening a proxied connection: the policy's verdict by name, one lookup, the verdict on
@@ -34,8 +34,8 @@ export function proxySettings(options: EgressProxyOptions): Proxy {
   };
 }
 
-export /** What one proxied request runs under: its session, that session's policy, and its listener's sockets. */
-type Scope = {
+/** What one proxied request runs under: its session, that session's policy, and its listener's sockets. */
+export type Scope = {
   readonly sessionId: string;
   readonly policy: EgressPolicy;
   readonly sockets: Set<net.Socket>;
@@ -186,7 +186,7 @@ export async function connectFirst(
   throw lastError;
 }
 
-export function describeConnectError(target: Target, err: ConnectError): Refusal {
+function describeConnectError(target: Target, err: ConnectError): Refusal {
   return err.isTimeout
     ? {
         status: 504,
@@ -198,4 +198,46 @@ export function describeConnectError(target: Target, err: ConnectError): Refusal
         reason: "connect_failed",
         message: `could not connect to ${target.host}:${target.port} (${err.message})`,
       };
+}
+
+/** The side a request came in on: a raw client socket (CONNECT) or a response (plain HTTP). */
+type Peer = {
+  readonly destroyed: boolean;
+  once(event: "close", listener: () => void): unknown;
+  removeListener(event: "close", listener: () => void): unknown;
+};
+
+/**
+ * Decides the target, then connects to its first address that answers. A refusal or a failed
+ * connect goes to `refuse` (not after the peer is gone); null then, and when the peer or the session
+ * closed while connecting (the new socket is destroyed). Aborts the connect when the peer goes away.
+ */
+export async function openUpstream(
+  proxy: Proxy,
+  state: Scope,
+  target: Target,
+  peer: Peer,
+  refuse: (refusal: Refusal) => void,
+): Promise<net.Socket | null> {
+  const { verdict, addresses } = await authorize(proxy, state, target);
+  if (!verdict.allowed) {
+    refuse(describeRefusal(verdict));
+    return null;
+  }
+  const aborter = new AbortController();
+  const onClose = () => aborter.abort();
+  peer.once("close", onClose);
+  try {
+    const upstream = await connectFirst(proxy, state, addresses, target.port, aborter.signal);
+    if (peer.destroyed || state.isClosed) {
+      upstream.destroy();
+      return null;
+    }
+    return upstream;
+  } catch (err) {
+    if (!peer.destroyed) refuse(describeConnectError(target, err as ConnectError));
+    return null;
+  } finally {
+    peer.removeListener("close", onClose);
+  }
 }

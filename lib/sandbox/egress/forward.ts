@@ -1,15 +1,7 @@
 import http from "node:http";
-import type net from "node:net";
 
-import {
-  authorize,
-  type ConnectError,
-  connectFirst,
-  describeConnectError,
-  type Proxy,
-  type Scope,
-} from "./decide";
-import { describeRefusal, filterHeaders, parseHttpTarget, sendRefusal } from "./wire";
+import { openUpstream, type Proxy, type Scope } from "./decide";
+import { filterHeaders, parseHttpTarget, sendRefusal } from "./wire";
 
 /* Plain HTTP forwarding: absolute-URI requests, with hop-by-hop headers dropped and Host set from the URI. */
 
@@ -26,29 +18,10 @@ export async function handleRequest(
     sendRefusal(res, { status: 400, reason: "bad_request", message });
     return;
   }
-  const { verdict, addresses } = await authorize(proxy, state, target);
-  if (!verdict.allowed) {
-    sendRefusal(res, describeRefusal(verdict));
-    return;
-  }
-  const aborter = new AbortController();
-  const onClose = () => aborter.abort();
-  res.once("close", onClose);
-  let upstream: net.Socket;
-  try {
-    upstream = await connectFirst(proxy, state, addresses, target.port, aborter.signal);
-  } catch (err) {
-    if (!res.headersSent && !res.destroyed) {
-      sendRefusal(res, describeConnectError(target, err as ConnectError));
-    }
-    return;
-  } finally {
-    res.removeListener("close", onClose);
-  }
-  if (res.destroyed || state.isClosed) {
-    upstream.destroy();
-    return;
-  }
+  const upstream = await openUpstream(proxy, state, target, res, (refusal) => {
+    if (!res.headersSent) sendRefusal(res, refusal);
+  });
+  if (!upstream) return;
   // RFC 9112 §3.2.2: a proxy sets Host from the request target, so one name cannot front for another.
   const headers = [...filterHeaders(req.rawHeaders, ["host"]), "Host", target.authority];
   let proxied: http.ClientRequest;
