@@ -19,10 +19,9 @@ import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
 
 import { newId } from "../lib/ids";
-
+import { freePort } from "../lib/net";
 import { envNumber, progress, registerCleanup, ROOT, sleep } from "./lib/hangar";
 import { runHttpLoad, runLoop, summarize, type LoopResult, type Stats } from "./lib/load";
-import { freePort } from "../lib/net";
 
 const MIGRATION = path.join(ROOT, "db", "migrations", "0000_create_agents_and_skills.sql");
 

@@ -23,14 +23,13 @@ import path from "node:path";
 import {
   createClaudeSdkSession,
   createOpencodeSession,
-  type HarnessSession,
   sdkChildEnv,
   withSessionEnv,
+  type HarnessSession,
 } from "../lib/harness";
-import type { TurnEvent } from "../lib/schemas/session-event";
 import { LocalDriver } from "../lib/sandbox/drivers/local";
+import type { TurnEvent } from "../lib/schemas/session-event";
 import { SecretBox } from "../lib/secret-box";
-
 import {
   envDb,
   envNumber,

@@ -9,10 +9,9 @@
 //
 // The key is read from the config file or HANGAR_KEY and sent only as a Bearer header: it is never
 // printed, and every message that reaches the screen passes through redact() as a second guard.
-
 import { parseArgs } from "node:util";
 
-import { COMMANDS, commandHelp, usage } from "./cli/commands.mjs";
+import { commandHelp, COMMANDS, usage } from "./cli/commands.mjs";
 import { CliError } from "./cli/errors.mjs";
 import { err, out } from "./cli/output.mjs";
 import { terminalGuard } from "./cli/terminal.mjs";

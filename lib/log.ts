@@ -1,4 +1,5 @@
 import { processSlot } from "./process-slot";
+
 /*
  * One-line JSON logs on stdout. Field names that look like credentials are replaced before
  * anything is written, so a careless call site cannot leak a secret into the log.

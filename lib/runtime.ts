@@ -3,6 +3,7 @@ import path from "node:path";
 
 import { openDatabase, type Database, type DbKind } from "@/db";
 import { setDatabase } from "@/db/client";
+import { processSlot } from "@/lib/process-slot";
 
 import { loadConfig, type Config } from "./config";
 import {
@@ -14,7 +15,6 @@ import {
 } from "./data-dir";
 import { log, setLogLevel } from "./log";
 import { SecretBox } from "./secret-box";
-import { processSlot } from "@/lib/process-slot";
 
 export type Runtime = {
   config: Config;

@@ -2,7 +2,7 @@ import { createDecipheriv, randomBytes } from "node:crypto";
 
 import { describe, expect, it } from "vitest";
 
-import { openEnv, SecretBox, sealEnv } from "./secret-box";
+import { openEnv, sealEnv, SecretBox } from "./secret-box";
 
 const PREFIX = "enc:v1:";
 const raw = (stored: string) => Buffer.from(stored.slice(PREFIX.length), "base64");

@@ -10,7 +10,6 @@ import { fileURLToPath } from "node:url";
 
 import { createTestDatabase, startServer, type TestServer } from "../../e2e/support/server";
 import { LocalDriver } from "../../lib/sandbox/drivers/local";
-
 import { createHttpClient, percentile, type HttpClient } from "./load";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -2,11 +2,11 @@ import { Clock, Download, FileText, KeyRound, ShieldCheck, ShieldOff } from "luc
 import Link from "next/link";
 import type { ReactNode } from "react";
 
+import { AgentSessions } from "@/components/sessions/agent-sessions";
 import { Badge } from "@/components/ui/badge";
 import { CopyButton } from "@/components/ui/copy-button";
 import { formatBytes } from "@/components/ui/meter";
 import { RelativeTime } from "@/components/ui/time";
-import { AgentSessions } from "@/components/sessions/agent-sessions";
 import { fileUrl } from "@/lib/api-client/agents";
 import type { Agent } from "@/lib/schemas/agent";
 import { basePrompt } from "@/lib/skill-blocks";

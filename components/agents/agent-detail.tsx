@@ -6,10 +6,10 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, useSyncExternalStore } from "react";
 
+import { NewSessionDialog } from "@/components/sessions/new-session-dialog";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { PageHeader } from "@/components/ui/page-header";
-import { NewSessionDialog } from "@/components/sessions/new-session-dialog";
 import { agentQueries } from "@/lib/api-client/agents";
 import { skillQueries } from "@/lib/api-client/skills";
 import type { Agent } from "@/lib/schemas/agent";

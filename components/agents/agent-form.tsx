@@ -10,8 +10,8 @@ import { describedBy, Field } from "@/components/ui/field";
 import { Input, Textarea } from "@/components/ui/input";
 import { Section } from "@/components/ui/page-header";
 import { modelQueries } from "@/lib/api-client/models";
-import { applyServerErrors, useZodForm } from "@/lib/hooks/use-zod-form";
 import { useUnsavedChangesGuard } from "@/lib/hooks/use-unsaved-changes";
+import { applyServerErrors, useZodForm } from "@/lib/hooks/use-zod-form";
 import { agentFormSchema, type AgentFormInput, type AgentFormValues } from "@/lib/schemas/agent";
 
 import { BasicsSection, emptyToNull, SandboxSections } from "./agent-form-sections";

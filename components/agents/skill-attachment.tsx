@@ -6,9 +6,9 @@ import { useState } from "react";
 
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { SearchInput } from "@/components/ui/search-input";
 import { FieldError } from "@/components/ui/field";
 import { Input, Textarea } from "@/components/ui/input";
+import { SearchInput } from "@/components/ui/search-input";
 import { ApiClientError } from "@/lib/api-client/fetcher";
 import { skillQueries, useCreateSkill } from "@/lib/api-client/skills";
 

@@ -5,8 +5,8 @@ import { useId, useState, type KeyboardEvent } from "react";
 
 import { Button } from "@/components/ui/button";
 import { Textarea } from "@/components/ui/input";
-import { useAbortTurn, useSendMessage } from "@/lib/api-client/sessions";
 import { ApiClientError } from "@/lib/api-client/fetcher";
+import { useAbortTurn, useSendMessage } from "@/lib/api-client/sessions";
 
 function sendError(err: Error): string | null {
   if (!(err instanceof ApiClientError)) return `The message was not sent: ${err.message}`;

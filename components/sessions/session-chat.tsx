@@ -9,11 +9,11 @@ import { CopyButton } from "@/components/ui/copy-button";
 import { sessionQueries } from "@/lib/api-client/sessions";
 import { cn } from "@/lib/cn";
 import { HARNESSES } from "@/lib/schemas/harness";
-import type { ThreadMessage } from "@/lib/schemas/session-event";
 import type { Session } from "@/lib/schemas/session";
+import type { ThreadMessage } from "@/lib/schemas/session-event";
 
-import { AssistantMessage, UserMessage } from "./chat-message";
 import { ChatComposer } from "./chat-composer";
+import { AssistantMessage, UserMessage } from "./chat-message";
 import { isLive } from "./session-phases";
 import { BootingState, FailedState, messageSnippet, StoppedState, useOrigin } from "./session-states";
 import { runningMessage, useSessionThread, type Connection } from "./use-session-thread";

@@ -1,6 +1,6 @@
 "use client";
 
-import { Bot, BookOpen, FileCode2, LogOut, SquareTerminal } from "lucide-react";
+import { BookOpen, Bot, FileCode2, LogOut, SquareTerminal } from "lucide-react";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { useState } from "react";

@@ -4,8 +4,8 @@ import { useState } from "react";
 
 import { ConfirmDialog } from "@/components/ui/dialog";
 import { FieldError } from "@/components/ui/field";
-import { useDeleteSkill } from "@/lib/api-client/skills";
 import { ApiClientError } from "@/lib/api-client/fetcher";
+import { useDeleteSkill } from "@/lib/api-client/skills";
 
 /** Asks before deleting `skill`; open while `skill` is set. */
 export function DeleteSkillDialog({

@@ -1,6 +1,5 @@
 "use client";
 
-import { useUnsavedChangesGuard } from "@/lib/hooks/use-unsaved-changes";
 import { useQueryClient } from "@tanstack/react-query";
 import { FileUp } from "lucide-react";
 import { useRouter } from "next/navigation";
@@ -10,6 +9,7 @@ import { useWatch } from "react-hook-form";
 import { Button } from "@/components/ui/button";
 import { PageHeader } from "@/components/ui/page-header";
 import { skillQueries, useCreateSkill } from "@/lib/api-client/skills";
+import { useUnsavedChangesGuard } from "@/lib/hooks/use-unsaved-changes";
 import { applyServerErrors, useZodForm } from "@/lib/hooks/use-zod-form";
 import { createSkillSchema } from "@/lib/schemas/skill";
 import { parseSkillFile } from "@/lib/skill-file";

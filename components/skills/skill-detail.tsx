@@ -1,6 +1,5 @@
 "use client";
 
-import { useUnsavedChangesGuard } from "@/lib/hooks/use-unsaved-changes";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { BookOpen, Copy, RefreshCw, Trash2 } from "lucide-react";
 import Link from "next/link";
@@ -11,14 +10,15 @@ import { useWatch } from "react-hook-form";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { EmptyState, PageHeader } from "@/components/ui/page-header";
+import { RelativeTime } from "@/components/ui/time";
 import { ApiClientError } from "@/lib/api-client/fetcher";
 import { skillQueries, useUpdateSkill } from "@/lib/api-client/skills";
+import { useUnsavedChangesGuard } from "@/lib/hooks/use-unsaved-changes";
 import { applyServerErrors, useZodForm } from "@/lib/hooks/use-zod-form";
 import { updateSkillSchema, type Skill, type SkillVersion, type UpdateSkillInput } from "@/lib/schemas/skill";
 
 import { DeleteSkillDialog } from "./delete-skill-dialog";
 import { LinkButton } from "./link-button";
-import { RelativeTime } from "@/components/ui/time";
 import { FormFooter, nullableDescription, SKILL_FIELDS, SkillFields } from "./skill-form";
 import { SkillHistory } from "./skill-history";
 

@@ -6,11 +6,11 @@ import { useState } from "react";
 
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
+import { RelativeTime } from "@/components/ui/time";
 import { skillQueries } from "@/lib/api-client/skills";
 import { cn } from "@/lib/cn";
 import type { SkillVersion } from "@/lib/schemas/skill";
 
-import { RelativeTime } from "@/components/ui/time";
 import { SkillDiff } from "./skill-diff";
 
 /**

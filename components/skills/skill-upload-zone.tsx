@@ -1,6 +1,6 @@
 "use client";
 
-import { CircleCheck, FileText, LoaderCircle, Upload, X, CircleX } from "lucide-react";
+import { CircleCheck, CircleX, FileText, LoaderCircle, Upload, X } from "lucide-react";
 import Link from "next/link";
 import { useEffect, useRef, useState, type DragEvent, type ReactNode } from "react";
 

@@ -4,10 +4,9 @@ import { Trash2 } from "lucide-react";
 import Link from "next/link";
 
 import { Button } from "@/components/ui/button";
+import { RelativeTime } from "@/components/ui/time";
 import { cn } from "@/lib/cn";
 import type { Skill } from "@/lib/schemas/skill";
-
-import { RelativeTime } from "@/components/ui/time";
 
 const SKELETON_ROWS = 8;
 const CELL = "px-3 first:pl-6 last:pr-6";

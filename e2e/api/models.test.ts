@@ -3,8 +3,8 @@ import type { AddressInfo } from "node:net";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { startServer, type TestServer } from "../support/server";
 import { api } from "../support/api";
+import { startServer, type TestServer } from "../support/server";
 
 describe("GET /api/v1/models", () => {
   it("with no gateway configured: the built-in test model, said plainly", async () => {

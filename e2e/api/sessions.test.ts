@@ -5,10 +5,9 @@ import path from "node:path";
 import postgres from "postgres";
 import { describe, expect, inject, it } from "vitest";
 
-import { sessionSchema } from "@/lib/schemas/session";
-
 import { LocalDriver } from "@/lib/sandbox/drivers/local";
 import { ProcessDriver } from "@/lib/sandbox/drivers/process";
+import { sessionSchema } from "@/lib/schemas/session";
 
 import { AGENTS, api, b64, createAgent, createSkill } from "../support/api";
 import { renderedTerminal } from "../support/terminal";

@@ -15,13 +15,13 @@ import path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { sessionPaths } from "@/lib/sandbox/layout";
-import { KubernetesDriver } from "@/lib/sandbox/drivers/kubernetes/driver";
-import { loadYamlDocuments } from "../support/kubernetes/validate";
-import { objectName, secretName } from "@/lib/sandbox/drivers/kubernetes/objects";
 import type { PtyStatus } from "@/lib/pty/client";
+import { KubernetesDriver } from "@/lib/sandbox/drivers/kubernetes/driver";
+import { objectName, secretName } from "@/lib/sandbox/drivers/kubernetes/objects";
+import { sessionPaths } from "@/lib/sandbox/layout";
 
-import { type KubeStandIn, startKubeStandIn } from "../support/kube-standin";
+import { startKubeStandIn, type KubeStandIn } from "../support/kube-standin";
+import { loadYamlDocuments } from "../support/kubernetes/validate";
 import { tempDir } from "../support/server";
 
 type Target = {

@@ -16,16 +16,16 @@ import { KubernetesDriver } from "@/lib/sandbox/drivers/kubernetes/driver";
 import { objectName, secretName } from "@/lib/sandbox/drivers/kubernetes/objects";
 
 import { callServer as call } from "../support/api";
-import { type KubeStandIn, startKubeStandIn } from "../support/kube-standin";
+import { startKubeStandIn, type KubeStandIn } from "../support/kube-standin";
 import {
   createTestDatabase,
   freePort,
   startGateway,
   startServer,
   tempDir,
+  waitForExit,
   type TestGateway,
   type TestServer,
-  waitForExit,
 } from "../support/server";
 import { wsTerminal } from "../support/terminal";
 

@@ -16,14 +16,15 @@ import {
   PatchStrategy,
   PortForward,
   setHeaderOptions,
-  type V1Status,
   Watch,
+  type V1Status,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { type KubeStandIn, NAME_HASH_LABEL, nameHash, startKubeStandIn } from "../support/kube-standin";
 import { DEFAULT_PATH } from "@/lib/sandbox/drivers/bwrap-args";
 import { findExecutable } from "@/lib/sandbox/drivers/procs";
+
+import { NAME_HASH_LABEL, nameHash, startKubeStandIn, type KubeStandIn } from "../support/kube-standin";
 
 /*
  * The stand-in API server, driven by the real @kubernetes/client-node 1.4.0: what the Kubernetes

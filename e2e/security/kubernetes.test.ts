@@ -23,10 +23,10 @@ import { Writable } from "node:stream";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { loadYamlDocuments } from "../support/kubernetes/validate";
 import { KubernetesDriver } from "@/lib/sandbox/drivers/kubernetes/driver";
 
-import { type KubeStandIn, startKubeStandIn } from "../support/kube-standin";
+import { startKubeStandIn, type KubeStandIn } from "../support/kube-standin";
+import { loadYamlDocuments } from "../support/kubernetes/validate";
 import { tempDir } from "../support/server";
 
 const NS = "hangar-sandboxes";

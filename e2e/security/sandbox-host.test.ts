@@ -12,8 +12,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
-import net from "node:net";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalDriver } from "@/lib/sandbox/drivers/local";
 
 import { callServer } from "../support/api";
-import { startServer, tempDir, type TestServer, waitForExit } from "../support/server";
+import { startServer, tempDir, waitForExit, type TestServer } from "../support/server";
 
 const TOKEN = "git-token-canary-" + crypto.randomUUID();
 const ENV_CANARY = "session-env-canary-" + crypto.randomUUID();

@@ -9,8 +9,10 @@ import os from "node:os";
 import path from "node:path";
 
 import postgres from "postgres";
-export { freePort } from "@/lib/net";
+
 import { freePort } from "@/lib/net";
+
+export { freePort } from "@/lib/net";
 
 export const ADMIN_PG_URL = process.env.HANGAR_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 

@@ -3,14 +3,14 @@ import type { Page } from "@playwright/test";
 import {
   AGENTS,
   apiCall,
+  createAgent,
   expect,
   screenshotBothThemes,
   SESSIONS,
+  stopQuietly,
   test,
   unique,
   waitForSession,
-  createAgent,
-  stopQuietly,
 } from "./fixtures";
 
 const NO_ISOLATION =

@@ -1,5 +1,4 @@
 import { infiniteQueryOptions, queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
-
 import type { z } from "zod";
 
 import type { ErrorEnvelope } from "@/lib/schemas/common";

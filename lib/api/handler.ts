@@ -7,7 +7,7 @@ import { log } from "@/lib/log";
 import { initRuntime } from "@/lib/runtime";
 
 import { authenticate, type Principal } from "./auth";
-import { ApiError, toErrorReply, zodIssues, summarise } from "./errors";
+import { ApiError, summarise, toErrorReply, zodIssues } from "./errors";
 import type { Operation } from "./operation";
 import type { RequestLike } from "./transport";
 

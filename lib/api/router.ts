@@ -4,8 +4,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
-import { log } from "@/lib/log";
 import { HARNESS_PROXY } from "@/lib/harness";
+import { log } from "@/lib/log";
 import { proxyHarnessServer } from "@/lib/sessions/harness-server";
 
 import { authenticate } from "./auth";

@@ -6,8 +6,8 @@ import { listenSharedModelEndpoint } from "@/lib/models/endpoint";
 import { runtime } from "@/lib/runtime";
 import { compileEgressPolicy, type EgressPolicy } from "@/lib/sandbox/egress/policy";
 import { createEgressProxy, egressDeniedEvent } from "@/lib/sandbox/egress/proxy";
-import { secretsMatch } from "@/lib/sandbox/egress/wire";
 import { testResolver } from "@/lib/sandbox/egress/test-hook-resolver";
+import { secretsMatch } from "@/lib/sandbox/egress/wire";
 import { appendEvent } from "@/lib/sessions/events";
 import { egressPassword } from "@/lib/sessions/harness-secrets";
 

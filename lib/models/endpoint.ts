@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
-import { type Duplex, Transform } from "node:stream";
+import { Transform, type Duplex } from "node:stream";
 
 import { findLiveSessionIdByModelTokenHash } from "@/db/queries/sessions";
 import {
@@ -14,6 +14,7 @@ import {
 import { listenOn, type ListenTarget } from "@/lib/listen";
 import { log } from "@/lib/log";
 import { createBuiltinModel, type BuiltinModel } from "@/lib/models/builtin";
+import { processSlot } from "@/lib/process-slot";
 import { runtime } from "@/lib/runtime";
 
 import {
@@ -25,7 +26,6 @@ import {
   upstreamUrl,
   type ModelTarget,
 } from "./paths";
-import { processSlot } from "@/lib/process-slot";
 
 /*
  * The model endpoint sandboxes talk to. Inside the sandbox LITELLM_API_BASE points at it (on the local

@@ -1,6 +1,6 @@
 import { log } from "@/lib/log";
-import { runtime } from "@/lib/runtime";
 import { DEFAULT_MODELS } from "@/lib/models/builtin";
+import { runtime } from "@/lib/runtime";
 import type { ModelList } from "@/lib/schemas/model";
 
 export const BUILTIN_MODEL_NOTICE =

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderedTerminal } from "@/e2e/support/terminal";
 import { DEFAULT_PATH } from "@/lib/sandbox/drivers/bwrap-args";
 import { LocalDriver } from "@/lib/sandbox/drivers/local";
-import { findExecutable, readProcStat } from "@/lib/sandbox/drivers/procs";
 import { ProcessDriver } from "@/lib/sandbox/drivers/process";
+import { findExecutable, readProcStat } from "@/lib/sandbox/drivers/procs";
 import type { SandboxDriver } from "@/lib/sandbox/types";
 
 /*

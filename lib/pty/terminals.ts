@@ -4,19 +4,19 @@ import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 
 import { getSessionRow } from "@/db/queries/sessions";
-import { ApiError, asApiError } from "@/lib/api/errors";
-import { NotFoundError } from "@/lib/errors";
 import { authenticate, bearerToken } from "@/lib/api/auth";
+import { ApiError, asApiError } from "@/lib/api/errors";
 import type { RequestLike } from "@/lib/api/transport";
+import { NotFoundError } from "@/lib/errors";
 import { withSessionEnv } from "@/lib/harness";
 import { log } from "@/lib/log";
+import { processSlot } from "@/lib/process-slot";
 import type { PtyConnection, PtyStatus } from "@/lib/pty/client";
 import { markActive } from "@/lib/sessions/activity";
-import { sessionManager } from "@/lib/sessions/manager";
 import { TUI_TERMINAL } from "@/lib/sessions/launch";
+import { sessionManager } from "@/lib/sessions/manager";
 
 import { isTtyToken, verifyTtyToken } from "./tokens";
-import { processSlot } from "@/lib/process-slot";
 
 /*
  * GET /api/v1/managed_agents/sessions/{id}/tty, upgraded to a WebSocket: the session's terminal.

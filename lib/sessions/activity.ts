@@ -1,6 +1,6 @@
 import { touchSession } from "@/db/queries/sessions";
-import { runtime } from "@/lib/runtime";
 import { processSlot } from "@/lib/process-slot";
+import { runtime } from "@/lib/runtime";
 
 /*
  * Use of a session (API calls, turns, streams, terminal input) keeps it from the idle reaper. The idle

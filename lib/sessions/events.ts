@@ -7,10 +7,10 @@ import {
   listSessionEvents,
 } from "@/db/queries/sessions";
 import { log } from "@/lib/log";
+import { processSlot } from "@/lib/process-slot";
 import { runtime } from "@/lib/runtime";
 import type { SessionEvent } from "@/lib/schemas/session";
 import type { SessionEventType } from "@/lib/schemas/session-event";
-import { processSlot } from "@/lib/process-slot";
 
 /*
  * The session event log and its live fan-out. The database is the single source: a subscriber first

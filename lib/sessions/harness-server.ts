@@ -4,7 +4,7 @@ import path from "node:path";
 import { getSessionRow, touchSession } from "@/db/queries/sessions";
 import { ApiError } from "@/lib/api/errors";
 import { ConflictError } from "@/lib/errors";
-import { type HarnessServer, proxiedHarness } from "@/lib/harness";
+import { proxiedHarness, type HarnessServer } from "@/lib/harness";
 import { HARNESS_SOCKET, sessionPaths } from "@/lib/sandbox/layout";
 
 import { harnessPassword } from "./harness-secrets";

@@ -1,16 +1,16 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import type { sessions } from "@/db/schema";
 import { getSessionFiles, updateSession } from "@/db/queries/sessions";
+import type { sessions } from "@/db/schema";
 import { harnessLaunch, harnessPackageDirs, harnessTui, withSessionEnv } from "@/lib/harness";
 import { log } from "@/lib/log";
 import { listenModelEndpoint } from "@/lib/models/endpoint";
 import { runtime } from "@/lib/runtime";
-import { bootLaunchSpec, bootSpec, sandboxNetwork, sandboxPorts } from "@/lib/sandbox/boot/spec";
 import type { ReadyCheck } from "@/lib/sandbox/boot/probe";
+import { bootLaunchSpec, bootSpec, sandboxNetwork, sandboxPorts } from "@/lib/sandbox/boot/spec";
 import { StatusReader } from "@/lib/sandbox/boot/status";
-import { type BootTimings, watchBoot } from "@/lib/sandbox/boot/watch";
+import { watchBoot, type BootTimings } from "@/lib/sandbox/boot/watch";
 import { compileEgressPolicy } from "@/lib/sandbox/egress/policy";
 import { egressDeniedEvent } from "@/lib/sandbox/egress/proxy";
 import { EGRESS_SOCKET, MODEL_SOCKET, sessionPaths } from "@/lib/sandbox/layout";
@@ -20,13 +20,13 @@ import type { SessionEventType } from "@/lib/schemas/session-event";
 
 import { appendEvent } from "./events";
 import { harnessPassword } from "./harness-secrets";
+import { sessionManager } from "./manager";
 import {
   closeInterruptedTurns,
   closeTurnOfGoneReplica,
   releaseHarness,
   sendPendingPrompt,
 } from "./messaging";
-import { sessionManager } from "./manager";
 import { sessionDir, sessionsRoot } from "./paths";
 import { liveReplicas } from "./replica";
 

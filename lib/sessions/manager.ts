@@ -1,5 +1,6 @@
 import { log } from "@/lib/log";
 import type { ModelEndpoint } from "@/lib/models/endpoint";
+import { processSlot } from "@/lib/process-slot";
 import { runtime } from "@/lib/runtime";
 import { sandboxDriverFor } from "@/lib/sandbox/drivers/select";
 import { createEgressProxy } from "@/lib/sandbox/egress/proxy";
@@ -9,7 +10,6 @@ import type { SandboxDriver } from "@/lib/sandbox/types";
 
 import { egressPassword } from "./harness-secrets";
 import { sessionsRoot } from "./paths";
-import { processSlot } from "@/lib/process-slot";
 
 export type SessionManager = {
   driver: SandboxDriver;

@@ -12,18 +12,18 @@ import { ConflictError } from "@/lib/errors";
 import { harnessOf, type HarnessSession, type PermissionReply, type TurnSummary } from "@/lib/harness";
 import { newId } from "@/lib/ids";
 import { log } from "@/lib/log";
+import { processSlot } from "@/lib/process-slot";
 import { runtime } from "@/lib/runtime";
 import type { SessionEvent } from "@/lib/schemas/session";
 import type { TurnEvent } from "@/lib/schemas/session-event";
 import { emptyThread, foldEvents, type Thread } from "@/lib/thread";
 
 import { markActive } from "./activity";
-import { listenRelay, relayControl } from "./relay";
 import { appendEvent } from "./events";
 import { harnessServer } from "./harness-server";
 import { sessionManager } from "./manager";
+import { listenRelay, relayControl } from "./relay";
 import { replicaId } from "./replica";
-import { processSlot } from "@/lib/process-slot";
 
 /*
  * Turns: a user's message goes to the session's harness, and everything the harness does comes back

@@ -1,7 +1,7 @@
 import { CONTROL_CHANNEL, notifyControl } from "@/db/queries/sessions";
+import type { PermissionReply } from "@/lib/harness/turn";
 import { log } from "@/lib/log";
 import { runtime } from "@/lib/runtime";
-import type { PermissionReply } from "@/lib/harness/turn";
 
 /*
  * The relay between web replicas. They share a database, not memory: a turn runs in the replica that

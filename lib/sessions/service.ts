@@ -1,6 +1,5 @@
 import { readAgentForSession } from "@/db/queries/agents";
 import { whileHoldingLock } from "@/db/queries/locks";
-import { getSkillsByIds } from "@/db/queries/skills";
 import {
   getSessionRow,
   insertSession,
@@ -9,6 +8,7 @@ import {
   listLiveSessions,
   updateSession,
 } from "@/db/queries/sessions";
+import { getSkillsByIds } from "@/db/queries/skills";
 import { ConflictError } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { log } from "@/lib/log";
@@ -21,7 +21,7 @@ import { appendSkillBlock, parseSkillIds, skillSnapshots } from "@/lib/skill-blo
 
 import { appendEvent } from "./events";
 import { newModelToken } from "./harness-secrets";
-import { launchSession, reconcile, stopSession, maintainRemoteSandboxes } from "./launch";
+import { launchSession, maintainRemoteSandboxes, reconcile, stopSession } from "./launch";
 import { sessionManager } from "./manager";
 import { listenForRelayedControl } from "./messaging";
 import { toApiSession } from "./present";

@@ -4,11 +4,11 @@ import {
   apiVersionOf,
   findType,
   RESOURCE_TYPES,
-  type ResourceType,
   SANDBOX_GROUP,
   SANDBOX_VERSION,
+  type ResourceType,
 } from "./resources";
-import { type KubeObject, parseFieldSelector, parseLabelSelector } from "./selectors";
+import { parseFieldSelector, parseLabelSelector, type KubeObject } from "./selectors";
 import { errors, StatusError, successStatus, type V1Status } from "./status";
 import type { Store, StoreEvent } from "./store";
 

@@ -11,7 +11,7 @@ import { LocalDriver } from "@/lib/sandbox/drivers/local";
 import type { Bridge } from "@/lib/sandbox/types";
 
 import { SandboxController } from "./controller";
-import { type ApiContext, type DenyRule, handleRequest, type RecordedRequest } from "./http";
+import { handleRequest, type ApiContext, type DenyRule, type RecordedRequest } from "./http";
 import { Kubelet } from "./kubelet";
 import { typeOfKind } from "./resources";
 import type { KubeObject } from "./selectors";

@@ -4,14 +4,14 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import net from "node:net";
 import path from "node:path";
 
-import { sessionPaths } from "@/lib/sandbox/layout";
 import type { LocalDriver } from "@/lib/sandbox/drivers/local";
+import { sessionPaths } from "@/lib/sandbox/layout";
 import type { Bridge } from "@/lib/sandbox/types";
 
 import type { LogOptions, LogSource } from "./http";
 import { resolveEnv } from "./pod-env";
 import { appendLog, writeLog } from "./pod-logs";
-import { type ContainerRun, NODE_NAME, newPodRun, now, type PodRun } from "./pod-run";
+import { newPodRun, NODE_NAME, now, type ContainerRun, type PodRun } from "./pod-run";
 import { podStatus } from "./pod-status";
 import { prepareVolumes } from "./pod-volumes";
 import { typeOfKind } from "./resources";

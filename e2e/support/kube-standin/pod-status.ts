@@ -1,4 +1,4 @@
-import { type ContainerRun, now, type PodRun } from "./pod-run";
+import { now, type ContainerRun, type PodRun } from "./pod-run";
 
 /*
  * A pod's status as the kubelet reports it, from what runs: phase, conditions (keeping the transition

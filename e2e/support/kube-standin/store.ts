@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 
 import { JSON_PATCH, jsonPatch, MERGE_PATCH, mergePatch, STRATEGIC_MERGE_PATCH } from "./patch";
-import { apiVersionOf, RESOURCE_TYPES, type ResourceType, typeOfKind } from "./resources";
+import { apiVersionOf, RESOURCE_TYPES, typeOfKind, type ResourceType } from "./resources";
 import type { KubeObject, Matcher } from "./selectors";
 import { errors, StatusError } from "./status";
 

@@ -5,7 +5,7 @@ import type { Duplex } from "node:stream";
 
 import { WebSocket, WebSocketServer } from "ws";
 
-import { type ApiContext, isAuthorized, isDenied, parseResourcePath, recordRequest } from "./http";
+import { isAuthorized, isDenied, parseResourcePath, recordRequest, type ApiContext } from "./http";
 import type { Kubelet } from "./kubelet";
 import { errors, StatusError, type V1Status } from "./status";
 

@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { type Readable, Transform, type Writable } from "node:stream";
+import { Transform, type Readable, type Writable } from "node:stream";
 
 import type { SpawnedProcess, SpawnOptions } from "@anthropic-ai/claude-agent-sdk";
 

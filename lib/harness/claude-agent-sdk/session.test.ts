@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,12 +9,12 @@ import zlib from "node:zlib";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { listenBuiltinModel, type BuiltinModelServer } from "@/lib/models/builtin";
-import { type TurnEvent, turnEventSchema } from "@/lib/schemas/session-event";
+import { turnEventSchema, type TurnEvent } from "@/lib/schemas/session-event";
 
 import { claudeBinary } from "../claude-code/binary";
 import type { HarnessSession, HarnessSessionOptions, TurnSummary } from "../turn";
 import { claudeAgentSdkHarness } from "./harness";
-import { type ClaudeSdkSessionOptions, createClaudeSdkSession } from "./session";
+import { createClaudeSdkSession, type ClaudeSdkSessionOptions } from "./session";
 
 /*
  * The adapter with the real Agent SDK, the real `claude` binary and the built-in model on a

@@ -1,10 +1,10 @@
-import { type CanUseTool, type Options, query, type SDKResultMessage } from "@anthropic-ai/claude-agent-sdk";
+import { query, type CanUseTool, type Options, type SDKResultMessage } from "@anthropic-ai/claude-agent-sdk";
 
 import { claudeBinary } from "../claude-code/binary";
 import type { HarnessSession, HarnessSessionOptions, TurnInput, TurnSummary } from "../turn";
 import { Run } from "./cli-process";
 import { EventMapper, EventQueue, redact, summaryOf } from "./events";
-import { type Permits, permissionAsker } from "./permissions";
+import { permissionAsker, type Permits } from "./permissions";
 
 /*
  * The claude-agent-sdk turn adapter. The SDK's `query()` runs in Hangar's process; its CLI child runs

@@ -1,4 +1,4 @@
-import { type McpServer, resolveMcpServers } from "../mcp";
+import { resolveMcpServers, type McpServer } from "../mcp";
 import { KEEP_ALIVE } from "../sandbox-env";
 import type { HarnessContext, HarnessLaunch, HarnessTerminal } from "../types";
 import { codexBinary } from "./binary";

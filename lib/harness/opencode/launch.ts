@@ -1,4 +1,4 @@
-import { type McpServer, resolveMcpServers } from "../mcp";
+import { resolveMcpServers, type McpServer } from "../mcp";
 import type { HarnessContext, HarnessLaunch } from "../types";
 import { opencodeBinary } from "./binary";
 

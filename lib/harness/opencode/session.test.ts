@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import type net from "node:net";
@@ -8,15 +8,15 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { listenBuiltinModel, type BuiltinModelServer } from "@/lib/models/builtin";
-import { type TurnEvent, turnEventSchema } from "@/lib/schemas/session-event";
+import { freePort } from "@/lib/net";
+import { turnEventSchema, type TurnEvent } from "@/lib/schemas/session-event";
 
 import { installedFile } from "../binaries";
 import type { HarnessSession, TurnSummary } from "../turn";
 import { opencodeBinary } from "./binary";
 import { opencodeLaunch } from "./launch";
 import { createOpencodeSession } from "./session";
-import { freePort } from "@/lib/net";
-import { type Bridge, socketBridge } from "./test-bridge";
+import { socketBridge, type Bridge } from "./test-bridge";
 
 /*
  * The adapter against a real `opencode serve` on the host (no sandbox) and the built-in model on a

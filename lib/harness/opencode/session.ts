@@ -2,16 +2,16 @@ import { OPENCODE_SSE_EVENT_MAX } from "@/lib/bounds";
 
 import type { HarnessSession, HarnessSessionOptions, PermissionReply, TurnInput, TurnSummary } from "../turn";
 import {
-  type InboxItem,
   messageOf,
   OpencodeClient,
   OpencodeRequestError,
   OpencodeTooLargeError,
   OpencodeUnavailableError,
+  type InboxItem,
   type Stream,
 } from "./client";
 import { OPENCODE_PROVIDER } from "./launch";
-import { type Outcome, TurnMapper } from "./turn-mapper";
+import { TurnMapper, type Outcome } from "./turn-mapper";
 import type { MessageInfo, Part } from "./wire";
 
 /*

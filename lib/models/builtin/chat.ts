@@ -2,7 +2,7 @@ import type http from "node:http";
 
 import { z } from "zod";
 
-import { buildConversation, type FlatMessage, textOf } from "./conversation";
+import { buildConversation, textOf, type FlatMessage } from "./conversation";
 import { BuiltinModelError } from "./errors";
 import { newId } from "./ids";
 import { estimateTokens, outputChars, splitChunks, splitEvenly, SseWriter } from "./sse";

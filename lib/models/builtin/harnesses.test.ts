@@ -10,7 +10,7 @@ import { installedHarnessBinaries } from "@/lib/harness";
 import { codexLaunch } from "@/lib/harness/codex/launch";
 import { writeHarnessFiles } from "@/lib/harness/test-files";
 
-import { type BuiltinRequest, listenBuiltinModel, type BuiltinModelServer } from "./index";
+import { listenBuiltinModel, type BuiltinModelServer, type BuiltinRequest } from "./index";
 
 /*
  * The real harness binaries (pinned by package.json) against the built-in model on a loopback port, each

@@ -19,7 +19,7 @@ import { parseMessagesRequest, sendMessagesReply, sendTokenCount } from "./messa
 import { sendModels } from "./models";
 import { parseResponsesRequest, sendResponsesReply } from "./responses";
 import { attemptKey, FailureBudget, parseScript, planReply } from "./script";
-import type { ApiFamily, Conversation, BuiltinApi, BuiltinReply, BuiltinRequest, Plan } from "./types";
+import type { ApiFamily, BuiltinApi, BuiltinReply, BuiltinRequest, Conversation, Plan } from "./types";
 
 /*
  * Hangar's built-in model: a scripted model behind the three wire formats the harnesses

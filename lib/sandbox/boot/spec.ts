@@ -1,10 +1,10 @@
 import path from "node:path";
 
+import { freePort } from "@/lib/net";
 import type { EnvVars } from "@/lib/schemas/env-vars";
 
 import { EGRESS_SOCKET, HARNESS_SOCKET, MODEL_SOCKET, sessionPaths } from "../layout";
 import type { LaunchSpec, SandboxDriver } from "../types";
-import { freePort } from "@/lib/net";
 
 /*
  * What a session's sandbox is launched with: its loopback ports, the boot spec its bootstrap

@@ -6,7 +6,7 @@ import { log } from "@/lib/log";
 import { HARNESS_SOCKET, sessionPaths } from "../layout";
 import type { SandboxDriver } from "../types";
 import { harnessAnswers, type ReadyCheck } from "./probe";
-import { type StatusLine, StatusReader } from "./status";
+import { StatusReader, type StatusLine } from "./status";
 
 /*
  * The boot watcher: follows a sandbox's status lines and the sandbox itself until its session

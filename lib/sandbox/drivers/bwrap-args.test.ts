@@ -3,13 +3,13 @@ import { describe, expect, it } from "vitest";
 import {
   buildBwrapArgs,
   buildEntryScript,
-  type BwrapPlan,
-  type HostRoot,
   normaliseHidden,
   procNetTcpListen,
   sandboxEnv,
   sandboxEtcFiles,
   shellQuote,
+  type BwrapPlan,
+  type HostRoot,
 } from "./bwrap-args";
 
 const plan = (over: Partial<BwrapPlan> = {}): BwrapPlan => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import { SANDBOX_PRIVATE } from "../types";
 import { sessionPaths } from "../layout";
+import { SANDBOX_PRIVATE } from "../types";
 import { buildBwrapArgs, buildEntryScript, PRIVATE_TMPFS_BYTES } from "./bwrap-args";
 
 /*

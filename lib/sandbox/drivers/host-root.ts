@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import { ETC_ALLOWED, ETC_ALLOWED_PATTERNS, type HostRoot, sandboxEtcFiles, SYSTEM_DIRS } from "./bwrap-args";
+import { ETC_ALLOWED, ETC_ALLOWED_PATTERNS, sandboxEtcFiles, SYSTEM_DIRS, type HostRoot } from "./bwrap-args";
 
 /*
  * What of this host the local driver's sandboxes see (the allow-list of bwrap-args.ts), found on the

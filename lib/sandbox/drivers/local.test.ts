@@ -6,9 +6,9 @@ import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { seccompSupported } from "../seccomp";
-import { type LaunchSpec, SandboxError, type SandboxHandle } from "../types";
 import { sessionPaths } from "../layout";
+import { seccompSupported } from "../seccomp";
+import { SandboxError, type LaunchSpec, type SandboxHandle } from "../types";
 import { DEFAULT_PATH } from "./bwrap-args";
 import { LocalDriver } from "./local";
 import { findExecutable, readProcStat } from "./procs";

@@ -1,25 +1,24 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import { type SessionPaths, sessionPaths } from "../layout";
+import { sessionPaths, type SessionPaths } from "../layout";
 import { seccompLoader, seccompSupported, writeSeccompFilter } from "../seccomp";
-import type { LaunchSpec, Preflight } from "../types";
-import { SandboxError } from "../types";
+import { SandboxError, type LaunchSpec, type Preflight } from "../types";
 import {
   buildBwrapArgs,
   DEFAULT_PATH,
-  type HiddenPath,
   SANDBOX_HOME,
   SANDBOX_RUN,
   SANDBOX_WORKSPACE,
   sandboxEnv,
+  type HiddenPath,
 } from "./bwrap-args";
 import { outerUserNamespace } from "./enter";
 import { probeHostRoot, writeSandboxEtc } from "./host-root";
 import { localPreflight } from "./preflight";
 import type { SandboxRecord } from "./records";
 import { SupervisedDriver } from "./supervised";
-import { type Prepared, SECCOMP_FD } from "./supervisor";
+import { SECCOMP_FD, type Prepared } from "./supervisor";
 
 /*
  * The local driver: one bubblewrap sandbox per session, on this machine (the supervisor, records,

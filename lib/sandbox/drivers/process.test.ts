@@ -5,11 +5,12 @@ import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { freePort } from "@/lib/net";
+
 import type { LaunchSpec, SandboxHandle } from "../types";
 import { DEFAULT_PATH } from "./bwrap-args";
-import { findExecutable, readProcStat } from "./procs";
 import { ProcessDriver } from "./process";
-import { freePort } from "@/lib/net";
+import { findExecutable, readProcStat } from "./procs";
 
 /*
  * The process driver keeps the contract (env, cwd, dirs, exec, stop, idempotency, bridges) with no

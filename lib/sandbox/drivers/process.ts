@@ -3,8 +3,8 @@ import path from "node:path";
 
 import { log } from "@/lib/log";
 
-import type { LaunchSpec, Preflight } from "../types";
 import type { SessionPaths } from "../layout";
+import type { LaunchSpec, Preflight } from "../types";
 import { sandboxEnv } from "./bwrap-args";
 import { findExecutable } from "./procs";
 import type { SandboxRecord } from "./records";

@@ -5,22 +5,22 @@ import path from "node:path";
 import { log } from "@/lib/log";
 import { connectPty, type PtyConnection, type PtyEvents } from "@/lib/pty/client";
 
-import { type SessionPaths, sessionPaths } from "../layout";
-import type {
-  ExecOptions,
-  ExecResult,
-  Isolation,
-  LaunchSpec,
-  Preflight,
-  PtyInfo,
-  PtySpec,
-  SandboxDriver,
-  SandboxHandle,
-  StopOptions,
+import { sessionPaths, type SessionPaths } from "../layout";
+import {
+  SandboxError,
+  type ExecOptions,
+  type ExecResult,
+  type Isolation,
+  type LaunchSpec,
+  type Preflight,
+  type PtyInfo,
+  type PtySpec,
+  type SandboxDriver,
+  type SandboxHandle,
+  type StopOptions,
 } from "../types";
-import { SandboxError } from "../types";
 import { assertEnv, buildEntryScript, DEFAULT_PATH } from "./bwrap-args";
-import { planLimits, joinLimitsScript, removeCgroups } from "./limits";
+import { joinLimitsScript, planLimits, removeCgroups } from "./limits";
 import { asProcessEnv, findExecutable, readCmdline, runCommand } from "./procs";
 import {
   PTY_NAME,
@@ -36,19 +36,19 @@ import {
   readNumber,
   readRecord,
   rotateLog,
-  type SandboxRecord,
   tail,
   writeFileAtomic,
   writeRecord,
+  type SandboxRecord,
 } from "./records";
 import { isRunning, killSandbox, sandboxPids } from "./sandbox-procs";
 import {
-  type Prepared,
   startSupervisor,
   STATUS_FD,
   supervisorScript,
   validateLaunchSpec,
   waitStarted,
+  type Prepared,
 } from "./supervisor";
 import { linkTunnel, restoreTunnels } from "./tunnels";
 

@@ -1,15 +1,15 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
 import { log } from "@/lib/log";
 
-import { type SessionPaths, sessionPaths } from "../layout";
-import { type LaunchSpec, SandboxError, type Isolation } from "../types";
-import { type EntryBridges, shellQuote } from "./bwrap-args";
+import { sessionPaths, type SessionPaths } from "../layout";
+import { SandboxError, type Isolation, type LaunchSpec } from "../types";
+import { shellQuote, type EntryBridges } from "./bwrap-args";
 import { joinLimitsScript, type LimitPlan } from "./limits";
 import { asProcessEnv, isSameProcess, listPids, readCmdline, readLink, readProcStat, sleep } from "./procs";
-import { readChildPid, readNumber, type SandboxRecord, tail, writeRecord } from "./records";
+import { readChildPid, readNumber, tail, writeRecord, type SandboxRecord } from "./records";
 import { isRunning } from "./sandbox-procs";
 
 /*

@@ -4,7 +4,6 @@ import os from "node:os";
 
 import { log } from "@/lib/log";
 
-import type { EgressDecision, EgressProxyOptions } from "./types";
 import {
   decideConnection,
   decideHost,
@@ -12,6 +11,7 @@ import {
   type EgressPolicy,
   type EgressVerdict,
 } from "./policy";
+import type { EgressDecision, EgressProxyOptions } from "./types";
 import { describeRefusal, type Refusal, type Target } from "./wire";
 
 /*

@@ -6,9 +6,9 @@ import { log } from "@/lib/log";
 import { handleConnect } from "./connect";
 import type { Proxy, Scope } from "./decide";
 import { handleRequest } from "./forward";
-import type { EgressSession, SharedEgressOptions } from "./types";
 import type { EgressPolicy } from "./policy";
-import { AUTH_REQUIRED, parseProxyCredentials, type Refusal, sendRefusal, writeRawRefusal } from "./wire";
+import type { EgressSession, SharedEgressOptions } from "./types";
+import { AUTH_REQUIRED, parseProxyCredentials, sendRefusal, writeRawRefusal, type Refusal } from "./wire";
 
 /*
  * The proxy's listeners: a server wired to admit each request under a session (its own listener's,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { EGRESS_CASES } from "@/e2e/support/egress-cases";
+
 import {
   checkAddress,
   classifyAddress,

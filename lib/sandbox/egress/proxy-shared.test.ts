@@ -4,11 +4,12 @@ import net from "node:net";
 
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
+import { collect, type Reply } from "@/e2e/support/proxy-reply";
+
+import { compileEgressPolicy, type EgressPolicy } from "./policy";
 import { createEgressProxy } from "./proxy";
 import type { EgressDecision, SharedEgressOptions } from "./types";
 import { secretsMatch } from "./wire";
-import { compileEgressPolicy, type EgressPolicy } from "./policy";
-import { collect, type Reply } from "@/e2e/support/proxy-reply";
 
 /*
  * The shared listener (gateway role): one TCP port for every session, each request authenticated with

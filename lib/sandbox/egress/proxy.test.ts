@@ -8,11 +8,12 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { EGRESS_CASES, formatHostPort } from "@/e2e/support/egress-cases";
+import { collect, type Reply } from "@/e2e/support/proxy-reply";
+
+import { compileEgressPolicy, decideHost, normalizeHost, parseIpAddress } from "./policy";
 import { createEgressProxy } from "./proxy";
 import type { EgressDecision, EgressProxyOptions } from "./types";
 import { toHttpStatus } from "./wire";
-import { compileEgressPolicy, decideHost, normalizeHost, parseIpAddress } from "./policy";
-import { collect, type Reply } from "@/e2e/support/proxy-reply";
 
 /*
  * Real sockets throughout: HTTP and TCP servers on 127.0.0.1 play the internet, the proxy listens on

@@ -7,19 +7,20 @@ import type * as k8s from "@kubernetes/client-node";
 import { log } from "@/lib/log";
 import type { PtyConnection, PtyEvents } from "@/lib/pty/client";
 
-import type {
-  ExecOptions,
-  ExecResult,
-  LaunchSpec,
-  Preflight,
-  PtyInfo,
-  PtySpec,
-  SandboxDriver,
-  SandboxHandle,
-  StopOptions,
-} from "../../types";
-import { SANDBOX_PRIVATE, SandboxError } from "../../types";
 import { sessionPaths } from "../../layout";
+import {
+  SANDBOX_PRIVATE,
+  SandboxError,
+  type ExecOptions,
+  type ExecResult,
+  type LaunchSpec,
+  type Preflight,
+  type PtyInfo,
+  type PtySpec,
+  type SandboxDriver,
+  type SandboxHandle,
+  type StopOptions,
+} from "../../types";
 import { Cluster, explain, loadKubeConfig, orNull, statusOf } from "./api";
 import { PodExec } from "./exec";
 import { LogMirror } from "./log-mirror";
@@ -34,14 +35,14 @@ import {
   instanceSelector,
   LABEL,
   objectName,
-  type OwnerReference,
   ownerRef,
   secretName,
-  type SessionObjectsInput,
   sessionLabels,
   shutdownTime,
+  type OwnerReference,
+  type SessionObjectsInput,
 } from "./objects";
-import { type ObservedState, observePod, observeSandbox } from "./status";
+import { observePod, observeSandbox, type ObservedState } from "./status";
 import { attachPty, startPty } from "./terminals";
 import { recordedTunnels, tunnelAnnotations, Tunnels, tunnelsOf } from "./tunnels";
 

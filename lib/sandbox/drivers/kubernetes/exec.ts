@@ -6,8 +6,7 @@ import { PassThrough, Readable, Writable } from "node:stream";
 
 import * as k8s from "@kubernetes/client-node";
 
-import type { ExecOptions, ExecResult } from "../../types";
-import { SandboxError } from "../../types";
+import { SandboxError, type ExecOptions, type ExecResult } from "../../types";
 import { explain } from "./api";
 import { CONTAINER, POD_WORKSPACE, PRLIMIT } from "./objects";
 

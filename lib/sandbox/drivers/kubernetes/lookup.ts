@@ -1,10 +1,10 @@
 import type * as k8s from "@kubernetes/client-node";
 
 import { SandboxError } from "../../types";
-import { type Cluster, orNull } from "./api";
+import { orNull, type Cluster } from "./api";
 import { ObjectWatchCache } from "./cache";
 import { instanceSelector, objectName } from "./objects";
-import { observePod, observeSandbox, type PodLike, type SandboxLike, sandboxPodName } from "./status";
+import { observePod, observeSandbox, sandboxPodName, type PodLike, type SandboxLike } from "./status";
 
 /*
  * Finding a session's objects: its Sandbox (in sandbox mode) and the Pod running it. Reads come from

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { observePod, observeSandbox, type PodLike, sandboxPodName } from "./status";
+import { observePod, observeSandbox, sandboxPodName, type PodLike } from "./status";
 
 const spec = {
   containers: [

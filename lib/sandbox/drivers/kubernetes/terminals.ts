@@ -1,11 +1,10 @@
 import path from "node:path";
 import { Duplex, PassThrough } from "node:stream";
 
-import { type PtyConnection, type PtyEvents, speakPty } from "@/lib/pty/client";
+import { speakPty, type PtyConnection, type PtyEvents } from "@/lib/pty/client";
 
-import type { PtyInfo, PtySpec } from "../../types";
-import { SandboxError } from "../../types";
-import { type PodExec, preludeLine, quote } from "./exec";
+import { SandboxError, type PtyInfo, type PtySpec } from "../../types";
+import { preludeLine, quote, type PodExec } from "./exec";
 import { POD_HOME, POD_WORKSPACE } from "./objects";
 
 /*

@@ -7,8 +7,8 @@ import * as k8s from "@kubernetes/client-node";
 
 import { log } from "@/lib/log";
 
-import type { ReverseBridge } from "../../types";
 import { sessionPaths } from "../../layout";
+import type { ReverseBridge } from "../../types";
 import { explain } from "./api";
 
 /*

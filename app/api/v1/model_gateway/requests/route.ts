@@ -1,7 +1,7 @@
 import { handle, json } from "@/lib/api/handler";
 import { operations as op } from "@/lib/api/operations";
-import { runtime } from "@/lib/runtime";
 import { builtinModel } from "@/lib/models/endpoint";
+import { runtime } from "@/lib/runtime";
 
 // GET /api/v1/model_gateway/requests – the built-in test model's request log
 export const GET = handle(op.listGatewayRequests, async ({ query }) => {
