@@ -12,14 +12,13 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
-import { LocalDriver } from "@/lib/sandbox/drivers/local";
 import { SecretBox } from "@/lib/secret-box";
 
 import { callServer } from "../support/api";
+import { readySession, sandboxModelEnv, SESSIONS } from "../support/sandbox";
 import {
   createTestDatabase,
   startGateway,
@@ -28,7 +27,6 @@ import {
   type TestServer,
 } from "../support/server";
 
-const SESSIONS = "/api/v1/managed_agents/sessions";
 const ENCRYPTION_KEY = randomBytes(32).toString("hex");
 const HOSTS = "allowed.test=127.0.0.1,denied.test=127.0.0.1";
 
@@ -39,23 +37,6 @@ let web: http.Server;
 let webPort = 0;
 
 const call = (method: string, p: string, body?: unknown) => callServer(hangar, method, p, body);
-
-async function createSession(agentFields: Record<string, unknown>) {
-  const agent = await call("POST", "/api/v1/managed_agents/agents", {
-    model: "m/x",
-    harness_id: "claude-agent-sdk",
-    ...agentFields,
-  });
-  expect(agent.status, agent.text).toBe(201);
-  const created = await call("POST", `/api/v1/managed_agents/agents/${agent.body.id}/session`, {});
-  expect(created.status, created.text).toBe(201);
-  for (let i = 0; i < 600; i++) {
-    const s = await call("GET", `${SESSIONS}/${created.body.id}`);
-    if (s.body.status !== "creating") return s.body;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("session never left creating");
-}
 
 /** The password the Kubernetes driver puts in a pod's proxy URL (see lib/sessions/harness-secrets). */
 function egressPassword(sessionId: string) {
@@ -117,19 +98,6 @@ function model(pathname: string, headers: Record<string, string>) {
   return fetch(`http://127.0.0.1:${gateway.modelPort}${pathname}`, { headers });
 }
 
-/** The model token the sandbox holds: LITELLM_API_KEY in its processes' environment. */
-async function sandboxModelToken(sessionId: string): Promise<string> {
-  const driver = new LocalDriver({ root: path.join(hangar.dataDir, "sessions") });
-  const out = await driver.exec(
-    sessionId,
-    ["sh", "-c", "for p in /proc/[0-9]*; do tr '\\0' '\\n' < $p/environ 2>/dev/null; done"],
-    { timeoutMs: 30_000 },
-  );
-  const token = /^LITELLM_API_KEY=(hst_\S+)$/m.exec(out.stdout)?.[1];
-  if (!token) throw new Error(`no model token in the sandbox's environment:\n${out.stderr}`);
-  return token;
-}
-
 async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -163,8 +131,9 @@ describe.skipIf(!postgresOnly)(
     });
 
     it("egress: credentials required; the session's allow/deny applies; denials are session events; a stopped session is refused", async () => {
-      const s = await createSession({ allow_out: ["allowed.test"], deny_out: ["denied.test"] });
-      expect(s.status, s.failure_reason).toBe("ready");
+      const s = {
+        id: await readySession(hangar, { allow_out: ["allowed.test"], deny_out: ["denied.test"] }),
+      };
       const password = egressPassword(s.id);
       const auth = basic(s.id, password);
       const allowedUrl = `http://allowed.test:${webPort}/`;
@@ -212,9 +181,8 @@ describe.skipIf(!postgresOnly)(
     }, 120_000);
 
     it("model endpoint: answers with the session's own token, refuses unknown ones and ended sessions' with 401", async () => {
-      const s = await createSession({});
-      expect(s.status, s.failure_reason).toBe("ready");
-      const token = await sandboxModelToken(s.id);
+      const s = { id: await readySession(hangar) };
+      const { token } = await sandboxModelEnv(hangar, s.id);
 
       const listed = await model("/v1/models", { authorization: `Bearer ${token}` });
       expect(listed.status).toBe(200);
