@@ -18,7 +18,6 @@ export async function apiCall(request: APIRequestContext, method: string, url: s
   return { status: res.status(), body: text ? JSON.parse(text) : null };
 }
 
-/** Polls GET /sessions/{id} until the session reaches one of `statuses`; returns it. */
 /** An agent through the API (model openai/gpt-5 unless `body` says otherwise). */
 export async function createAgent(request: APIRequestContext, body: Record<string, unknown>) {
   const res = await apiCall(request, "POST", AGENTS, { model: "openai/gpt-5", ...body });
@@ -31,6 +30,7 @@ export async function stopQuietly(request: APIRequestContext, id: string | undef
   if (id) await apiCall(request, "DELETE", `${SESSIONS}/${id}`).catch(() => undefined);
 }
 
+/** Polls GET /sessions/{id} until the session reaches one of `statuses`; returns it. */
 export async function waitForSession(
   request: APIRequestContext,
   id: string,

@@ -1,4 +1,4 @@
-/** Shapes shared by the wire formats, the script interpreter and the request log. */
+/* Shapes shared by the wire formats, the script interpreter and the request log. */
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
