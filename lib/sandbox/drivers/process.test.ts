@@ -169,4 +169,31 @@ describe("process sandbox driver (no isolation)", () => {
     }
     expect(status).toMatchObject({ state: "exited", exitCode: 5 });
   });
+
+  it.skipIf(!hasSocat)(
+    "waits for the main command past a slow prlimit: the harness socket is taken once the bridge made it",
+    async () => {
+      // The supervisor runs prlimit on itself before the entry script; without a pid namespace the
+      // supervisor is the parent the driver watches, so a prlimit still running once looked like the
+      // main command, and the harness socket was looked for before entry.sh had made it.
+      const slow = path.join(testRoot, "slow-prlimit");
+      fs.writeFileSync(slow, `#!/bin/sh\nsleep 0.5\nexec ${findExecutable("prlimit", DEFAULT_PATH)} "$@"\n`, {
+        mode: 0o755,
+      });
+      const slowDriver = new ProcessDriver({ root, binaries: { prlimit: slow } });
+      const harnessPort = await freePort();
+      const sessionDir = path.join(root, "p3");
+      const launched = await slowDriver.launch({
+        sessionId: "p3",
+        sessionDir,
+        argv: ["sleep", "300"],
+        env: { PATH: DEFAULT_PATH },
+        reverseBridges: [{ socketPath: path.join(sessionDir, "run/sock/harness.sock"), port: harnessPort }],
+        limits: { nofile: 333 },
+      });
+      expect(launched.state).toBe("running");
+      expect(fs.lstatSync(path.join(sessionDir, "run/tunnels/harness.sock")).isSocket()).toBe(true);
+      await slowDriver.stop("p3", { graceMs: 0 });
+    },
+  );
 });

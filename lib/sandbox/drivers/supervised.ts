@@ -366,7 +366,7 @@ export abstract class SupervisedDriver implements SandboxDriver {
     this.watchLog(record);
 
     try {
-      await waitStarted(record, paths, prepared, this.bin.socat);
+      await waitStarted(record, paths, prepared, { socat: this.bin.socat, prlimit: this.bin.prlimit });
       // The entry script made the sockets and nothing but it has run yet: take them now.
       for (const name of reverse) {
         try {

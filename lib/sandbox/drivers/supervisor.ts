@@ -126,12 +126,17 @@ export function startSupervisor(
   return pid && pidStart !== undefined ? { pid, pidStart } : null;
 }
 
-/** Waits for bwrap's child pid (when isolated) and until entry.sh has exec'd the main command. */
+/**
+ * Waits for bwrap's child pid (when isolated) and until entry.sh has exec'd the main command.
+ * `helpers` are programs that run as that parent's children before the main command and are not it:
+ * socat (the bridges entry.sh starts) and prlimit (which the supervisor runs on itself first; without
+ * a pid namespace the supervisor is the parent watched here).
+ */
 export async function waitStarted(
   record: SandboxRecord,
   paths: SessionPaths,
   prepared: Prepared,
-  socat: string,
+  helpers: { socat: string; prlimit: string },
 ) {
   const deadline = Date.now() + START_TIMEOUT_MS;
   const failed = (why: string) =>
@@ -162,7 +167,9 @@ export async function waitStarted(
       // entry script, or a bridge it is still starting, is the main command running. A child that
       // still has its parent's command line has not exec'd anything yet.
       const forked = cmd.join("\0") === readCmdline(parent).join("\0");
-      if (cmd.length > 0 && !forked && cmd[1] !== prepared.entryAsSeen && cmd[0] !== socat) return;
+      // A helper is its binary (argv[0]) or, for a script, the interpreter's first argument.
+      const helper = cmd.slice(0, 2).some((arg) => arg === helpers.socat || arg === helpers.prlimit);
+      if (cmd.length > 0 && !forked && cmd[1] !== prepared.entryAsSeen && !helper) return;
     }
     if (!isRunning(record)) {
       // The supervisor writes the exit code right after bwrap returns.
