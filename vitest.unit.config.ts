@@ -2,7 +2,8 @@ import path from "node:path";
 
 import { defineConfig } from "vitest/config";
 
-// Pure unit tests only: no globalSetup, so no Hangar server or database is started.
+// The tests under lib/ without a Hangar server or database (no globalSetup). Some still run real
+// harness binaries and sandboxes, so this is not instant.
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: { include: ["lib/**/*.test.ts"] },

@@ -1,8 +1,5 @@
-/* `npm start`: builds the app when no build exists (or it is older than the sources), then serves it. */
-import { spawnSync } from "node:child_process";
-import fs from "node:fs";
-
-const BUILD_ID = ".next/BUILD_ID";
+/* `npm start`: builds the app when no build exists or it is older than its sources, then serves it. */
+import { ensureBuild } from "./build";
 
 // Not an error (containers often run as root), but worth saying at every start.
 if (process.getuid?.() === 0) {
@@ -14,10 +11,6 @@ if (process.getuid?.() === 0) {
   );
 }
 
-if (!fs.existsSync(BUILD_ID)) {
-  process.stdout.write("No build found: building Hangar first (about a minute)...\n");
-  const result = spawnSync("npx", ["next", "build"], { stdio: "inherit" });
-  if (result.status !== 0) process.exit(result.status ?? 1);
-}
+ensureBuild();
 
 await import("../server");
