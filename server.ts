@@ -14,11 +14,11 @@ import next from "next";
 import { createApiDispatcher, loadApiRoutes } from "./lib/api/router";
 import { contentSecurityPolicy, securityHeaders } from "./lib/api/security-headers";
 import { hasMalformedPath, settleTransport } from "./lib/api/transport";
-import { ConfigError } from "./lib/config";
+import { StartupError } from "./lib/config";
 import { startGatewayRole } from "./lib/gateway/role";
 import { log } from "./lib/log";
 import { handleTerminalUpgrade, refuseUpgrade } from "./lib/pty/terminals";
-import { initRuntime, type Runtime } from "./lib/runtime";
+import { initRuntime, markMasterKeyShown, type Runtime } from "./lib/runtime";
 import { startSessions } from "./lib/sessions/service";
 
 async function main() {
@@ -68,7 +68,7 @@ async function main() {
     if (!handleTerminalUpgrade(req, socket, head)) void upgradeNext(req, socket, head);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (err: NodeJS.ErrnoException) => reject(listenError(err, host, port)));
     server.listen(port, host, resolve);
   });
 
@@ -83,6 +83,7 @@ async function main() {
     lines.push(`Master key: in ${rt.masterKeyFile}`);
   }
   process.stdout.write(lines.join("\n") + "\n");
+  if (rt.generatedMasterKey) markMasterKeyShown(rt);
   log.info("listening", { url, database: rt.dbKind });
 
   stopOnSignals(rt, async () => {
@@ -140,8 +141,29 @@ function stopOnSignals(rt: Runtime, closeListeners: () => Promise<void>) {
   process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
+/** Why Hangar cannot listen, as one sentence with the fix when the cause is a common one. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host}:${port}`;
+  if (err.code === "EADDRINUSE") {
+    return new StartupError(
+      `Port ${port} on ${host} is already in use: stop what holds it or set PORT to another port.`,
+    );
+  }
+  if (err.code === "EACCES") {
+    return new StartupError(
+      `Not allowed to listen on ${where}: choose a PORT above 1023 or run with the right to bind it.`,
+    );
+  }
+  if (err.code === "EADDRNOTAVAIL") {
+    return new StartupError(
+      `${host} is not an address of this machine: set HOST to one of its addresses (or 0.0.0.0).`,
+    );
+  }
+  return err;
+}
+
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
+  if (err instanceof StartupError) {
     process.stderr.write(err.message + "\n");
   } else {
     process.stderr.write(`Hangar failed to start: ${(err as Error).stack ?? String(err)}\n`);

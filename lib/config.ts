@@ -108,7 +108,10 @@ const configSchema = z.object({
 type RawConfig = z.output<typeof configSchema>;
 export type Config = Omit<RawConfig, "HANGAR_DATA_DIR"> & { HANGAR_DATA_DIR: string };
 
-export class ConfigError extends Error {}
+/** A start-up failure with a known cause and fix: printed as its message alone, no stack. */
+export class StartupError extends Error {}
+
+export class ConfigError extends StartupError {}
 
 /** Reads and validates the environment once; a bad setting stops the start with a clear message. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
+import { StartupError } from "./config";
+
 /*
  * The data folder holds what a first start generates (master key, encryption key), the embedded
  * database and a lock that keeps a second Hangar process off the same embedded database.
@@ -60,7 +62,7 @@ export function lockDataDir(dir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       const holder = Number(fs.readFileSync(file, "utf8"));
       if (holder && holder !== process.pid && isAlive(holder)) {
-        throw new Error(
+        throw new StartupError(
           `Another Hangar process (pid ${holder}) is using the embedded database in ${dir}. ` +
             "Stop it, or give this one its own HANGAR_DATA_DIR or a DATABASE_URL.",
         );

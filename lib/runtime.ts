@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
 
 import { openDatabase, type Database, type DbKind } from "@/db";
@@ -24,7 +25,7 @@ export type Runtime = {
   box: SecretBox;
   /** SHA-256 of the master key; the key itself is not kept around. */
   masterKeyDigest: Buffer;
-  /** Set only on the start that generated the master key, so it can be printed once. */
+  /** The generated master key until a start has printed it (so it is printed once); else null. */
   generatedMasterKey: string | null;
   masterKeyFile: string | null;
   close: () => Promise<void>;
@@ -38,6 +39,16 @@ function parseEncryptionKey(value: string): Buffer {
   return /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, "hex") : Buffer.from(value, "base64");
 }
 
+/** Present while the generated master key has not been printed by a start that succeeded. */
+function unshownMarker(masterKeyFile: string): string {
+  return `${masterKeyFile}.unshown`;
+}
+
+/** Called once the generated master key has been printed: later starts only say where it is. */
+export function markMasterKeyShown(rt: Pick<Runtime, "masterKeyFile">): void {
+  if (rt.masterKeyFile) fs.rmSync(unshownMarker(rt.masterKeyFile), { force: true });
+}
+
 async function start(): Promise<Runtime> {
   const config = loadConfig();
   setLogLevel(config.LOG_LEVEL);
@@ -49,9 +60,12 @@ async function start(): Promise<Runtime> {
   let masterKey = config.MASTER_KEY;
   if (!masterKey) {
     masterKeyFile = path.join(dataDir, "master.key");
+    const unshown = unshownMarker(masterKeyFile);
     const secret = readOrCreateSecret(masterKeyFile, generateMasterKey);
     masterKey = secret.value;
-    if (secret.created) generatedMasterKey = secret.value;
+    // Until a start has printed it (a first start can fail after making it, e.g. on a busy port).
+    if (secret.created) fs.writeFileSync(unshown, "", { mode: 0o600 });
+    if (secret.created || fs.existsSync(unshown)) generatedMasterKey = secret.value;
   }
   const encryptionKey =
     config.HANGAR_ENCRYPTION_KEY ??

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 
 import { describe, expect, inject, it } from "vitest";
@@ -85,13 +86,42 @@ describe("start-up", () => {
     expect(fs.readFileSync(second.logFile, "utf8")).not.toContain(key);
   }, 120_000);
 
+  it("a busy port stops the start with one sentence; the key it generated is printed on the next start", async () => {
+    const dataDir = tempDir("busy");
+    const holder = net.createServer();
+    await new Promise<void>((r) => holder.listen(0, "127.0.0.1", r));
+    const port = (holder.address() as net.AddressInfo).port;
+    try {
+      const failed = spawnSync(process.execPath, ["--import", "tsx", "server.ts"], {
+        env: { NODE_ENV: "production", PATH: process.env.PATH, HANGAR_DATA_DIR: dataDir, PORT: String(port) },
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      expect(failed.status).toBe(1);
+      expect(failed.stderr).toContain(`Port ${port} on 127.0.0.1 is already in use`);
+      expect(failed.stderr).not.toMatch(/at .*\.(ts|js):\d+/);
+    } finally {
+      await new Promise((r) => holder.close(r));
+    }
+    const key = fs.readFileSync(path.join(dataDir, "master.key"), "utf8").trim();
+    const second = await startServer({ dataDir, masterKey: null });
+    await second.stop();
+    expect(fs.readFileSync(second.logFile, "utf8")).toContain(key);
+    const third = await startServer({ dataDir, masterKey: null });
+    await third.stop();
+    expect(fs.readFileSync(third.logFile, "utf8")).not.toContain(key);
+  }, 180_000);
+
   it("a second server on the same embedded database is refused with a clear message", async () => {
     const dataDir = tempDir("lock");
     const first = await startServer({ dataDir });
     try {
-      await expect(startServer({ dataDir })).rejects.toThrow(
-        /Another Hangar process \(pid \d+\) is using the embedded database/,
+      const refused = await startServer({ dataDir }).then(
+        () => new Error("the second server started"),
+        (err: Error) => err,
       );
+      expect(refused.message).toMatch(/Another Hangar process \(pid \d+\) is using the embedded database/);
+      expect(refused.message).not.toMatch(/^\s+at /m); // one sentence, no stack
     } finally {
       await first.stop();
     }
