@@ -100,6 +100,7 @@ for (const db of databases) {
 if (withBrowser) {
   console.log("\n=== Browser suite (Playwright, Chromium) ===\n");
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "hangar-pw-"));
+  console.log(`Screenshots, traces and the report go to ${runDir}`);
   const status = run("npx", ["playwright", "test"], { HANGAR_PW_DIR: runDir });
   if (status !== 0) exit = 1;
   try {

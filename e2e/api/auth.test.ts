@@ -61,9 +61,13 @@ describe("auth", () => {
     expect(files).toEqual(table);
   });
 
-  it("only the health check and the login are open", async () => {
+  it("only the health check, the login and the API description are open", async () => {
     const open = (await routeTable()).filter((r) => r.open).map((r) => `${r.method} ${r.path}`);
-    expect(open.sort()).toEqual(["GET /api/v1/health", "POST /api/v1/auth/login"]);
+    expect(open.sort()).toEqual([
+      "GET /api/v1/health",
+      "GET /api/v1/openapi.json",
+      "POST /api/v1/auth/login",
+    ]);
   });
 
   it("every route without a key → 401 with the envelope", async () => {

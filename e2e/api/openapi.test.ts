@@ -3,6 +3,13 @@ import { describe, expect, inject, it } from "vitest";
 import { api } from "../support/api";
 
 describe("API description", () => {
+  it("is public, like the /docs/api page that renders it: no key needed, nothing secret in it", async () => {
+    const res = await api("GET", "/api/v1/openapi.json", { key: null });
+    expect(res.status).toBe(200);
+    expect(res.body.paths["/api/v1/openapi.json"].get.security).toEqual([]);
+    expect(JSON.stringify(res.body)).not.toContain(inject("masterKey"));
+  });
+
   it("GET /api/v1/openapi.json is OpenAPI 3.1 with every operation described", async () => {
     const res = await api("GET", "/api/v1/openapi.json");
     expect(res.status).toBe(200);

@@ -67,7 +67,8 @@ export const platformOperations = {
     method: "GET",
     path: "/api/v1/openapi.json",
     tag: "Platform",
-    summary: "This API description (OpenAPI 3.1)",
+    summary: "This API description (OpenAPI 3.1; public, like the /docs/api page that renders it)",
+    auth: "none",
     responses: { 200: { description: "OpenAPI document", schema: z.record(z.string(), z.unknown()) } },
   }),
   listModels: defineOperation({
