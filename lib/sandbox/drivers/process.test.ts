@@ -176,8 +176,10 @@ describe("process sandbox driver (no isolation)", () => {
       // The supervisor runs prlimit on itself before the entry script; without a pid namespace the
       // supervisor is the parent the driver watches, so a prlimit still running once looked like the
       // main command, and the harness socket was looked for before entry.sh had made it.
+      // Not `exec`: the wrapper stays the supervisor's child for the whole run, as a slow prlimit
+      // binary would (the real one then runs as the wrapper's child, on the pid it is given).
       const slow = path.join(testRoot, "slow-prlimit");
-      fs.writeFileSync(slow, `#!/bin/sh\nsleep 0.5\nexec ${findExecutable("prlimit", DEFAULT_PATH)} "$@"\n`, {
+      fs.writeFileSync(slow, `#!/bin/sh\nsleep 0.5\n${findExecutable("prlimit", DEFAULT_PATH)} "$@"\n`, {
         mode: 0o755,
       });
       const slowDriver = new ProcessDriver({ root, binaries: { prlimit: slow } });
