@@ -11,6 +11,10 @@ export const ID_PREFIXES = {
   skill: "skl",
   session: "sess",
   browserSession: "bs",
+  workspace: "ws",
+  user: "usr",
+  invite: "inv",
+  apiKey: "key",
   message: "msg",
   turn: "turn",
 } as const;

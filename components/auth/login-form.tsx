@@ -10,10 +10,10 @@ import { login } from "@/lib/api-client/auth";
 import { ApiClientError } from "@/lib/api-client/fetcher";
 import { useZodForm } from "@/lib/hooks/use-zod-form";
 import { safeNextPath } from "@/lib/safe-next";
-import { loginSchema } from "@/lib/schemas/auth";
+import { masterKeyLoginSchema } from "@/lib/schemas/auth";
 
 export function LoginForm({ next }: { next: string }) {
-  const form = useZodForm(loginSchema, { defaultValues: { master_key: "" } });
+  const form = useZodForm(masterKeyLoginSchema, { defaultValues: { master_key: "" } });
   const [failure, setFailure] = useState<string | null>(null);
   const error = form.formState.errors.master_key?.message ?? failure ?? undefined;
 

@@ -15,7 +15,7 @@ import {
   replaceAgentFiles,
   updateAgentRow,
 } from "./agents";
-import { anAgent, describeOnEachDatabase } from "./test-support";
+import { anAgent, DEFAULT_REACH, describeOnEachDatabase } from "./test-support";
 
 const file = (name: string, text: string) => ({
   name,
@@ -38,6 +38,7 @@ describeOnEachDatabase((inRollback) => {
       expect(files).toEqual([]);
       const page = await listAgentRows(
         { limit: 1, offset: 0, sort: "name", order: "asc", search: undefined },
+        DEFAULT_REACH,
         tx,
       );
       expect(page).toMatchObject({ total: 2, limit: 1, offset: 0 });
@@ -46,6 +47,7 @@ describeOnEachDatabase((inRollback) => {
       ]);
       const found = await listAgentRows(
         { limit: 50, offset: 0, sort: "created_at", order: "desc", search: "bet" },
+        DEFAULT_REACH,
         tx,
       );
       expect(found.data.map((r) => r.row.id)).toEqual(["ag_b"]);

@@ -10,6 +10,7 @@ import type { AgentListQuery } from "@/lib/schemas/agent";
 import type { SandboxFile, SandboxFileInput, SandboxFileKeep } from "@/lib/schemas/sandbox-file";
 
 import { containsPattern, readPage } from "./_util";
+import type { Reach } from "./scope";
 
 export type AgentRow = typeof agents.$inferSelect;
 
@@ -99,6 +100,7 @@ function prepareHotQueries(db: Db) {
         allowOut: sql.placeholder("allowOut"),
         denyOut: sql.placeholder("denyOut"),
         envVars: sql.placeholder("envVars"),
+        workspaceId: sql.placeholder("workspaceId"),
       })
       .returning()
       .prepare("hangar_insert_agent"),
@@ -134,17 +136,21 @@ export async function lockAgent(id: string, tx: Tx): Promise<AgentRecord> {
 }
 
 /** A page of agents, each with its session count and whether one of them is live. */
-export async function listAgentRows(query: AgentListQuery, db: Db = getDb()) {
-  let where: SQL | undefined;
+export async function listAgentRows(query: AgentListQuery, reach: Reach, db: Db = getDb()) {
+  const filters: SQL[] = [eq(agents.workspaceId, reach.workspaceId)];
+  if (reach.agentIds) filters.push(inArray(agents.id, [...reach.agentIds]));
   if (query.search) {
     const pattern = containsPattern(query.search);
-    where = or(
-      ilike(agents.name, pattern),
-      ilike(agents.id, pattern),
-      ilike(agents.model, pattern),
-      ilike(agents.harnessId, pattern),
+    filters.push(
+      or(
+        ilike(agents.name, pattern),
+        ilike(agents.id, pattern),
+        ilike(agents.model, pattern),
+        ilike(agents.harnessId, pattern),
+      ) as SQL,
     );
   }
+  const where = and(...filters);
   const direction = query.order === "asc" ? asc : desc;
   const page = await readPage(
     query,

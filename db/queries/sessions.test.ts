@@ -23,12 +23,13 @@ import {
   touchSession,
   updateSession,
 } from "./sessions";
-import { anAgent, describeOnEachDatabase } from "./test-support";
+import { anAgent, DEFAULT_REACH, describeOnEachDatabase } from "./test-support";
 
 async function aSession(tx: Tx, id: string, agentId = "ag_test") {
   return insertSession(
     {
       id,
+      workspaceId: DEFAULT_REACH.workspaceId,
       agentId,
       title: null,
       supportsTui: true,
@@ -83,13 +84,17 @@ describeOnEachDatabase((inRollback) => {
       await aSession(tx, "ses_1", "ag_1");
       await aSession(tx, "ses_2", "ag_2");
       await updateSession("ses_2", { status: "ready" }, {}, tx);
-      const all = await listSessionRows({ limit: 50, offset: 0 }, tx);
+      const all = await listSessionRows({ limit: 50, offset: 0 }, DEFAULT_REACH, tx);
       expect(all.total).toBe(2);
       expect(
-        (await listSessionRows({ limit: 50, offset: 0, agent_id: "ag_1" }, tx)).data.map((r) => r.id),
+        (await listSessionRows({ limit: 50, offset: 0, agent_id: "ag_1" }, DEFAULT_REACH, tx)).data.map(
+          (r) => r.id,
+        ),
       ).toEqual(["ses_1"]);
       expect(
-        (await listSessionRows({ limit: 50, offset: 0, status: "ready" }, tx)).data.map((r) => r.id),
+        (await listSessionRows({ limit: 50, offset: 0, status: "ready" }, DEFAULT_REACH, tx)).data.map(
+          (r) => r.id,
+        ),
       ).toEqual(["ses_2"]);
     });
   });

@@ -14,11 +14,13 @@ import { NotFoundError } from "@/lib/errors";
 import type { SessionEvent, SessionListQuery, SessionStatus } from "@/lib/schemas/session";
 
 import { iso, readPage } from "./_util";
+import type { Reach } from "./scope";
 
 export type SessionRow = typeof sessions.$inferSelect;
 
 export type NewSession = {
   id: string;
+  workspaceId: string;
   agentId: string;
   title: string | null;
   supportsTui: boolean;
@@ -55,11 +57,12 @@ export async function getSessionRow(id: string, db: Db = getDb()): Promise<Sessi
 }
 
 /** Newest first; never the event history (that is /log and /events). */
-export async function listSessionRows(query: SessionListQuery, db: Db = getDb()) {
-  const filters: SQL[] = [];
+export async function listSessionRows(query: SessionListQuery, reach: Reach, db: Db = getDb()) {
+  const filters: SQL[] = [eq(sessions.workspaceId, reach.workspaceId)];
+  if (reach.agentIds) filters.push(inArray(sessions.agentId, [...reach.agentIds]));
   if (query.agent_id) filters.push(eq(sessions.agentId, query.agent_id));
   if (query.status) filters.push(eq(sessions.status, query.status));
-  const where = filters.length ? and(...filters) : undefined;
+  const where = and(...filters);
   return readPage(
     query,
     db.select().from(sessions).where(where).orderBy(desc(sessions.createdAt), desc(sessions.id)),
@@ -274,9 +277,24 @@ export async function permissionPending(
   );
 }
 
+/** Of `ids`, those of sessions in the workspace (e.g. to filter a log kept outside the database). */
+export async function sessionIdsInWorkspace(ids: string[], workspaceId: string, db: Db = getDb()) {
+  if (ids.length === 0) return new Set<string>();
+  const rows = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(inArray(sessions.id, ids), eq(sessions.workspaceId, workspaceId)));
+  return new Set(rows.map((row) => row.id));
+}
+
 /** The channel web replicas use to ask each other to act on a turn one of them runs. */
 export const CONTROL_CHANNEL = "hangar_control";
 
 export async function notifyControl(payload: string, db: Db = getDb()) {
-  await db.execute(sql`select pg_notify(${CONTROL_CHANNEL}, ${payload})`);
+  await notifyChannel(CONTROL_CHANNEL, payload, db);
+}
+
+/** A NOTIFY on `channel` to every process that LISTENs on the same PostgreSQL database. */
+export async function notifyChannel(channel: string, payload: string, db: Db = getDb()) {
+  await db.execute(sql`select pg_notify(${channel}, ${payload})`);
 }

@@ -29,10 +29,11 @@ function toApiSkill(row: SkillRow): Skill {
   };
 }
 
-export async function listSkills(query: SkillListQuery, db: Db = getDb()) {
-  const where = query.search
+export async function listSkills(query: SkillListQuery, workspaceId: string, db: Db = getDb()) {
+  const search = query.search
     ? or(ilike(skills.name, containsPattern(query.search)), ilike(skills.id, containsPattern(query.search)))
     : undefined;
+  const where = and(eq(skills.workspaceId, workspaceId), search);
   const page = await readPage(
     query,
     db.select().from(skills).where(where).orderBy(desc(skills.createdAt), desc(skills.id)),
@@ -47,29 +48,40 @@ export async function getSkill(id: string, db: Db | Tx = getDb()): Promise<Skill
   return toApiSkill(row);
 }
 
-/** The named skills, in the order asked; any unknown id is a 404 that lists them all. */
-export async function getSkillsByIds(ids: string[], db: Db | Tx = getDb()): Promise<Skill[]> {
+/** The named skills of the workspace, in the order asked; any unknown id is a 404 that lists them all. */
+export async function getSkillsByIds(
+  ids: string[],
+  workspaceId: string,
+  db: Db | Tx = getDb(),
+): Promise<Skill[]> {
   if (ids.length === 0) return [];
-  const rows = await db.select().from(skills).where(inArray(skills.id, ids));
+  const rows = await db
+    .select()
+    .from(skills)
+    .where(and(inArray(skills.id, ids), eq(skills.workspaceId, workspaceId)));
   const byId = new Map(rows.map((row) => [row.id, row]));
   const missing = ids.filter((id) => !byId.has(id));
   if (missing.length) throw new NotFoundError(`skill not found: ${missing.join(", ")}`);
   return ids.map((id) => toApiSkill(byId.get(id) as SkillRow));
 }
 
-export async function insertSkill(input: CreateSkillInput, tx: Tx): Promise<Skill> {
+export async function insertSkill(input: CreateSkillInput, workspaceId: string, tx: Tx): Promise<Skill> {
   const id = newId("skill");
   const fields = { name: input.name, description: input.description ?? null, content: input.content };
   const [row] = await tx
     .insert(skills)
-    .values({ id, ...fields })
+    .values({ id, workspaceId, ...fields })
     .returning();
   await tx.insert(skillVersions).values({ skillId: id, version: 1, ...fields });
   return toApiSkill(row as SkillRow);
 }
 
-export async function createSkill(input: CreateSkillInput, db: Db | Tx = getDb()): Promise<Skill> {
-  return db.transaction((tx) => insertSkill(input, tx));
+export async function createSkill(
+  input: CreateSkillInput,
+  workspaceId: string,
+  db: Db | Tx = getDb(),
+): Promise<Skill> {
+  return db.transaction((tx) => insertSkill(input, workspaceId, tx));
 }
 
 /** Updates a skill; each change is kept as a new version, so the history is complete. */

@@ -11,6 +11,10 @@ import { openDatabase, type Database, type DbKind, type Tx } from "@/db";
 import { createTestDatabase, tempDir } from "@/e2e/support/server";
 
 import { insertAgent, type AgentRow } from "./agents";
+import { DEFAULT_WORKSPACE_ID } from "./workspaces";
+
+/** Everything a test makes lives in the default workspace unless it says otherwise. */
+export const DEFAULT_REACH = { workspaceId: DEFAULT_WORKSPACE_ID, agentIds: null };
 
 class RolledBack extends Error {}
 
@@ -64,6 +68,7 @@ export async function anAgent(tx: Tx, id = "ag_test", fields: Partial<AgentRow> 
       allowOut: [],
       denyOut: [],
       envVars: {},
+      workspaceId: DEFAULT_WORKSPACE_ID,
       ...fields,
     },
     tx,

@@ -3,11 +3,16 @@ import { index, integer, jsonb, pgTable, text } from "drizzle-orm/pg-core";
 import type { HarnessId } from "@/lib/schemas/harness";
 
 import { timestamps } from "./_columns";
+import { DEFAULT_WORKSPACE_ID, workspaces } from "./workspaces";
 
 export const agents = pgTable(
   "agents",
   {
     id: text("id").primaryKey(),
+    workspaceId: text("workspace_id")
+      .notNull()
+      .default(DEFAULT_WORKSPACE_ID)
+      .references(() => workspaces.id),
     name: text("name"),
     model: text("model").notNull(),
     /** The full prompt, including `<!-- skill:<id> -->` blocks (the record of attached skills). */
@@ -26,6 +31,7 @@ export const agents = pgTable(
     ...timestamps,
   },
   (t) => [
+    index("agents_workspace_idx").on(t.workspaceId),
     index("agents_created_at_idx").on(t.createdAt),
     index("agents_updated_at_idx").on(t.updatedAt),
     index("agents_name_idx").on(t.name),

@@ -1,3 +1,5 @@
+export * from "./workspaces";
+export * from "./audit-events";
 export * from "./agents";
 export * from "./agent-files";
 export * from "./skills";

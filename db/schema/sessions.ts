@@ -4,6 +4,7 @@ import type { HarnessId } from "@/lib/schemas/harness";
 
 import { timestamps } from "./_columns";
 import { agents } from "./agents";
+import { DEFAULT_WORKSPACE_ID, workspaces } from "./workspaces";
 
 /** What a session runs, frozen at create: editing the agent later does not change it. */
 export type SessionConfig = {
@@ -33,6 +34,10 @@ export const sessions = pgTable(
   "sessions",
   {
     id: text("id").primaryKey(),
+    workspaceId: text("workspace_id")
+      .notNull()
+      .default(DEFAULT_WORKSPACE_ID)
+      .references(() => workspaces.id),
     agentId: text("agent_id")
       .notNull()
       .references(() => agents.id, { onDelete: "cascade" }),
@@ -59,6 +64,7 @@ export const sessions = pgTable(
     ...timestamps,
   },
   (t) => [
+    index("sessions_workspace_idx").on(t.workspaceId),
     index("sessions_agent_id_idx").on(t.agentId),
     index("sessions_status_idx").on(t.status),
     index("sessions_created_at_idx").on(t.createdAt),

@@ -61,12 +61,15 @@ describe("auth", () => {
     expect(files).toEqual(table);
   });
 
-  it("only the health check, the login and the API description are open", async () => {
+  it("only the health check, the login, the API description and invite links are open", async () => {
     const open = (await routeTable()).filter((r) => r.open).map((r) => `${r.method} ${r.path}`);
+    // An invite link's token is its credential (one-time, hashed at rest, expiring).
     expect(open.sort()).toEqual([
       "GET /api/v1/health",
+      "GET /api/v1/invites/accept/{token}",
       "GET /api/v1/openapi.json",
       "POST /api/v1/auth/login",
+      "POST /api/v1/invites/accept/{token}",
     ]);
   });
 

@@ -86,7 +86,14 @@ describe("browser sessions (cookie auth)", () => {
   });
 
   it("GET /api/v1/auth/session tells who is calling", async () => {
-    expect((await api("GET", "/api/v1/auth/session")).body).toEqual({ kind: "master", expires_at: null });
+    expect((await api("GET", "/api/v1/auth/session")).body).toEqual({
+      kind: "master",
+      expires_at: null,
+      user: null,
+      key: null,
+      workspace: { id: "ws_default", name: "Default" },
+      role: "admin",
+    });
     const pair = cookiePair((await login()).cookie);
     const res = await api("GET", "/api/v1/auth/session", { key: null, headers: { cookie: pair } });
     expect(res.body.kind).toBe("browser");

@@ -10,6 +10,7 @@ import {
   updateAgentRow,
   type AgentRow,
 } from "@/db/queries/agents";
+import type { Reach } from "@/db/queries/scope";
 import { getSkillsByIds, insertSkill } from "@/db/queries/skills";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors";
 import { newId } from "@/lib/ids";
@@ -27,6 +28,7 @@ import type { SandboxFile } from "@/lib/schemas/sandbox-file";
 import type { Skill } from "@/lib/schemas/skill";
 import { sealEnv } from "@/lib/secret-box";
 import { appendSkillBlock, parseSkillIds, stripSkillBlocks } from "@/lib/skill-blocks";
+import { auditDiff } from "@/lib/teams/audit";
 
 /** An agent as the API shows it: env var values masked, attached skills read from the prompt. */
 function toApiAgent(row: AgentRow, files: SandboxFile[]): Agent {
@@ -61,8 +63,8 @@ function appendSkills(prompt: string | null, attach: Skill[]): string | null {
   return attach.reduce<string | null>((p, skill) => appendSkillBlock(p, skill.id, skill.content), prompt);
 }
 
-export async function listAgents(query: AgentListQuery) {
-  const page = await listAgentRows(query);
+export async function listAgents(query: AgentListQuery, reach: Reach) {
+  const page = await listAgentRows(query, reach);
   return {
     ...page,
     data: page.data.map(({ row, files, sessionCount, hasActiveSession }) => ({
@@ -78,10 +80,11 @@ export async function getAgent(id: string): Promise<Agent> {
   return toApiAgent(row, files);
 }
 
-export async function createAgent(input: CreateAgentInput): Promise<Agent> {
+export async function createAgent(input: CreateAgentInput, workspaceId: string): Promise<Agent> {
   const id = newId("agent");
   const values = {
     id,
+    workspaceId,
     name: input.name ?? null,
     model: input.model,
     harnessId: input.harness_id,
@@ -99,7 +102,7 @@ export async function createAgent(input: CreateAgentInput): Promise<Agent> {
     return toApiAgent(await insertAgent({ ...values, prompt: input.prompt ?? null }), []);
   }
   return transaction(async (tx) => {
-    const attach = await getSkillsByIds(input.skill_ids, tx);
+    const attach = await getSkillsByIds(input.skill_ids, workspaceId, tx);
     const row = await insertAgent({ ...values, prompt: appendSkills(input.prompt ?? null, attach) }, tx);
     return toApiAgent(row, await insertAgentFiles(id, input.sandbox_files, tx));
   });
@@ -132,7 +135,12 @@ function checkVersion(row: AgentRow, expected: number | undefined) {
 }
 
 /** The prompt with exactly the skills `skillIds` names: blocks of others go, missing ones are added. */
-async function withSkills(prompt: string | null, skillIds: string[], tx: Tx): Promise<string | null> {
+async function withSkills(
+  prompt: string | null,
+  skillIds: string[],
+  workspaceId: string,
+  tx: Tx,
+): Promise<string | null> {
   const wanted = new Set(skillIds);
   let next = prompt;
   for (const attached of parseSkillIds(next)) {
@@ -143,18 +151,39 @@ async function withSkills(prompt: string | null, skillIds: string[], tx: Tx): Pr
     next,
     await getSkillsByIds(
       skillIds.filter((s) => !present.has(s)),
+      workspaceId,
       tx,
     ),
   );
 }
 
+/** What an agent change did, for the audit log: changed non-secret fields, and secret names touched. */
+export type AgentChange = {
+  changed: Record<string, { from: unknown; to: unknown }>;
+  secrets_touched: string[];
+};
+
+function agentChange(before: Agent, after: Agent, env: EnvVars | undefined): AgentChange {
+  const { env_vars: _b, version: _bv, updated_at: _bu, ...was } = before;
+  const { env_vars: _a, version: _av, updated_at: _au, ...now } = after;
+  const touched = new Set(Object.keys(env ?? {}).filter((key) => env?.[key] !== SECRET_MASK));
+  if (env) for (const key of Object.keys(before.env_vars)) if (!(key in env)) touched.add(key);
+  return { changed: auditDiff(was, now), secrets_touched: [...touched].sort() };
+}
+
 /** Applies a partial update; `expected_version` turns a stale write into a 409. */
-export async function updateAgent(id: string, input: UpdateAgentInput): Promise<Agent> {
+export async function updateAgent(
+  id: string,
+  input: UpdateAgentInput,
+  workspaceId: string,
+): Promise<{ agent: Agent; change: AgentChange }> {
   return transaction(async (tx) => {
     const { row, files } = await lockAgent(id, tx);
     checkVersion(row, input.expected_version);
     const { expected_version: _expected, ...fields } = input;
-    if (Object.values(fields).every((v) => v === undefined)) return toApiAgent(row, files);
+    const before = toApiAgent(row, files);
+    if (Object.values(fields).every((v) => v === undefined))
+      return { agent: before, change: { changed: {}, secrets_touched: [] } };
 
     const prompt = input.prompt !== undefined ? input.prompt : row.prompt;
     const updated = await updateAgentRow(
@@ -162,7 +191,7 @@ export async function updateAgent(id: string, input: UpdateAgentInput): Promise<
       {
         name: input.name,
         model: input.model,
-        prompt: input.skill_ids ? await withSkills(prompt, input.skill_ids, tx) : prompt,
+        prompt: input.skill_ids ? await withSkills(prompt, input.skill_ids, workspaceId, tx) : prompt,
         harnessId: input.harness_id,
         requirements: input.requirements,
         repoUrl: input.repo_url,
@@ -177,7 +206,8 @@ export async function updateAgent(id: string, input: UpdateAgentInput): Promise<
       tx,
     );
     const meta = input.sandbox_files ? await replaceAgentFiles(id, input.sandbox_files, tx) : files;
-    return toApiAgent(updated, meta);
+    const agent = toApiAgent(updated, meta);
+    return { agent, change: agentChange(before, agent, input.env_vars) };
   });
 }
 
@@ -186,16 +216,16 @@ async function setPrompt(row: AgentRow, prompt: string | null, tx: Tx) {
 }
 
 /** Attaches a library skill, or an inline one (saved to the library unless asked not to). */
-export async function attachSkill(agentId: string, input: AttachSkillInput) {
+export async function attachSkill(agentId: string, input: AttachSkillInput, workspaceId: string) {
   return transaction(async (tx) => {
     const { row, files } = await lockAgent(agentId, tx);
     let skill: Skill | null;
     let block: { id: string; content: string };
     if ("skill_id" in input) {
-      skill = (await getSkillsByIds([input.skill_id], tx))[0] as Skill;
+      skill = (await getSkillsByIds([input.skill_id], workspaceId, tx))[0] as Skill;
       block = skill;
     } else if (input.save_to_library) {
-      skill = await insertSkill(input, tx);
+      skill = await insertSkill(input, workspaceId, tx);
       block = skill;
     } else {
       skill = null;

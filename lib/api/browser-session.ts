@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 
-import { createBrowserSession, isBrowserSessionActive } from "@/db/queries/browser-sessions";
+import { createBrowserSession, getActiveBrowserSession } from "@/db/queries/browser-sessions";
 import { initRuntime, runtime } from "@/lib/runtime";
 
 /*
@@ -46,17 +46,21 @@ export function decodeSessionCookie(value: string | undefined): { id: string; ex
   return { id, expiresAt };
 }
 
-/** Verifies the cookie and that the login was not revoked by a logout. */
+/** Verifies the cookie and that the login was not revoked (logout, removal); its row, or null. */
 export async function readBrowserSession(value: string | undefined) {
   await initRuntime();
   const decoded = decodeSessionCookie(value);
   if (!decoded) return null;
-  return (await isBrowserSessionActive(decoded.id)) ? decoded : null;
+  return getActiveBrowserSession(decoded.id);
 }
 
-export async function startBrowserSession(userAgent: string | null) {
+/** A new login: of a user (`userId`), or of the master key's holder (null). */
+export async function startBrowserSession(
+  userAgent: string | null,
+  who: { userId: string | null; workspaceId: string | null } = { userId: null, workspaceId: null },
+) {
   const ttlMs = runtime().config.HANGAR_SESSION_TTL_HOURS * 3600_000;
-  const session = await createBrowserSession({ expiresAt: new Date(Date.now() + ttlMs), userAgent });
+  const session = await createBrowserSession({ expiresAt: new Date(Date.now() + ttlMs), userAgent, ...who });
   return { ...session, cookie: encodeSessionCookie(session.id, session.expiresAt) };
 }
 

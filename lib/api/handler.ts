@@ -5,7 +5,10 @@ import type { z } from "zod";
 import { ValidationError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { initRuntime } from "@/lib/runtime";
+import { recordAudit } from "@/lib/teams/audit";
+import { watchCredentials } from "@/lib/teams/revocation";
 
+import { authorize } from "./access";
 import { authenticate, type Principal } from "./auth";
 import { ApiError, summarise, toErrorReply, zodIssues } from "./errors";
 import type { Operation } from "./operation";
@@ -17,11 +20,22 @@ type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
 
 export type HandlerContext<O extends Operation> = {
   req: RequestLike;
-  principal: Principal | null;
+  /** The caller; null only for operations open to everyone. */
+  principal: O["auth"] extends "none" ? Principal | null : Principal;
   params: Infer<O["params"]>;
   query: Infer<O["query"]>;
   body: Infer<O["body"]>;
   requestId: string;
+  /** What the audit entry of this call says beyond who did what to which id; handlers may add to it. */
+  audit: AuditNote;
+};
+
+/** A handler's additions to its call's audit entry (lib/teams/audit.ts says what may go in). */
+export type AuditNote = {
+  resourceId?: string;
+  detail?: Record<string, unknown>;
+  action?: string;
+  skip?: boolean;
 };
 
 /**
@@ -90,16 +104,33 @@ async function run<O extends Operation>(
   const queryAt = req.url.indexOf("?");
   const pathname = queryAt < 0 ? req.url : req.url.slice(0, queryAt);
   let reply: Reply;
+  let principal: Principal | null = null;
+  const audit: AuditNote = {};
   try {
     await initRuntime();
-    const principal = op.auth === "none" ? null : await authenticate(req);
+    principal = op.auth === "none" ? null : await authenticate(req);
+    const id = typeof rawParams.id === "string" ? rawParams.id : undefined;
+    if (principal && op.auth !== "none")
+      await authorize(principal, op.auth, op.resource && id ? { kind: op.resource, id } : undefined);
     const params = op.params ? parseWith(op.params, rawParams, "params") : undefined;
     const search = queryAt < 0 ? {} : Object.fromEntries(new URLSearchParams(req.url.slice(queryAt + 1)));
     const query = op.query ? parseWith(op.query, search, "query") : undefined;
     const body = op.body
       ? parseWith(op.body, await readBody(req, op.maxBodyBytes ?? DEFAULT_MAX_BODY), "body")
       : undefined;
-    reply = await fn({ req, principal, params, query, body, requestId } as HandlerContext<O>);
+    reply = await fn({ req, principal, params, query, body, requestId, audit } as HandlerContext<O>);
+    if (op.audit && principal && reply.status < 400 && !audit.skip) {
+      await recordAudit({
+        workspaceId: principal.workspaceId,
+        actor: principal.actor,
+        action: audit.action ?? op.audit,
+        resourceType: op.resource ?? op.audit.split(".")[0],
+        resourceId: audit.resourceId ?? id ?? replyId(reply),
+        detail: audit.detail,
+        requestId,
+      });
+    }
+    if (reply.stream && principal) reply.stream = untilRevoked(reply.stream, principal);
   } catch (err) {
     reply = toErrorReply(err, requestId);
   }
@@ -113,6 +144,29 @@ async function run<O extends Operation>(
     ms: Math.round((performance.now() - started) * 10) / 10,
   });
   return reply;
+}
+
+function replyId(reply: Reply): string | null {
+  const data = reply.json as { id?: unknown } | undefined;
+  return typeof data?.id === "string" ? data.id : null;
+}
+
+/** A stream that ends as soon as the credential it was opened with is revoked or expires. */
+async function* untilRevoked<T>(stream: AsyncIterable<T>, principal: Principal): AsyncGenerator<T> {
+  let revoked!: () => void;
+  const ended = new Promise<"revoked">((resolve) => (revoked = () => resolve("revoked")));
+  const unwatch = watchCredentials(principal.credentials, revoked, principal.expiresAt);
+  const iterator = stream[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), ended]);
+      if (next === "revoked" || next.done) return;
+      yield next.value;
+    }
+  } finally {
+    unwatch();
+    void iterator.return?.();
+  }
 }
 
 export function toResponse(reply: Reply): Response {

@@ -1,5 +1,9 @@
 import type { z } from "zod";
 
+import type { ScopedKind } from "@/db/queries/scope";
+
+import type { Access } from "./access";
+
 export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
 
 export type ResponseSpec = {
@@ -9,7 +13,7 @@ export type ResponseSpec = {
   contentType?: string;
 };
 
-/** One API operation: the single description that validation, auth and OpenAPI all read. */
+/** One API operation: the single description that validation, auth, audit and OpenAPI all read. */
 export type Operation = {
   id: string;
   method: HttpMethod;
@@ -18,8 +22,15 @@ export type Operation = {
   tag: string;
   summary: string;
   description?: string;
-  /** "none" only for the health check; every other operation needs the master key. */
-  auth: "master" | "none";
+  /**
+   * Who may call it: "none" (health, login, the API description), any signed-in caller, or the least
+   * workspace role (viewer < operator < admin). Admin when not said, so a new route starts closed.
+   */
+  auth: "none" | Access;
+  /** The kind of resource the path's `{id}` names: it must be in the caller's workspace and reach. */
+  resource?: ScopedKind;
+  /** The audit action a successful call records (every state-changing operation has one). */
+  audit?: string;
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
@@ -30,6 +41,6 @@ export type Operation = {
 
 export function defineOperation<const O extends Omit<Operation, "auth"> & { auth?: Operation["auth"] }>(
   op: O,
-): O & { auth: Operation["auth"] } {
-  return { auth: "master", ...op };
+): Omit<O, "auth"> & { auth: O extends { auth: infer A } ? A : "admin" } {
+  return { auth: "admin", ...op } as never;
 }

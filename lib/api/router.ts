@@ -7,7 +7,9 @@ import { pathToFileURL } from "node:url";
 import { HARNESS_PROXY } from "@/lib/harness";
 import { log } from "@/lib/log";
 import { proxyHarnessServer } from "@/lib/sessions/harness-server";
+import { watchCredentials } from "@/lib/teams/revocation";
 
+import { authorize } from "./access";
 import { authenticate } from "./auth";
 import { toErrorReply } from "./errors";
 import { methodNotAllowedRoute, notFoundRoute } from "./fallback";
@@ -116,13 +118,22 @@ function writeReply(res: ServerResponse, reply: Reply) {
   res.end(body);
 }
 
-/** /sessions/{id}/opencode/{...}: authenticated like every route, then handed to the session's harness server. */
+/**
+ * /sessions/{id}/opencode/{...}: authenticated and authorised like every route (GET and HEAD need a
+ * viewer, anything else an operator; the session must be in reach), then handed to the harness
+ * server. An open event stream closes when the caller's credential is revoked.
+ */
 async function proxyRequest(req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) {
   const requestId = randomUUID();
   try {
-    await authenticate(nodeRequest(req, res));
+    const principal = await authenticate(nodeRequest(req, res));
+    const sessionId = decodeURIComponent(match[1]!);
+    const reading = req.method === "GET" || req.method === "HEAD";
+    await authorize(principal, reading ? "viewer" : "operator", { kind: "session", id: sessionId });
+    const unwatch = watchCredentials(principal.credentials, () => res.destroy(), principal.expiresAt);
+    res.once("close", unwatch);
     const target = (match[3] ?? "/") + (match[4] ?? "");
-    await proxyHarnessServer(req, res, decodeURIComponent(match[1]!), match[2]!, target);
+    await proxyHarnessServer(req, res, sessionId, match[2]!, target);
   } catch (err) {
     if (!res.headersSent)
       writeReply(res, { ...toErrorReply(err, requestId), headers: { "x-request-id": requestId } });

@@ -70,3 +70,9 @@ export function hasMalformedPath(url: string | undefined): boolean {
     return true;
   }
 }
+
+/** This server's origin as the caller reached it (scheme as settled by server.ts; Host as sent). */
+export function publicOrigin(req: RequestLike): string {
+  const host = req.headers.get("x-forwarded-host") ?? req.headers.get("host") ?? "localhost";
+  return `${isHttps(req) ? "https" : "http"}://${host}`;
+}

@@ -4,7 +4,8 @@ import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 
 import { getSessionRow } from "@/db/queries/sessions";
-import { authenticate, bearerToken } from "@/lib/api/auth";
+import { assertRole, authorize } from "@/lib/api/access";
+import { authenticate, bearerToken, principalOfCredential, type Principal } from "@/lib/api/auth";
 import { ApiError, asApiError } from "@/lib/api/errors";
 import type { RequestLike } from "@/lib/api/transport";
 import { NotFoundError } from "@/lib/errors";
@@ -12,9 +13,12 @@ import { withSessionEnv } from "@/lib/harness";
 import { log } from "@/lib/log";
 import { processSlot } from "@/lib/process-slot";
 import type { PtyConnection, PtyStatus } from "@/lib/pty/client";
+import { roleAllows } from "@/lib/schemas/roles";
 import { markActive } from "@/lib/sessions/activity";
 import { TUI_TERMINAL } from "@/lib/sessions/launch";
 import { sessionManager } from "@/lib/sessions/manager";
+import { recordAudit } from "@/lib/teams/audit";
+import { watchCredentials } from "@/lib/teams/revocation";
 
 import { isTtyToken, verifyTtyToken } from "./tokens";
 
@@ -47,6 +51,9 @@ type Client = {
   meta: boolean;
   /** Opened with a terminal token: revoking the session's tokens closes it. */
   viaToken: boolean;
+  /** The caller's role allows typing (operator and up); a viewer never gets the keyboard. */
+  canWrite: boolean;
+  principal: Principal;
   pty: PtyConnection | null;
   size: { cols: number; rows: number } | null;
 };
@@ -82,8 +89,10 @@ function requestLike(req: IncomingMessage): RequestLike {
 }
 
 /**
- * The session's token (query or bearer), the master key, or the browser's login cookie (same origin).
- * A token is checked against the session row's current generation, so a revoked one fails.
+ * The session's token (query or bearer), an API key, the master key, or the browser's login cookie
+ * (same origin). A token is checked against the session row's current generation, so a revoked one
+ * fails, and its holder's credential must still work in the session's workspace. Either way the
+ * caller needs the viewer role; typing needs operator (a token says which it was minted with).
  */
 async function authorise(req: IncomingMessage, sessionId: string, query: URLSearchParams) {
   const bearer = bearerToken(req.headers.authorization ?? null);
@@ -94,25 +103,31 @@ async function authorise(req: IncomingMessage, sessionId: string, query: URLSear
       if (err instanceof NotFoundError) return null;
       throw err;
     });
-    if (!row || !verifyTtyToken(row, token)) {
+    const holder = row ? verifyTtyToken(row, token) : null;
+    if (!row || !holder) {
       throw new ApiError(
         "unauthorized",
         "This terminal token is not valid for this session (or has expired, or was revoked)",
       );
     }
-    return { row, viaToken: true };
+    const principal = await principalOfCredential(holder.credential, row.workspaceId);
+    assertRole(principal, "viewer");
+    const canWrite = holder.mode === "write" && roleAllows(principal.role, "operator");
+    return { row, viaToken: true, principal, canWrite };
   }
   const like = requestLike(req);
   const principal = await authenticate(like);
   // A WebSocket is not subject to CORS: a cookie-authenticated upgrade must come from Hangar's pages.
-  if (principal.kind === "browser") {
+  if (principal.login) {
     const origin = req.headers.origin;
     const host = req.headers["x-forwarded-host"] ?? req.headers.host;
     if (!origin || !URL.canParse(origin) || new URL(origin).host !== host) {
       throw new ApiError("forbidden", "Cross-site terminal connection refused");
     }
   }
-  return { row: await getSessionRow(sessionId), viaToken: false };
+  await authorize(principal, "viewer", { kind: "session", id: sessionId });
+  const canWrite = roleAllows(principal.role, "operator");
+  return { row: await getSessionRow(sessionId), viaToken: false, principal, canWrite };
 }
 
 /**
@@ -193,7 +208,11 @@ function onMessage(sessionId: string, terminal: Terminal, client: Client, data: 
     }
     if (message && typeof message === "object" && typeof message.type === "string") {
       if (message.type === "ping") return;
-      if (message.type === "takeover") return makeWriter(terminal, client);
+      if (message.type === "takeover") {
+        if (!client.canWrite) return sendStatus(client, terminal);
+        auditTerminal(client, sessionId, "terminal.takeover");
+        return makeWriter(terminal, client);
+      }
       if (message.type === "resize") {
         const cols = Number(message.cols);
         const rows = Number(message.rows);
@@ -209,17 +228,50 @@ function onMessage(sessionId: string, terminal: Terminal, client: Client, data: 
   activity(sessionId, terminal);
 }
 
+function auditTerminal(
+  client: Client,
+  sessionId: string,
+  action: string,
+  detail: Record<string, unknown> = {},
+) {
+  void recordAudit({
+    workspaceId: client.principal.workspaceId,
+    actor: client.principal.actor,
+    action,
+    resourceType: "session",
+    resourceId: sessionId,
+    detail: { via: client.viaToken ? "terminal token" : "credentials", ...detail },
+  });
+}
+
 async function attach(
   sessionId: string,
   name: string,
   socket: WebSocket,
-  opts: { role: Role; meta: boolean; viaToken: boolean },
+  opts: { role: Role; meta: boolean; viaToken: boolean; canWrite: boolean; principal: Principal },
 ) {
-  const { role, meta, viaToken } = opts;
+  const { meta, viaToken, canWrite, principal } = opts;
+  const role: Role = canWrite ? opts.role : "viewer";
   const key = `${sessionId}/${name}`;
   let terminal = terminals.get(key);
   if (!terminal) terminals.set(key, (terminal = { clients: new Set(), status: null, lastTouch: 0 }));
-  const client: Client = { socket, role: "viewer", meta, viaToken, pty: null, size: null };
+  const client: Client = {
+    socket,
+    role: "viewer",
+    meta,
+    viaToken,
+    canWrite,
+    principal,
+    pty: null,
+    size: null,
+  };
+  auditTerminal(client, sessionId, "terminal.attach", { terminal: name, role });
+  // Revoking the credential it came with (a key, a login, a membership) closes it, here or by NOTIFY.
+  const unwatch = watchCredentials(
+    principal.credentials,
+    (reason) => socket.close(4403, reason),
+    principal.expiresAt,
+  );
   const current = terminal;
   current.clients.add(client);
   const alive = { value: true };
@@ -236,6 +288,7 @@ async function attach(
     else early.push([data, isBinary]);
   });
   socket.on("close", () => {
+    unwatch();
     clearInterval(ping);
     current.clients.delete(client);
     client.pty?.close();
@@ -284,8 +337,10 @@ export function handleTerminalUpgrade(req: IncomingMessage, socket: Duplex, head
   const query = new URLSearchParams(match[2] ?? "");
   void (async () => {
     try {
-      const { row, viaToken } = await authorise(req, sessionId, query);
+      const { row, viaToken, principal, canWrite } = await authorise(req, sessionId, query);
       const shell = query.get("terminal") === "shell";
+      if (shell && !canWrite)
+        throw new ApiError("forbidden", "A shell in the sandbox needs the operator role");
       if (!shell && !row.supportsTui) {
         throw new ApiError(
           "conflict",
@@ -310,7 +365,7 @@ export function handleTerminalUpgrade(req: IncomingMessage, socket: Duplex, head
         req,
         socket,
         head,
-        (ws) => void attach(sessionId, name, ws, { role, meta, viaToken }),
+        (ws) => void attach(sessionId, name, ws, { role, meta, viaToken, canWrite, principal }),
       );
     } catch (err) {
       const api = asApiError(err);

@@ -12,6 +12,7 @@ import { getSkillsByIds } from "@/db/queries/skills";
 import { ConflictError } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { log } from "@/lib/log";
+import type { TtyHolder } from "@/lib/pty/tokens";
 import { runtime } from "@/lib/runtime";
 import type { EnvVars } from "@/lib/schemas/env-vars";
 import { supportsTui } from "@/lib/schemas/harness";
@@ -31,11 +32,15 @@ import { startHeartbeat } from "./replica";
  * Creates a session: snapshots the agent (prompt, skills, files, secrets) so later edits to the agent
  * do not reach it, answers at once with status `creating`, and boots the sandbox in the background.
  */
-export async function createSession(agentId: string, input: CreateSessionInput): Promise<Session> {
+export async function createSession(
+  agentId: string,
+  input: CreateSessionInput,
+  holder: TtyHolder | null,
+): Promise<Session> {
   const { row: agent, files } = await readAgentForSession(agentId);
   const env = openEnv(runtime().box, `agent:${agentId}`, agent.envVars);
-  const extra = await getSkillsByIds(input.skill_ids);
-  const library = await getSkillsByIds(parseSkillIds(agent.prompt)).catch(() => []);
+  const extra = await getSkillsByIds(input.skill_ids, agent.workspaceId);
+  const library = await getSkillsByIds(parseSkillIds(agent.prompt), agent.workspaceId).catch(() => []);
   const names = new Map([...library, ...extra].map((s) => [s.id, s.name]));
   const snapshots = skillSnapshots(agent.prompt);
   const prompt = extra.reduce<string | null>((p, s) => appendSkillBlock(p, s.id, s.content), agent.prompt);
@@ -43,6 +48,7 @@ export async function createSession(agentId: string, input: CreateSessionInput):
   const token = newModelToken();
   const row = await insertSession({
     id,
+    workspaceId: agent.workspaceId,
     agentId,
     title: input.title ?? null,
     supportsTui: supportsTui(agent.harnessId),
@@ -87,11 +93,15 @@ export async function createSession(agentId: string, input: CreateSessionInput):
   if (input.initial_prompt)
     await appendEvent(id, "user_message", { text: input.initial_prompt, pending: true });
   void launchSession(row, env, input.env_vars, token.token, files);
-  return toApiSession(row);
+  return toApiSession(row, holder);
 }
 
 /** A new sandbox with the same configuration; per-session env vars only if the caller passes them again. */
-export async function restartSession(sessionId: string, sessionEnv: EnvVars): Promise<Session> {
+export async function restartSession(
+  sessionId: string,
+  sessionEnv: EnvVars,
+  holder: TtyHolder | null,
+): Promise<Session> {
   const row = await getSessionRow(sessionId);
   if (row.status === "creating")
     throw new ConflictError(`session ${sessionId} is still starting; wait until it is ready or failed`);
@@ -117,13 +127,13 @@ export async function restartSession(sessionId: string, sessionEnv: EnvVars): Pr
     sessionEnv,
     token.token,
   );
-  return toApiSession(fresh);
+  return toApiSession(fresh, holder);
 }
 
 export async function deleteSession(sessionId: string): Promise<Session> {
   const row = await getSessionRow(sessionId);
   if (row.status === "creating" || row.status === "ready") await stopSession(sessionId, "stopped by request");
-  return toApiSession(await getSessionRow(sessionId));
+  return toApiSession(await getSessionRow(sessionId), null);
 }
 
 export async function stopAgentSessions(agentId: string) {

@@ -22,6 +22,7 @@ const AGENT_BODY_MAX = 12 * 1024 * 1024;
 export const agentOperations = {
   listAgents: defineOperation({
     id: "listAgents",
+    auth: "viewer",
     method: "GET",
     path: AGENTS,
     tag: "Agents",
@@ -32,6 +33,8 @@ export const agentOperations = {
   }),
   createAgent: defineOperation({
     id: "createAgent",
+    auth: "admin",
+    audit: "agent.create",
     method: "POST",
     path: AGENTS,
     tag: "Agents",
@@ -51,6 +54,8 @@ export const agentOperations = {
   }),
   getAgent: defineOperation({
     id: "getAgent",
+    auth: "viewer",
+    resource: "agent",
     method: "GET",
     path: `${AGENTS}/{id}`,
     tag: "Agents",
@@ -60,6 +65,9 @@ export const agentOperations = {
   }),
   updateAgent: defineOperation({
     id: "updateAgent",
+    auth: "admin",
+    resource: "agent",
+    audit: "agent.update",
     method: "PATCH",
     path: `${AGENTS}/{id}`,
     tag: "Agents",
@@ -81,6 +89,9 @@ export const agentOperations = {
   }),
   deleteAgent: defineOperation({
     id: "deleteAgent",
+    auth: "admin",
+    resource: "agent",
+    audit: "agent.delete",
     method: "DELETE",
     path: `${AGENTS}/{id}`,
     tag: "Agents",
@@ -90,6 +101,9 @@ export const agentOperations = {
   }),
   attachSkill: defineOperation({
     id: "attachSkill",
+    auth: "admin",
+    resource: "agent",
+    audit: "agent.skill_attach",
     method: "POST",
     path: `${AGENTS}/{id}/skill`,
     tag: "Agents",
@@ -111,6 +125,9 @@ export const agentOperations = {
   }),
   detachSkill: defineOperation({
     id: "detachSkill",
+    auth: "admin",
+    resource: "agent",
+    audit: "agent.skill_detach",
     method: "DELETE",
     path: `${AGENTS}/{id}/skill`,
     tag: "Agents",
@@ -124,6 +141,8 @@ export const agentOperations = {
   }),
   getAgentFile: defineOperation({
     id: "getAgentFile",
+    auth: "viewer",
+    resource: "agent",
     method: "GET",
     path: `${AGENTS}/{id}/files/{index}`,
     tag: "Agents",

@@ -3,6 +3,7 @@ import { messageOperations } from "./messages";
 import { platformOperations } from "./platform";
 import { sessionOperations } from "./sessions";
 import { skillOperations } from "./skills";
+import { teamOperations } from "./teams";
 
 /** Every API operation. Route files wrap these; OpenAPI and the auth tests are generated from them. */
 export const operations = {
@@ -11,6 +12,7 @@ export const operations = {
   ...sessionOperations,
   ...messageOperations,
   ...skillOperations,
+  ...teamOperations,
 };
 
 export type OperationId = keyof typeof operations;

@@ -19,6 +19,9 @@ import { err, invalid, missing } from "./responses";
 function opencodeProxy<const M extends "GET" | "POST">(method: M) {
   return defineOperation({
     id: `opencodeProxy${method === "GET" ? "Get" : "Post"}`,
+    // Reading is a viewer's; anything else drives the harness, as sending a message does.
+    auth: method === "GET" ? ("viewer" as const) : ("operator" as const),
+    resource: "session" as const,
     method,
     path: `${SESSIONS}/{id}/opencode/{path}`,
     tag: "opencode",
@@ -42,6 +45,9 @@ function opencodeProxy<const M extends "GET" | "POST">(method: M) {
 export const messageOperations = {
   sendMessage: defineOperation({
     id: "sendMessage",
+    auth: "operator",
+    resource: "session",
+    audit: "message.send",
     method: "POST",
     path: `${SESSIONS}/{id}/message`,
     tag: "Messages",
@@ -64,6 +70,9 @@ export const messageOperations = {
   }),
   sendMessageStream: defineOperation({
     id: "sendMessageStream",
+    auth: "operator",
+    resource: "session",
+    audit: "message.send",
     method: "POST",
     path: `${SESSIONS}/{id}/message_stream`,
     tag: "Messages",
@@ -85,6 +94,8 @@ export const messageOperations = {
   }),
   sessionEvents: defineOperation({
     id: "sessionEvents",
+    auth: "viewer",
+    resource: "session",
     method: "GET",
     path: `${SESSIONS}/{id}/events`,
     tag: "Messages",
@@ -103,6 +114,8 @@ export const messageOperations = {
   }),
   sessionStream: defineOperation({
     id: "sessionStream",
+    auth: "viewer",
+    resource: "session",
     method: "GET",
     path: `${SESSIONS}/{id}/stream`,
     tag: "Messages",
@@ -119,6 +132,8 @@ export const messageOperations = {
   }),
   listMessages: defineOperation({
     id: "listMessages",
+    auth: "viewer",
+    resource: "session",
     method: "GET",
     path: `${SESSIONS}/{id}/messages`,
     tag: "Messages",
@@ -132,6 +147,9 @@ export const messageOperations = {
   }),
   abortTurn: defineOperation({
     id: "abortTurn",
+    auth: "operator",
+    resource: "session",
+    audit: "turn.abort",
     method: "POST",
     path: `${SESSIONS}/{id}/abort`,
     tag: "Messages",
@@ -147,6 +165,9 @@ export const messageOperations = {
   }),
   answerPermission: defineOperation({
     id: "answerPermission",
+    auth: "operator",
+    resource: "session",
+    audit: "permission.answer",
     method: "POST",
     path: `${SESSIONS}/{id}/permissions/{pid}`,
     tag: "Messages",

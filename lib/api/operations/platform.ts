@@ -48,6 +48,8 @@ export const platformOperations = {
   }),
   logout: defineOperation({
     id: "logout",
+    auth: "signed_in",
+    audit: "auth.logout",
     method: "POST",
     path: "/api/v1/auth/logout",
     tag: "Auth",
@@ -56,6 +58,7 @@ export const platformOperations = {
   }),
   getAuthSession: defineOperation({
     id: "getAuthSession",
+    auth: "signed_in",
     method: "GET",
     path: "/api/v1/auth/session",
     tag: "Auth",
@@ -73,6 +76,7 @@ export const platformOperations = {
   }),
   listModels: defineOperation({
     id: "listModels",
+    auth: "viewer",
     method: "GET",
     path: "/api/v1/models",
     tag: "Platform",
@@ -84,6 +88,7 @@ export const platformOperations = {
   }),
   listGatewayRequests: defineOperation({
     id: "listGatewayRequests",
+    auth: "admin",
     method: "GET",
     path: "/api/v1/model_gateway/requests",
     tag: "Models",

@@ -19,6 +19,9 @@ import { err, invalid, missing } from "./responses";
 export const sessionOperations = {
   createSession: defineOperation({
     id: "createSession",
+    auth: "operator",
+    resource: "agent",
+    audit: "session.start",
     method: "POST",
     path: `${AGENTS}/{id}/session`,
     tag: "Sessions",
@@ -38,6 +41,7 @@ export const sessionOperations = {
   }),
   listSessions: defineOperation({
     id: "listSessions",
+    auth: "viewer",
     method: "GET",
     path: SESSIONS,
     tag: "Sessions",
@@ -47,6 +51,8 @@ export const sessionOperations = {
   }),
   getSession: defineOperation({
     id: "getSession",
+    auth: "viewer",
+    resource: "session",
     method: "GET",
     path: `${SESSIONS}/{id}`,
     tag: "Sessions",
@@ -56,6 +62,9 @@ export const sessionOperations = {
   }),
   deleteSession: defineOperation({
     id: "deleteSession",
+    auth: "operator",
+    resource: "session",
+    audit: "session.stop",
     method: "DELETE",
     path: `${SESSIONS}/{id}`,
     tag: "Sessions",
@@ -65,6 +74,9 @@ export const sessionOperations = {
   }),
   restartSession: defineOperation({
     id: "restartSession",
+    auth: "operator",
+    resource: "session",
+    audit: "session.restart",
     method: "POST",
     path: `${SESSIONS}/{id}/restart`,
     tag: "Sessions",
@@ -80,6 +92,9 @@ export const sessionOperations = {
   }),
   revokeTtyToken: defineOperation({
     id: "revokeTtyToken",
+    auth: "operator",
+    resource: "session",
+    audit: "terminal.revoke_tokens",
     method: "POST",
     path: `${SESSIONS}/{id}/tty_token/revoke`,
     tag: "Sessions",
@@ -93,6 +108,8 @@ export const sessionOperations = {
   }),
   sessionLog: defineOperation({
     id: "sessionLog",
+    auth: "viewer",
+    resource: "session",
     method: "GET",
     path: `${SESSIONS}/{id}/log`,
     tag: "Sessions",
@@ -109,6 +126,8 @@ export const sessionOperations = {
   }),
   sandboxLogs: defineOperation({
     id: "sandboxLogs",
+    auth: "viewer",
+    resource: "session",
     method: "GET",
     path: `${SESSIONS}/{id}/sandbox_logs`,
     tag: "Sessions",

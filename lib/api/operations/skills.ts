@@ -15,6 +15,7 @@ import { conflict, invalid, missing } from "./responses";
 export const skillOperations = {
   listSkills: defineOperation({
     id: "listSkills",
+    auth: "viewer",
     method: "GET",
     path: "/api/v1/skills",
     tag: "Skills",
@@ -24,6 +25,8 @@ export const skillOperations = {
   }),
   createSkill: defineOperation({
     id: "createSkill",
+    auth: "admin",
+    audit: "skill.create",
     method: "POST",
     path: "/api/v1/skills",
     tag: "Skills",
@@ -33,6 +36,8 @@ export const skillOperations = {
   }),
   getSkill: defineOperation({
     id: "getSkill",
+    auth: "viewer",
+    resource: "skill",
     method: "GET",
     path: "/api/v1/skills/{id}",
     tag: "Skills",
@@ -42,6 +47,9 @@ export const skillOperations = {
   }),
   updateSkill: defineOperation({
     id: "updateSkill",
+    auth: "admin",
+    resource: "skill",
+    audit: "skill.update",
     method: "PATCH",
     path: "/api/v1/skills/{id}",
     tag: "Skills",
@@ -60,6 +68,9 @@ export const skillOperations = {
   }),
   deleteSkill: defineOperation({
     id: "deleteSkill",
+    auth: "admin",
+    resource: "skill",
+    audit: "skill.delete",
     method: "DELETE",
     path: "/api/v1/skills/{id}",
     tag: "Skills",
@@ -69,6 +80,8 @@ export const skillOperations = {
   }),
   listSkillVersions: defineOperation({
     id: "listSkillVersions",
+    auth: "viewer",
+    resource: "skill",
     method: "GET",
     path: "/api/v1/skills/{id}/versions",
     tag: "Skills",

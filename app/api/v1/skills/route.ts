@@ -3,7 +3,11 @@ import { handle, json } from "@/lib/api/handler";
 import { operations as op } from "@/lib/api/operations";
 
 // GET /api/v1/skills – list the skill library
-export const GET = handle(op.listSkills, async ({ query }) => json(await listSkills(query)));
+export const GET = handle(op.listSkills, async ({ query, principal }) =>
+  json(await listSkills(query, principal.workspaceId)),
+);
 
 // POST /api/v1/skills – create a skill
-export const POST = handle(op.createSkill, async ({ body }) => json(await createSkill(body), 201));
+export const POST = handle(op.createSkill, async ({ body, principal }) =>
+  json(await createSkill(body, principal.workspaceId), 201),
+);

@@ -1,10 +1,6 @@
 import { handle, json } from "@/lib/api/handler";
 import { operations as op } from "@/lib/api/operations";
+import { describeCaller } from "@/lib/teams/caller";
 
-// GET /api/v1/auth/session – who is calling
-export const GET = handle(op.getAuthSession, async ({ principal }) =>
-  json({
-    kind: principal?.kind ?? "master",
-    expires_at: principal?.kind === "browser" ? principal.expiresAt.toISOString() : null,
-  }),
-);
+// GET /api/v1/auth/session – who is calling, in which workspace, with which role
+export const GET = handle(op.getAuthSession, async ({ principal }) => json(await describeCaller(principal)));

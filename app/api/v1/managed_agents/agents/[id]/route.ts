@@ -8,9 +8,11 @@ import { stopAgentSessions } from "@/lib/sessions/service";
 export const GET = handle(op.getAgent, async ({ params }) => json(await getAgent(params.id)));
 
 // PATCH /api/v1/managed_agents/agents/{id} – update an agent
-export const PATCH = handle(op.updateAgent, async ({ params, body }) =>
-  json(await updateAgent(params.id, body)),
-);
+export const PATCH = handle(op.updateAgent, async ({ params, body, principal, audit }) => {
+  const { agent, change } = await updateAgent(params.id, body, principal.workspaceId);
+  audit.detail = change;
+  return json(agent);
+});
 
 // DELETE /api/v1/managed_agents/agents/{id} – delete an agent
 export const DELETE = handle(op.deleteAgent, async ({ params }) => {

@@ -3,8 +3,8 @@ import { handle, json } from "@/lib/api/handler";
 import { operations as op } from "@/lib/api/operations";
 
 // POST /api/v1/managed_agents/agents/{id}/skill – attach a library skill or an inline one
-export const POST = handle(op.attachSkill, async ({ params, body }) =>
-  json(await attachSkill(params.id, body)),
+export const POST = handle(op.attachSkill, async ({ params, body, principal }) =>
+  json(await attachSkill(params.id, body, principal.workspaceId)),
 );
 
 // DELETE /api/v1/managed_agents/agents/{id}/skill?skill_id= – detach one skill, or all
