@@ -10,6 +10,9 @@ export class DomainError extends Error {}
 /** What was asked for does not exist. */
 export class NotFoundError extends DomainError {}
 
+/** The caller is known but may not do this (its role, or its kind of credential). */
+export class ForbiddenError extends DomainError {}
+
 /** The request clashes with the current state: a stale version, a session still starting. */
 export class ConflictError extends DomainError {}
 

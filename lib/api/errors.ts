@@ -1,6 +1,6 @@
 import { ZodError } from "zod";
 
-import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import type { ErrorCode, ErrorEnvelope, ErrorIssue } from "@/lib/schemas/common";
 
@@ -58,6 +58,7 @@ export function asApiError(err: unknown): ApiError | null {
   if (err instanceof ApiError) return err;
   if (err instanceof NotFoundError) return new ApiError("not_found", err.message);
   if (err instanceof ConflictError) return new ApiError("conflict", err.message);
+  if (err instanceof ForbiddenError) return new ApiError("forbidden", err.message);
   if (err instanceof ValidationError) return new ApiError("validation_failed", err.message, err.issues);
   return null;
 }

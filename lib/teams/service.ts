@@ -28,7 +28,7 @@ import {
   setMemberRole,
 } from "@/db/queries/workspaces";
 import type { Principal } from "@/lib/api/auth";
-import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "@/lib/errors";
 import type { CreateApiKeyInput } from "@/lib/schemas/api-key";
 import type { AcceptInviteInput, CreateInviteInput } from "@/lib/schemas/member";
 import type { WorkspaceRole } from "@/lib/schemas/roles";
@@ -63,7 +63,7 @@ export async function workspacesOf(principal: Principal): Promise<Workspace[]> {
 /** A new workspace; a user who makes one is its first admin. API keys cannot make workspaces. */
 export async function createWorkspace(principal: Principal, name: string): Promise<Workspace> {
   if (principal.actor.kind === "key")
-    throw new ValidationError("An API key belongs to one workspace and cannot create others", []);
+    throw new ForbiddenError("An API key belongs to one workspace and cannot create others");
   const row = await insertWorkspace(name);
   if (principal.actor.kind === "user") await putMember(row.id, principal.actor.id, "admin");
   return { id: row.id, name: row.name, role: "admin", created_at: row.createdAt.toISOString() };
