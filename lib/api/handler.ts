@@ -32,6 +32,7 @@ export type HandlerContext<O extends Operation> = {
 
 /** A handler's additions to its call's audit entry (lib/teams/audit.ts says what may go in). */
 export type AuditNote = {
+  resourceType?: string;
   resourceId?: string;
   detail?: Record<string, unknown>;
   action?: string;
@@ -124,7 +125,7 @@ async function run<O extends Operation>(
         workspaceId: principal.workspaceId,
         actor: principal.actor,
         action: audit.action ?? op.audit,
-        resourceType: op.resource ?? op.audit.split(".")[0],
+        resourceType: audit.resourceType ?? op.resource ?? op.audit.split(".")[0],
         resourceId: audit.resourceId ?? id ?? replyId(reply),
         detail: audit.detail,
         requestId,

@@ -1,4 +1,5 @@
-import { setBrowserSessionWorkspace } from "@/db/queries/browser-sessions";
+import { getActiveBrowserSession, setBrowserSessionWorkspace } from "@/db/queries/browser-sessions";
+import { principalOfLogin } from "@/lib/api/auth";
 import { ApiError } from "@/lib/api/errors";
 import { handle, json } from "@/lib/api/handler";
 import { operations as op } from "@/lib/api/operations";
@@ -14,5 +15,7 @@ export const POST = handle(op.switchWorkspace, async ({ principal, body }) => {
     );
   await assertMayEnter(principal, body.workspace_id);
   await setBrowserSessionWorkspace(principal.login.id, body.workspace_id);
-  return json(await describeCaller({ ...principal, workspaceId: body.workspace_id }));
+  const login = await getActiveBrowserSession(principal.login.id);
+  if (!login) throw new ApiError("unauthorized", "Your login has ended: log in again");
+  return json(await describeCaller(await principalOfLogin(login)));
 });
