@@ -22,12 +22,12 @@ export const API = "/api/v1/managed_agents";
  * @returns {Promise<T>}
  */
 export async function request(config, method, route, { body, query } = {}) {
-  const url = new URL(config.url + API + route);
+  const url = new URL(config.url + (route.startsWith("/api/") ? route : API + route));
   for (const [name, value] of Object.entries(query ?? {})) {
     if (value !== undefined && value !== null) url.searchParams.set(name, String(value));
   }
   /** @type {Record<string, string>} */
-  const headers = { authorization: `Bearer ${config.key}`, accept: "application/json" };
+  const headers = { ...credentialHeaders(config), accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
   let res;
   try {
@@ -64,6 +64,17 @@ export async function request(config, method, route, { body, query } = {}) {
  */
 
 /**
+ * How a request proves who it is: the key as a Bearer token, or a user's login cookie with this
+ * server as its Origin (Hangar checks the Origin of cookie-carried changes).
+ * @param {Config} config
+ * @returns {Record<string, string>}
+ */
+export function credentialHeaders(config) {
+  if (config.key) return { authorization: `Bearer ${config.key}` };
+  return config.cookie ? { cookie: config.cookie, origin: config.url } : {};
+}
+
+/**
  * The ApiError for an error answer: the envelope's message and issues, or the HTTP status.
  * @param {Config} config
  * @param {Response} res
@@ -82,7 +93,9 @@ function errorFromAnswer(config, res, data) {
     return new ApiError(
       401,
       "unauthorized",
-      `Hangar at ${config.url} refused the key (401: ${message}). Run \`hangar login\` with a valid key.`,
+      config.key
+        ? `Hangar at ${config.url} refused the key (401: ${message}). Run \`hangar login\` with a valid key.`
+        : `Hangar at ${config.url} ended this login (401: ${message}). Run \`hangar login --email\` again.`,
     );
   }
   return new ApiError(res.status, envelope?.code ?? "error", message + issues);

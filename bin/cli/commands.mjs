@@ -20,6 +20,7 @@ const STATUSES = ["creating", "ready", "dead", "failed"];
  * @typedef {object} OptionValues
  * @property {string} [url]
  * @property {string} [key]
+ * @property {string} [email]
  * @property {boolean} [json]
  * @property {string} [agent]
  * @property {string} [status]
@@ -44,12 +45,13 @@ const STATUSES = ["creating", "ready", "dead", "failed"];
 /** @type {Record<string, Command>} */
 export const COMMANDS = {
   login: {
-    usage: "hangar login [--url URL] [--key KEY]",
-    summary: "store the server URL and master key",
-    help: `Asks for what is missing (the key without echo), checks it against the server and stores
-{url, key} in ${"$HANGAR_CONFIG"} or ~/.config/hangar/config.json (mode 600).
-Without a terminal, the key is read from stdin: echo "$KEY" | hangar login --url URL`,
-    options: { url: { type: "string" }, key: { type: "string" } },
+    usage: "hangar login [--url URL] [--key KEY | --email EMAIL]",
+    summary: "store the server URL and a key (API key or master key), or sign in as a user",
+    help: `Asks for what is missing (the key or password without echo), checks it against the server and
+stores it in ${"$HANGAR_CONFIG"} or ~/.config/hangar/config.json (mode 600): {url, key} for a key,
+{url, cookie} for a user's login (--email; it lasts as long as a browser login).
+Without a terminal, the key or password is read from stdin: echo "$KEY" | hangar login --url URL`,
+    options: { url: { type: "string" }, key: { type: "string" }, email: { type: "string" } },
     run: cmdLogin,
   },
   agents: {
@@ -134,7 +136,8 @@ async function cmdLogin({ values }) {
     else throw new CliError("Give the server with --url URL (or HANGAR_URL)", 2);
   }
   url = normaliseUrl(url);
-  if (!key) key = interactive ? await askHidden("Master key") : await readStdin();
+  if (values.email) return loginAsUser(url, values.email, interactive);
+  if (!key) key = interactive ? await askHidden("API key or master key") : await readStdin();
   if (!key) throw new CliError("No key given", 2);
   secrets.add(key);
   const config = { url, key };
@@ -150,8 +153,58 @@ async function cmdLogin({ values }) {
     throw new CliError(`Login failed: ${/** @type {Error} */ (e).message}`);
   }
   const file = writeConfig(config);
-  out(`Logged in to ${url}. Saved to ${file} (mode 600).`);
+  out(`Logged in to ${url}${await whoIs(config)}. Saved to ${file} (mode 600).`);
   return 0;
+}
+
+/**
+ * `hangar login --email`: the user's password for a login cookie, stored like a key.
+ * @param {string} url
+ * @param {string} email
+ * @param {boolean} interactive
+ */
+async function loginAsUser(url, email, interactive) {
+  const password = interactive ? await askHidden(`Password for ${email}`) : await readStdin();
+  if (!password) throw new CliError("No password given", 2);
+  secrets.add(password);
+  let res;
+  try {
+    res = await fetch(`${url}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ email, password }),
+      signal: AbortSignal.timeout(60_000),
+    });
+  } catch (e) {
+    throw new CliError(`Login failed: cannot reach ${url} (${/** @type {Error} */ (e).message})`);
+  }
+  if (res.status === 401) throw new CliError(`Login failed: ${url} refused this email and password (401).`);
+  if (!res.ok) {
+    const text = await res.text();
+    throw new CliError(`Login failed: ${url} answered ${res.status}: ${text.slice(0, 300)}`);
+  }
+  const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0];
+  if (!cookie || !cookie.includes("=")) throw new CliError(`Login failed: ${url} set no login cookie`);
+  secrets.add(cookie.slice(cookie.indexOf("=") + 1));
+  const config = { url, cookie };
+  const file = writeConfig(config);
+  out(`Logged in to ${url}${await whoIs(config)}. Saved to ${file} (mode 600).`);
+  return 0;
+}
+
+/**
+ * " as <who> (<role> in <workspace>)", or nothing when the server does not say.
+ * @param {import("./config.mjs").Config} config
+ */
+async function whoIs(config) {
+  try {
+    /** @type {import("../../lib/schemas/auth").AuthSession} */
+    const who = await request(config, "GET", "/api/v1/auth/session");
+    const name = who.user?.email ?? (who.key ? `key "${who.key.name}"` : "the master key");
+    return ` as ${name} (${who.role} in ${who.workspace.name})`;
+  } catch {
+    return "";
+  }
 }
 
 /** @param {Parsed} parsed */

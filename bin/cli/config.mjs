@@ -9,13 +9,14 @@ import { CliError } from "./errors.mjs";
 import { secrets } from "./output.mjs";
 
 /**
- * The server and key every API call uses.
- * @typedef {{ url: string, key: string }} Config
+ * The server and the credential every API call uses: a key (the master key or an `hgr_` API key),
+ * or a user's login cookie (`hangar login --email`).
+ * @typedef {{ url: string, key?: string, cookie?: string }} Config
  */
 
 /**
- * The config file as `hangar login` writes it; either field may be missing.
- * @typedef {{ url?: string, key?: string }} SavedConfig
+ * The config file as `hangar login` writes it; any field may be missing.
+ * @typedef {{ url?: string, key?: string, cookie?: string }} SavedConfig
  */
 
 export function configPath() {
@@ -51,14 +52,17 @@ export function loadConfig() {
   const file = readConfigFile();
   const url = process.env.HANGAR_URL || file.url;
   const key = process.env.HANGAR_KEY || file.key;
+  // A key from the environment wins over a stored login.
+  const cookie = key ? undefined : file.cookie;
   if (key) secrets.add(key);
-  if (!url || !key) {
+  if (cookie) secrets.add(cookie.slice(cookie.indexOf("=") + 1));
+  if (!url || (!key && !cookie)) {
     throw new CliError(
       "Not logged in: run `hangar login` (or set HANGAR_URL and HANGAR_KEY).\n" +
         `Config file: ${configPath()}`,
     );
   }
-  return { url: normaliseUrl(url), key };
+  return key ? { url: normaliseUrl(url), key } : { url: normaliseUrl(url), cookie };
 }
 
 /**

@@ -181,7 +181,7 @@ describe("the hangar command", () => {
     const prompt = inPty(["login"], interactiveConfig);
     await prompt.waitFor("Hangar URL [http://localhost:3000]:", 10_000);
     prompt.type(inject("baseUrl") + "\r");
-    await prompt.waitFor("Master key:");
+    await prompt.waitFor("API key or master key:");
     prompt.type(inject("masterKey") + "\r");
     expect(await prompt.exited()).toBe(0);
     const screen = await prompt.screen();
@@ -340,6 +340,53 @@ describe("the hangar command", () => {
     const missing = await run(["open", unique("nobody")], { config });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("No agent named or with id");
+  });
+
+  it("login with an API key or as a user: says who it is, stores the login, works, and an ended login says so", async () => {
+    const dir = tempDir("cli");
+    const key = await api("POST", "/api/v1/api_keys", { body: { name: "cli key", role: "viewer" } });
+    const keyConfig = path.join(dir, "key.json");
+    const withKey = await run(["login", "--url", inject("baseUrl")], {
+      config: keyConfig,
+      input: key.body.key,
+    });
+    expect(withKey.code, withKey.stderr).toBe(0);
+    expect(withKey.stdout).toContain('as key "cli key" (viewer in Default)');
+    expect(withKey.stdout + withKey.stderr).not.toContain(key.body.key);
+    expect((await run(["agents", "--json"], { config: keyConfig })).code).toBe(0);
+
+    const email = `${unique("cli")}@example.test`;
+    const password = "a password for the cli test";
+    const invite = await api("POST", "/api/v1/invites", { body: { email, role: "operator" } });
+    await api("POST", `/api/v1/invites/accept/${invite.body.token}`, { key: null, body: { password } });
+    const userConfig = path.join(dir, "user.json");
+    const wrong = await run(["login", "--url", inject("baseUrl"), "--email", email], {
+      config: userConfig,
+      input: "not the password",
+    });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("refused this email and password (401)");
+    const ok = await run(["login", "--url", inject("baseUrl"), "--email", email], {
+      config: userConfig,
+      input: password,
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain(`as ${email} (operator in Default)`);
+    const saved = JSON.parse(fs.readFileSync(userConfig, "utf8"));
+    expect(Object.keys(saved).sort()).toEqual(["cookie", "url"]);
+    expect(fs.statSync(userConfig).mode & 0o777).toBe(0o600);
+    const listed = await run(["agents", "--json"], { config: userConfig });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout + ok.stdout).not.toContain(saved.cookie.split("=")[1]);
+    expect(listed.stdout + ok.stdout + wrong.stderr).not.toContain(password);
+    // Removing the user ends the login; the CLI says to log in again.
+    const me = (await api("GET", "/api/v1/members")).body.data.find(
+      (m: { email: string }) => m.email === email,
+    );
+    expect((await api("DELETE", `/api/v1/members/${me.user_id}`)).status).toBe(204);
+    const ended = await run(["agents"], { config: userConfig });
+    expect(ended.code).toBe(1);
+    expect(ended.stderr).toContain("ended this login (401");
   });
 
   it("never prints the master key", () => {
