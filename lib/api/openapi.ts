@@ -49,17 +49,25 @@ function operationObject(op: Operation) {
       ];
     }),
   );
+  const error = { "application/json": { schema: { $ref: "#/components/schemas/Error" } } };
   if (op.auth !== "none") {
-    responses["401"] = {
-      description: "Missing or wrong master key",
-      content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
-    };
+    responses["401"] = { description: "Missing, wrong, revoked or expired credentials", content: error };
   }
+  if (op.auth !== "none" && op.auth !== "signed_in" && !responses["403"]) {
+    responses["403"] = { description: `The caller's role is below ${op.auth}`, content: error };
+  }
+  const access =
+    op.auth === "none"
+      ? "Open: no credentials."
+      : op.auth === "signed_in"
+        ? "Any signed-in caller."
+        : `Needs the **${op.auth}** role (or higher) in the workspace.`;
   return {
     operationId: op.id,
     tags: [op.tag],
     summary: op.summary,
-    ...(op.description ? { description: op.description } : {}),
+    description: op.description ? `${op.description}\n\n${access}` : access,
+    "x-hangar-access": op.auth,
     ...(op.auth === "none" ? { security: [] } : {}),
     parameters: parameters(op),
     ...(op.body
@@ -89,22 +97,30 @@ export function buildOpenApiDocument(): JsonSchema {
       title: "Hangar API",
       version: "1",
       description:
-        "Agents, skills, sessions and terminals. Every route but /api/v1/health needs " +
-        "`Authorization: Bearer <MASTER_KEY>`. Errors share one envelope: " +
-        '`{"error": {"code", "message", "issues"?}}`.',
+        "Agents, skills, sessions and terminals, in workspaces. Every route but the open ones needs " +
+        "credentials: an API key (`hgr_…`, as `Authorization: Bearer` or `x-api-key`), a browser login " +
+        "cookie, or the master key (the bootstrap administrator; it picks a workspace with the " +
+        "`Hangar-Workspace` header, the default workspace without it). Each operation says the least " +
+        "role it needs (viewer < operator < admin, `x-hangar-access`); another workspace's ids answer " +
+        '404. Errors share one envelope: `{"error": {"code", "message", "issues"?}}`.',
     },
     servers: [{ url: "/" }],
-    security: [{ masterKey: [] }],
+    security: [{ bearer: [] }, { apiKeyHeader: [] }, { cookie: [] }],
     tags: [
       { name: "Agents" },
       { name: "Sessions" },
       { name: "Skills" },
       { name: "Auth" },
+      { name: "Teams" },
       { name: "Platform" },
     ],
     paths,
     components: {
-      securitySchemes: { masterKey: { type: "http", scheme: "bearer", description: "The MASTER_KEY" } },
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "An API key (hgr_…) or the MASTER_KEY" },
+        apiKeyHeader: { type: "apiKey", in: "header", name: "x-api-key", description: "An API key (hgr_…)" },
+        cookie: { type: "apiKey", in: "cookie", name: "hangar_session", description: "A browser login" },
+      },
       schemas: {
         Error: toSchema(errorEnvelopeSchema, "output"),
       },
