@@ -20,6 +20,7 @@ import { log } from "./lib/log";
 import { handleTerminalUpgrade, refuseUpgrade } from "./lib/pty/terminals";
 import { initRuntime, markMasterKeyShown, type Runtime } from "./lib/runtime";
 import { startSessions } from "./lib/sessions/service";
+import { listenForRevocations } from "./lib/teams/revocation";
 
 async function main() {
   const dev = process.argv.includes("--dev");
@@ -43,6 +44,8 @@ async function main() {
   const handler = app.getRequestHandler();
   const api = createApiDispatcher(await loadApiRoutes(path.join(process.cwd(), "app")));
   await startSessions();
+  // Revocations made by other replicas close this one's open streams and terminals too.
+  await listenForRevocations();
 
   const trustProxy = rt.config.HANGAR_TRUST_PROXY;
   const server = createServer((req, res) => {

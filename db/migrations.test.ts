@@ -44,7 +44,7 @@ describe("migration 0007 (teams)", () => {
     `);
     await client.close();
 
-    const database = await openDatabase({ dataDir, poolSize: 1 });
+    const database = await openDatabase({ url: undefined, dataDir, poolSize: 1 });
     try {
       const rows = async (query: ReturnType<typeof sql>) =>
         ((await database.db.execute(query)) as unknown as { rows: Record<string, unknown>[] }).rows;
