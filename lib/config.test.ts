@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 
-import { ConfigError, loadConfig, oidcSettings } from "./config";
+import { ConfigError, loadConfig as loadEnv, oidcSettings } from "./config";
+
+const loadConfig = (env: Record<string, string>) => loadEnv(env as NodeJS.ProcessEnv);
 
 const SECRET = "s3cret-do-not-echo-9f2c";
 const OIDC = {
