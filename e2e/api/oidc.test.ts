@@ -375,6 +375,20 @@ describe("OIDC sign-in", () => {
     }
   });
 
+  // Every refusal above is audited: together they stay within the address's burst of login
+  // attempts (lib/api/login-limit.ts). This one drains it.
+  it("refusals are audited up to the login attempt limit of the address, then only logged", async () => {
+    const before = (await failedLogins()).length;
+    const tries = 25;
+    for (let i = 0; i < tries; i++)
+      expect(
+        refusal((await callback(`${server.url}/api/v1/auth/oidc/callback?code=x&state=y`, "")).location).code,
+      ).toBe("expired");
+    const audited = (await failedLogins()).length - before;
+    expect(audited).toBeLessThan(tries);
+    expect(fs.readFileSync(server.logFile, "utf8")).toContain('"audited":false');
+  });
+
   it("HANGAR_OIDC_CLIENT_SECRET appears in no response and nowhere in the server's log", async () => {
     const doc = await get(`${server.url}/api/v1/openapi.json`);
     expect(doc.text).toContain("/api/v1/auth/oidc/callback");

@@ -7,6 +7,7 @@ import { beginOidc, configuredOidc, finishOidc, OidcRefusal } from "@/lib/teams/
 
 import { readCookie, sessionCookieHeader } from "./browser-session";
 import type { Reply } from "./handler";
+import { takeLoginAttempt } from "./login-limit";
 import {
   clearOidcCookieHeader,
   decodeOidcCookie,
@@ -35,9 +36,21 @@ function loginPage(code: OidcErrorCode, email: string | null, next: string): str
   return `/login?${query}`;
 }
 
+/**
+ * Logs and audits a refusal. Audited refusals take from the client's login attempts (as a wrong
+ * password does), so anyone can open these URLs but nobody can grow the audit log without bound.
+ */
 async function refuse(req: RequestLike, requestId: string, refusal: OidcRefusal) {
-  log.warn("oidc sign-in refused", { requestId, code: refusal.code, reason: refusal.reason });
-  await recordFailedLogin(refusal.email, clientAddress(req), requestId, {
+  const client = clientAddress(req);
+  const overLimit = takeLoginAttempt(client) !== null;
+  log.warn("oidc sign-in refused", {
+    requestId,
+    code: refusal.code,
+    reason: refusal.reason,
+    ...(overLimit ? { audited: false, why: "over the login attempt limit of this address" } : {}),
+  });
+  if (overLimit) return;
+  await recordFailedLogin(refusal.email, client, requestId, {
     label: "oidc sign-in",
     detail: { method: "oidc", refusal: refusal.code, reason: refusal.reason },
   });
