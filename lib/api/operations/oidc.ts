@@ -4,7 +4,8 @@ import { defineOperation } from "../operation";
 
 const toLogin =
   "A refusal redirects to `/login?oidc_error=<code>` (with `&email=` where the message names it), " +
-  "which the login page turns into a sentence, and is audited as `auth.login_failed`.";
+  "which the login page turns into a sentence, and is audited as `auth.login_failed` (refusals count " +
+  "against the address's login attempts, like wrong passwords).";
 
 /** Sign-in with an OpenID Connect provider (README "Sign-in with OIDC"), when one is configured. */
 export const oidcOperations = {
