@@ -103,7 +103,52 @@ const configSchema = z.object({
   HANGAR_K8S_USER_NAMESPACES: flag("HANGAR_K8S_USER_NAMESPACES"),
   /** Test-only: "name=ip,…" for the egress proxy's resolver. */
   HANGAR_TEST_HOSTS: optionalString,
+  /**
+   * Optional sign-in with an OpenID Connect provider (README "Sign-in with OIDC"): the issuer, and
+   * the client registered there. The three go together; the secret is never logged or echoed.
+   */
+  HANGAR_OIDC_ISSUER: optionalString.refine((v) => v === undefined || isIssuerUrl(v), {
+    message:
+      "HANGAR_OIDC_ISSUER must be the provider's https:// issuer URL (http:// only on localhost), without query or fragment",
+  }),
+  HANGAR_OIDC_CLIENT_ID: optionalString,
+  HANGAR_OIDC_CLIENT_SECRET: optionalString,
+  /** The sign-in button says "Sign in with <name>"; the issuer's host name when unset. */
+  HANGAR_OIDC_NAME: optionalString.refine((v) => v === undefined || v.length <= 60, {
+    message: "HANGAR_OIDC_NAME must be at most 60 characters",
+  }),
+  HANGAR_OIDC_SCOPES: optionalString.refine((v) => v === undefined || v.split(/\s+/).includes("openid"), {
+    message: 'HANGAR_OIDC_SCOPES must include "openid" (the default is "openid email profile")',
+  }),
 });
+
+const OIDC_REQUIRED = ["HANGAR_OIDC_ISSUER", "HANGAR_OIDC_CLIENT_ID", "HANGAR_OIDC_CLIENT_SECRET"] as const;
+const OIDC_OPTIONAL = ["HANGAR_OIDC_NAME", "HANGAR_OIDC_SCOPES"] as const;
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function isIssuerUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.search || url.hash || url.username || url.password) return false;
+  return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
+}
+
+/** The OIDC settings named together: the missing ones are reported by name, never their values. */
+function checkOidcTogether(env: RawConfig): string[] {
+  const given = [...OIDC_REQUIRED, ...OIDC_OPTIONAL].filter((name) => env[name] !== undefined);
+  if (given.length === 0) return [];
+  const missing = OIDC_REQUIRED.filter((name) => env[name] === undefined);
+  if (missing.length === 0) return [];
+  return [
+    `  ${missing.join(", ")}: not set; OIDC sign-in needs HANGAR_OIDC_ISSUER, HANGAR_OIDC_CLIENT_ID and ` +
+      `HANGAR_OIDC_CLIENT_SECRET together (${given.join(", ")} ${given.length === 1 ? "is" : "are"} set)`,
+  ];
+}
 
 type RawConfig = z.output<typeof configSchema>;
 export type Config = Omit<RawConfig, "HANGAR_DATA_DIR"> & { HANGAR_DATA_DIR: string };
@@ -113,6 +158,31 @@ export class StartupError extends Error {}
 
 export class ConfigError extends StartupError {}
 
+export type OidcSettings = {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** The button label: "Sign in with <name>". */
+  name: string;
+  scopes: string;
+};
+
+export const DEFAULT_OIDC_SCOPES = "openid email profile";
+
+/** The OIDC provider Hangar signs people in with, or null when none is configured. */
+export function oidcSettings(config: Config): OidcSettings | null {
+  const { HANGAR_OIDC_ISSUER: issuer, HANGAR_OIDC_CLIENT_ID: clientId } = config;
+  const clientSecret = config.HANGAR_OIDC_CLIENT_SECRET;
+  if (!issuer || !clientId || !clientSecret) return null;
+  return {
+    issuer,
+    clientId,
+    clientSecret,
+    name: config.HANGAR_OIDC_NAME ?? new URL(issuer).hostname,
+    scopes: (config.HANGAR_OIDC_SCOPES ?? DEFAULT_OIDC_SCOPES).split(/\s+/).join(" "),
+  };
+}
+
 /** Reads and validates the environment once; a bad setting stops the start with a clear message. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);
@@ -120,5 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
+  const oidc = checkOidcTogether(parsed.data);
+  if (oidc.length > 0) throw new ConfigError(`Invalid configuration:\n${oidc.join("\n")}`);
   return { ...parsed.data, HANGAR_DATA_DIR: path.resolve(parsed.data.HANGAR_DATA_DIR) };
 }

@@ -72,3 +72,19 @@ export async function claimInvite(id: string, tx: Tx): Promise<boolean> {
     .returning({ id: invites.id });
   return rows.length === 1;
 }
+
+/** Usable invites addressed to this (lower-cased) email, in any workspace, newest first. */
+export async function listOpenInvitesForEmail(email: string, db: Db | Tx = getDb()): Promise<InviteRow[]> {
+  return db
+    .select()
+    .from(invites)
+    .where(
+      and(
+        eq(invites.email, email.toLowerCase()),
+        isNull(invites.acceptedAt),
+        isNull(invites.revokedAt),
+        gt(invites.expiresAt, new Date()),
+      ),
+    )
+    .orderBy(desc(invites.createdAt));
+}

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, or } from "drizzle-orm";
 
 import { type Db } from "@/db";
 import { getDb } from "@/db/client";
@@ -26,6 +26,22 @@ export async function findUserByOidc(issuer: string, subject: string, db: Db = g
     .select()
     .from(users)
     .where(and(eq(users.oidcIssuer, issuer), eq(users.oidcSubject, subject), isNull(users.disabledAt)));
+  return row ?? null;
+}
+
+/** A disabled account with this email or this OIDC link, if there is one. */
+export async function findDisabledUser(
+  email: string | null,
+  oidc: { issuer: string; subject: string },
+  db: Db = getDb(),
+): Promise<UserRow | null> {
+  const byOidc = and(eq(users.oidcIssuer, oidc.issuer), eq(users.oidcSubject, oidc.subject));
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(
+      and(isNotNull(users.disabledAt), email ? or(byOidc, eq(users.email, email.toLowerCase())) : byOidc),
+    );
   return row ?? null;
 }
 

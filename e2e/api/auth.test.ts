@@ -61,10 +61,14 @@ describe("auth", () => {
     expect(files).toEqual(table);
   });
 
-  it("only the health check, the login, the API description and invite links are open", async () => {
+  it("only the health check, the logins, the API description and invite links are open", async () => {
     const open = (await routeTable()).filter((r) => r.open).map((r) => `${r.method} ${r.path}`);
-    // An invite link's token is its credential (one-time, hashed at rest, expiring).
+    // An invite link's token is its credential (one-time, hashed at rest, expiring). The OIDC
+    // redirects are the sign-in itself; their credential is the provider's signed ID token.
     expect(open.sort()).toEqual([
+      "GET /api/v1/auth/oidc/callback",
+      "GET /api/v1/auth/oidc/start",
+      "GET /api/v1/auth/providers",
       "GET /api/v1/health",
       "GET /api/v1/invites/accept/{token}",
       "GET /api/v1/openapi.json",

@@ -15,15 +15,23 @@ export async function logIn(input: PasswordLoginInput): Promise<{ userId: string
   return user ? { userId: user.id } : null;
 }
 
-/** A failed login, in the audit log of the account's first workspace (or the default one). */
-export async function recordFailedLogin(email: string | null, client: string, requestId: string) {
+/**
+ * A failed login, in the audit log of the account's first workspace (or the default one). `extra`:
+ * who to name when there is no email (a master key attempt when unsaid) and what else to record.
+ */
+export async function recordFailedLogin(
+  email: string | null,
+  client: string,
+  requestId: string,
+  extra: { label?: string; detail?: Record<string, unknown> } = {},
+) {
   const user = email ? await findUserByEmail(email) : null;
   const [first] = user ? await listUserWorkspaces(user.id) : [];
   await recordAudit({
     workspaceId: first?.workspace.id ?? DEFAULT_WORKSPACE_ID,
-    actor: { kind: "anonymous", id: null, label: email ?? "master key attempt" },
+    actor: { kind: "anonymous", id: null, label: email ?? extra.label ?? "master key attempt" },
     action: "auth.login_failed",
-    detail: { client },
+    detail: { client, ...extra.detail },
     requestId,
   });
 }

@@ -1,5 +1,6 @@
 import { agentOperations } from "./agents";
 import { messageOperations } from "./messages";
+import { oidcOperations } from "./oidc";
 import { platformOperations } from "./platform";
 import { sessionOperations } from "./sessions";
 import { skillOperations } from "./skills";
@@ -13,6 +14,7 @@ export const operations = {
   ...messageOperations,
   ...skillOperations,
   ...teamOperations,
+  ...oidcOperations,
 };
 
 export type OperationId = keyof typeof operations;
