@@ -22,10 +22,19 @@ function endedReason(session: Session): string | null {
 
 /**
  * The main area of a ready terminal-harness session: its TUI in a browser terminal, and a shell in
- * the same sandbox as a second tab. `readOnly` (the `?view=1` page) watches without typing. Once the
+ * the same sandbox as a second tab. `readOnly` (the `?view=1` page, or a caller with the viewer
+ * role: `viewerRole`) watches without typing. Once the
  * session ends the last screen stays, marked as ended.
  */
-export function TerminalPane({ session, readOnly }: { session: Session; readOnly: boolean }) {
+export function TerminalPane({
+  session,
+  readOnly,
+  viewerRole = false,
+}: {
+  session: Session;
+  readOnly: boolean;
+  viewerRole?: boolean;
+}) {
   const client = useQueryClient();
   const id = useId();
   const tabRefs = useRef(new Map<TerminalKind, HTMLButtonElement>());
@@ -98,6 +107,7 @@ export function TerminalPane({ session, readOnly }: { session: Session; readOnly
         kind={kind}
         programLabel={kind === "shell" ? "The shell" : harness}
         readOnly={readOnly}
+        viewerRole={viewerRole}
         ended={ended}
         endedReason={endedReason(session)}
         onDropped={onDropped}
