@@ -38,7 +38,9 @@ export function TerminalPane({
   const client = useQueryClient();
   const id = useId();
   const tabRefs = useRef(new Map<TerminalKind, HTMLButtonElement>());
-  const initial = useSearchParams().get("terminal") === "shell" ? "shell" : "tui";
+  // A shell in the sandbox takes the operator role (the server refuses a viewer one).
+  const kinds = viewerRole ? KINDS.slice(0, 1) : KINDS;
+  const initial = useSearchParams().get("terminal") === "shell" && !viewerRole ? "shell" : "tui";
   const [kind, setKind] = useState<TerminalKind>(initial);
   const harness = HARNESSES[session.harness_id].label;
   const title = session.title || "Untitled session";
@@ -50,13 +52,13 @@ export function TerminalPane({
   );
 
   function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
-    const index = KINDS.indexOf(kind);
+    const index = kinds.indexOf(kind);
     if (ended) return;
     const next =
       e.key === "ArrowRight" || e.key === "End"
-        ? KINDS[Math.min(index + 1, KINDS.length - 1)]
+        ? kinds[Math.min(index + 1, kinds.length - 1)]
         : e.key === "ArrowLeft" || e.key === "Home"
-          ? KINDS[Math.max(index - 1, 0)]
+          ? kinds[Math.max(index - 1, 0)]
           : undefined;
     if (!next) return;
     e.preventDefault();
@@ -66,7 +68,7 @@ export function TerminalPane({
 
   const tabs = (
     <div role="tablist" aria-label="Terminals" onKeyDown={onKeyDown} className="flex h-full shrink-0">
-      {KINDS.map((k) => (
+      {kinds.map((k) => (
         <button
           key={k}
           ref={(el) => {

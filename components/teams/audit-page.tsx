@@ -130,7 +130,7 @@ function AuditFilterForm({
         onApply();
       }}
     >
-      {text("actor", "Actor", "user or key id, or master")}
+      {text("actor", "Actor", "user id, key id, master")}
       {text("action", "Action", "agent.update or agent.")}
       {text("resource", "Resource", "a resource id")}
       {text("since", "From", "")}

@@ -56,6 +56,7 @@ export function CreateApiKeyDialog({ onClose }: { onClose: () => void }) {
       >
         <div className="flex flex-col gap-3">
           <ShownOnce
+            copyLabel="Copy the API key"
             label="API key"
             value={created.key}
             warning="Copy the key now: you will not see it again. Hangar keeps only a hash of it."

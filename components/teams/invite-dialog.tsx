@@ -64,6 +64,7 @@ export function InviteDialog({ onClose }: { onClose: () => void }) {
             until {new Date(created.expires_at).toLocaleString()}.
           </p>
           <ShownOnce
+            copyLabel="Copy the invite link"
             label="Invite link"
             value={created.url}
             warning="Copy it now: you will not see this link again. If it is lost, revoke the invite and send a new one."

@@ -99,6 +99,13 @@ function MembersTable({
           </tr>
         </thead>
         <tbody>
+          {members && members.length === 0 && (
+            <tr className="border-b border-border">
+              <td colSpan={admin ? 5 : 4} className={cn(CELL, "py-6 text-center text-xs text-fg-muted")}>
+                No members yet. Invite someone: they are listed here once they accept.
+              </td>
+            </tr>
+          )}
           {(members ?? []).map((member) => (
             <tr key={member.user_id} className={ROW}>
               <td className={cn(CELL, "max-w-72 truncate font-medium")}>

@@ -3,7 +3,17 @@ import { TriangleAlert } from "lucide-react";
 import { CopyButton } from "@/components/ui/copy-button";
 
 /** A secret the server answers with once (a key, an invite link): selectable, copyable, and said so. */
-export function ShownOnce({ label, value, warning }: { label: string; value: string; warning: string }) {
+export function ShownOnce({
+  label,
+  value,
+  warning,
+  copyLabel,
+}: {
+  label: string;
+  value: string;
+  warning: string;
+  copyLabel: string;
+}) {
   return (
     <div className="flex flex-col gap-2">
       <p className="flex items-start gap-2 rounded-md bg-warning-subtle px-3 py-2 text-xs text-fg">
@@ -17,7 +27,7 @@ export function ShownOnce({ label, value, warning }: { label: string; value: str
         >
           {value}
         </output>
-        <CopyButton text={value} label={`Copy the ${label.toLowerCase()}`} />
+        <CopyButton text={value} label={copyLabel} />
       </div>
     </div>
   );
