@@ -5,7 +5,7 @@ import { LinkIcon, UserPlus } from "lucide-react";
 import { useState } from "react";
 import { z } from "zod";
 
-import { ROLE_HINTS, RoleBadge } from "@/components/teams/role-badge";
+import { RoleBadge, roleSentence } from "@/components/teams/role-badge";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, FieldError } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
@@ -72,7 +72,7 @@ function AcceptInvite({ token, invite }: { token: string; invite: InvitePreview 
         <dt className="text-fg-muted">Role</dt>
         <dd className="flex min-w-0 flex-col items-start gap-1">
           <RoleBadge role={invite.role} />
-          <span className="text-xs text-fg-muted">{ROLE_HINTS[invite.role]}</span>
+          <span className="text-xs text-fg-muted">{roleSentence(invite.role)}</span>
         </dd>
       </dl>
       {invite.existing_user ? <ExistingAccount token={token} /> : <NewAccount token={token} />}

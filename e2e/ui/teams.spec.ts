@@ -114,6 +114,40 @@ test("[TEAMS] an admin invites from the Members page; the invitee sets a passwor
   // The admin's Members page lists them, with a role select.
   await page.reload();
   await expect(page.getByLabel(`Role of ${email}`)).toHaveValue("operator");
+  await screenshotBothThemes(page, "members-with-member");
+});
+
+test("[TEAMS] the sidebar's workspace switcher moves the login to another workspace and reloads", async ({
+  page,
+  request,
+}) => {
+  const name = unique("Second workspace");
+  const created = await apiCall(request, "POST", "/api/v1/workspaces", { name });
+  expect(created.status).toBe(201);
+  const switcher = page.getByRole("navigation", { name: "Main" }).getByLabel("Workspace");
+  try {
+    await page.goto("/agents");
+    await expect(switcher).toBeEnabled();
+    await expect(switcher.locator("option", { hasText: name })).toHaveCount(1);
+    await Promise.all([page.waitForEvent("load"), switcher.selectOption({ label: name })]);
+    await expect(signedIn(page)).toContainText(`in ${name}`);
+    await expect(switcher).toHaveValue(created.body.id);
+    // Every query read the new workspace: it has no agents, and its audit log starts with itself.
+    await expect(page.getByRole("heading", { name: "No agents yet" })).toBeVisible();
+    await screenshotBothThemes(page, "sidebar-switched-workspace");
+  } finally {
+    // The saved login is shared by the other tests: back to the default workspace.
+    await page.goto("/agents");
+    await page.evaluate(() =>
+      fetch("/api/v1/auth/workspace", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ workspace_id: "ws_default" }),
+      }),
+    );
+  }
+  await page.reload();
+  await expect(signedIn(page)).toContainText("in Default");
 });
 
 test("[TEAMS] a viewer watches a TUI terminal: keystrokes and takeover never reach the PTY", async ({
@@ -268,12 +302,10 @@ test("[TEAMS] an API key from its page: shown once, works with Bearer, revoked i
     const revokedAt = Date.now();
     expect(response.status()).toBe(200);
     await reading;
-    test
-      .info()
-      .annotations.push({
-        type: "stream ended after revoke (ms)",
-        description: String(endedAt! - revokedAt),
-      });
+    test.info().annotations.push({
+      type: "stream ended after revoke (ms)",
+      description: String(endedAt! - revokedAt),
+    });
     expect(endedAt! - revokedAt).toBeLessThan(1000);
     await expect(row).toContainText("Revoked");
     await expect(page.getByRole("button", { name: `Revoke ${name}` })).toHaveCount(0);
