@@ -11,6 +11,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { PageHeader } from "@/components/ui/page-header";
 import { agentQueries } from "@/lib/api-client/agents";
+import { useCaller } from "@/lib/api-client/auth";
 import { skillQueries } from "@/lib/api-client/skills";
 import type { Agent } from "@/lib/schemas/agent";
 
@@ -29,6 +30,7 @@ export function AgentDetail({ id }: { id: string }) {
     () => "http://127.0.0.1:3000",
   );
   const agent = query.data;
+  const { can } = useCaller();
 
   if (query.error) return <p className="px-6 py-4 text-danger">{query.error.message}</p>;
   if (!agent) return <div className="h-14 border-b border-border" aria-busy="true" />;
@@ -47,21 +49,27 @@ export function AgentDetail({ id }: { id: string }) {
         description={<span className="font-mono">{agent.id}</span>}
         actions={
           <>
-            <Button size="sm" variant="ghost" onClick={() => setDeleting(agent)}>
-              <Trash2 size={14} aria-hidden />
-              Delete
-            </Button>
-            <Link
-              href={`/agents/${agent.id}/edit`}
-              className="inline-flex h-7 items-center gap-1.5 rounded-md border border-border-strong px-2.5 text-xs font-medium hover:bg-bg-muted"
-            >
-              <Pencil size={13} aria-hidden />
-              Edit
-            </Link>
-            <Button size="sm" variant="primary" onClick={() => setStarting(true)}>
-              <Play size={13} aria-hidden />
-              New session
-            </Button>
+            {can("admin") && (
+              <>
+                <Button size="sm" variant="ghost" onClick={() => setDeleting(agent)}>
+                  <Trash2 size={14} aria-hidden />
+                  Delete
+                </Button>
+                <Link
+                  href={`/agents/${agent.id}/edit`}
+                  className="inline-flex h-7 items-center gap-1.5 rounded-md border border-border-strong px-2.5 text-xs font-medium hover:bg-bg-muted"
+                >
+                  <Pencil size={13} aria-hidden />
+                  Edit
+                </Link>
+              </>
+            )}
+            {can("operator") && (
+              <Button size="sm" variant="primary" onClick={() => setStarting(true)}>
+                <Play size={13} aria-hidden />
+                New session
+              </Button>
+            )}
           </>
         }
       />

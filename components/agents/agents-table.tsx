@@ -12,6 +12,7 @@ import { Pagination } from "@/components/ui/pagination";
 import { SearchInput } from "@/components/ui/search-input";
 import { RelativeTime } from "@/components/ui/time";
 import { agentQueries } from "@/lib/api-client/agents";
+import { useCaller } from "@/lib/api-client/auth";
 import { cn } from "@/lib/cn";
 import { AGENT_SORT_FIELDS, type Agent, type AgentListItem, type AgentListQuery } from "@/lib/schemas/agent";
 
@@ -52,6 +53,8 @@ export function AgentsTable() {
   const { search, sort, order, page } = params;
   const [text, setText] = useState(search);
   const [deleting, setDeleting] = useState<Agent | null>(null);
+  // Creating and deleting agents is for admins; the others see the list only.
+  const admin = useCaller().can("admin");
 
   const setParams = (next: Partial<ListParams>) => setListParams((current) => ({ ...current, ...next }));
 
@@ -98,10 +101,12 @@ export function AgentsTable() {
         title="Agents"
         description="Configurations that sessions run in a sandbox."
         actions={
-          <Button variant="primary" size="sm" onClick={() => router.push("/agents/new")}>
-            <Plus size={14} aria-hidden />
-            New agent
-          </Button>
+          admin && (
+            <Button variant="primary" size="sm" onClick={() => router.push("/agents/new")}>
+              <Plus size={14} aria-hidden />
+              New agent
+            </Button>
+          )
         }
       />
       {isEmptyLibrary ? (
@@ -109,15 +114,7 @@ export function AgentsTable() {
           icon={<Bot size={28} aria-hidden />}
           title="No agents yet"
           body="An agent is a model, a prompt and a harness, with the skills, secrets, files and network rules its sessions get."
-          action={
-            <Link
-              href="/agents/new"
-              className="inline-flex h-8 items-center gap-2 rounded-md bg-accent px-3 text-[13px] font-medium text-accent-fg"
-            >
-              <Plus size={14} aria-hidden />
-              New agent
-            </Link>
-          }
+          action={admin && <NewAgentLink />}
         />
       ) : (
         <div className="px-6 py-4">
@@ -161,7 +158,7 @@ export function AgentsTable() {
                     </tr>
                   ))}
                 {data?.data.map((agent) => (
-                  <AgentRow key={agent.id} agent={agent} onDelete={setDeleting} />
+                  <AgentRow key={agent.id} agent={agent} onDelete={admin ? setDeleting : null} />
                 ))}
                 {data && data.data.length === 0 && (
                   <tr className="border-t border-border">
@@ -240,7 +237,19 @@ function ColumnHeader({
   );
 }
 
-function AgentRow({ agent, onDelete }: { agent: AgentListItem; onDelete: (agent: Agent) => void }) {
+function NewAgentLink() {
+  return (
+    <Link
+      href="/agents/new"
+      className="inline-flex h-8 items-center gap-2 rounded-md bg-accent px-3 text-[13px] font-medium text-accent-fg"
+    >
+      <Plus size={14} aria-hidden />
+      New agent
+    </Link>
+  );
+}
+
+function AgentRow({ agent, onDelete }: { agent: AgentListItem; onDelete: ((agent: Agent) => void) | null }) {
   return (
     <tr className="h-11 border-t border-border hover:bg-bg-subtle">
       <td className="max-w-64 px-3">
@@ -266,14 +275,16 @@ function AgentRow({ agent, onDelete }: { agent: AgentListItem; onDelete: (agent:
         <RelativeTime iso={agent.created_at} />
       </td>
       <td className="px-2">
-        <Button
-          variant="ghost"
-          size="icon"
-          aria-label={`Delete ${agent.name ?? agent.id}`}
-          onClick={() => onDelete(agent)}
-        >
-          <Trash2 size={14} aria-hidden />
-        </Button>
+        {onDelete && (
+          <Button
+            variant="ghost"
+            size="icon"
+            aria-label={`Delete ${agent.name ?? agent.id}`}
+            onClick={() => onDelete(agent)}
+          >
+            <Trash2 size={14} aria-hidden />
+          </Button>
+        )}
       </td>
     </tr>
   );

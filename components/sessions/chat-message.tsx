@@ -18,6 +18,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Disclosure } from "@/components/ui/disclosure";
 import { Markdown } from "@/components/ui/markdown";
+import { useCaller } from "@/lib/api-client/auth";
 import { useAnswerPermission, type PermissionReply } from "@/lib/api-client/sessions";
 import { cn } from "@/lib/cn";
 import type { ThreadMessage, ThreadPart } from "@/lib/schemas/session-event";
@@ -173,6 +174,7 @@ function PermissionCard({
   canAnswer: boolean;
 }) {
   const answer = useAnswerPermission(sessionId);
+  const operator = useCaller().can("operator");
   const preview = inputPreview(part.input);
   const title = part.title || `${part.tool} asks for permission`;
   const reply = (r: PermissionReply) => answer.mutate({ permissionId: part.id, reply: r });
@@ -204,7 +206,10 @@ function PermissionCard({
           <Block label="Input">{formatInput(part.input)}</Block>
         </Disclosure>
       )}
-      {part.reply === null && (
+      {part.reply === null && !operator && (
+        <p className="text-[11px] text-fg-muted">Waiting for an operator or admin to answer.</p>
+      )}
+      {part.reply === null && operator && (
         <div className="flex flex-wrap items-center gap-2">
           <Button size="sm" variant="primary" disabled={disabled} onClick={() => reply("once")}>
             Allow once

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useRef, useState, type UIEvent } from "react";
 
 import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
+import { useCaller } from "@/lib/api-client/auth";
 import { sessionQueries } from "@/lib/api-client/sessions";
 import { cn } from "@/lib/cn";
 import { HARNESSES } from "@/lib/schemas/harness";
@@ -99,6 +100,8 @@ export function SessionChat({ session }: { session: Session }) {
   const harness = HARNESSES[session.harness_id].label;
   const ready = session.status === "ready";
   const ended = !isLive(session);
+  // Sending takes the operator role; until the role is known, no box at all (rather than one that goes).
+  const { role } = useCaller();
 
   const refreshSession = useCallback(
     () => void client.invalidateQueries({ queryKey: sessionQueries.detail(session.id).queryKey }),
@@ -176,7 +179,11 @@ export function SessionChat({ session }: { session: Session }) {
               </Button>
             )}
           </div>
-          {ready ? (
+          {ready && role === null ? null : ready && role === "viewer" ? (
+            <p className="border-t border-border px-4 py-2.5 text-xs text-fg-muted">
+              You have the viewer role here: you can read this conversation but not send messages.
+            </p>
+          ) : ready ? (
             <ChatComposer sessionId={session.id} harness={harness} running={running !== null} onSent={jump} />
           ) : (
             <p className="border-t border-border px-4 py-2.5 text-xs text-fg-muted">

@@ -3,6 +3,7 @@
 import { useSearchParams } from "next/navigation";
 import { useState } from "react";
 
+import { useCaller } from "@/lib/api-client/auth";
 import type { Session } from "@/lib/schemas/session";
 
 import { BootTail } from "./boot-tail";
@@ -16,7 +17,11 @@ import { TerminalPane } from "./terminal-pane";
  * when the session ended stays below the ended state, with its last screen.
  */
 export function SessionMain({ session }: { session: Session }) {
-  const readOnly = useSearchParams().get("view") === "1";
+  const viewOnly = useSearchParams().get("view") === "1";
+  // A viewer never types: the terminal connects read-only (the server would drop its keystrokes anyway).
+  const { role } = useCaller();
+  const viewerRole = role === "viewer";
+  const readOnly = viewOnly || viewerRole;
   const [terminalShown, setTerminalShown] = useState(false);
   // Derived from the previous render (React's documented pattern): a restart boots a new terminal.
   if (session.status === "ready" && !terminalShown) setTerminalShown(true);
@@ -34,7 +39,9 @@ export function SessionMain({ session }: { session: Session }) {
       )}
       {session.status === "failed" && <FailedState session={session} />}
       {session.status === "dead" && <StoppedState session={session} />}
-      {showTerminal && <TerminalPane key={session.id} session={session} readOnly={readOnly} />}
+      {showTerminal && role !== null && (
+        <TerminalPane key={session.id} session={session} readOnly={readOnly} viewerRole={viewerRole} />
+      )}
     </section>
   );
 }

@@ -8,6 +8,7 @@ import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { EmptyState, PageHeader } from "@/components/ui/page-header";
 import { Tabs } from "@/components/ui/tabs";
+import { useCaller } from "@/lib/api-client/auth";
 import { ApiClientError } from "@/lib/api-client/fetcher";
 import { BOOT_LOG_LINES, sessionQueries } from "@/lib/api-client/sessions";
 import { cn } from "@/lib/cn";
@@ -60,6 +61,8 @@ function SessionView({ session }: { session: Session }) {
   const [stopping, setStopping] = useState(false);
   const [restarting, setRestarting] = useState(false);
   const live = isLive(session);
+  // Starting, stopping and restarting take the operator role; a viewer watches.
+  const operator = useCaller().can("operator");
   const title = session.title || "Untitled session";
 
   const refresh = () =>
@@ -90,21 +93,23 @@ function SessionView({ session }: { session: Session }) {
           </>
         }
         actions={
-          <>
-            <Button
-              size="sm"
-              onClick={() => setRestarting(true)}
-              disabled={session.status === "creating"}
-              title={session.status === "creating" ? "Wait until the boot ends" : undefined}
-            >
-              <RotateCw size={14} aria-hidden />
-              Restart
-            </Button>
-            <Button size="sm" onClick={() => setStopping(true)} disabled={!live}>
-              <Square size={13} aria-hidden />
-              Stop
-            </Button>
-          </>
+          operator && (
+            <>
+              <Button
+                size="sm"
+                onClick={() => setRestarting(true)}
+                disabled={session.status === "creating"}
+                title={session.status === "creating" ? "Wait until the boot ends" : undefined}
+              >
+                <RotateCw size={14} aria-hidden />
+                Restart
+              </Button>
+              <Button size="sm" onClick={() => setStopping(true)} disabled={!live}>
+                <Square size={13} aria-hidden />
+                Stop
+              </Button>
+            </>
+          )
         }
       />
       <div className="border-b border-border px-6 py-4">

@@ -12,6 +12,7 @@ import { Pagination } from "@/components/ui/pagination";
 import { Select } from "@/components/ui/select";
 import { RelativeTime } from "@/components/ui/time";
 import { agentQueries } from "@/lib/api-client/agents";
+import { useCaller } from "@/lib/api-client/auth";
 import { sessionQueries } from "@/lib/api-client/sessions";
 import { cn } from "@/lib/cn";
 import { SESSION_STATUSES, type Session, type SessionStatus } from "@/lib/schemas/session";
@@ -68,6 +69,7 @@ export function SessionsTable() {
     }),
   );
   const agents = useQuery(agentQueries.list({ limit: 200, sort: "name", order: "asc" }));
+  const { can } = useCaller();
   const agentNames = new Map((agents.data?.data ?? []).map((a) => [a.id, a.name]));
   const data = query.data;
   const total = data?.total ?? 0;
@@ -79,7 +81,7 @@ export function SessionsTable() {
       <PageHeader
         title="Sessions"
         description="Agents running in sandboxes, newest first."
-        actions={<StartSessionButton agents={agents.data?.data ?? []} />}
+        actions={can("operator") && <StartSessionButton agents={agents.data?.data ?? []} />}
       />
       {query.error ? (
         <p role="alert" className="px-6 py-4 text-danger">

@@ -22,14 +22,25 @@ function endedReason(session: Session): string | null {
 
 /**
  * The main area of a ready terminal-harness session: its TUI in a browser terminal, and a shell in
- * the same sandbox as a second tab. `readOnly` (the `?view=1` page) watches without typing. Once the
+ * the same sandbox as a second tab. `readOnly` (the `?view=1` page, or a caller with the viewer
+ * role: `viewerRole`) watches without typing. Once the
  * session ends the last screen stays, marked as ended.
  */
-export function TerminalPane({ session, readOnly }: { session: Session; readOnly: boolean }) {
+export function TerminalPane({
+  session,
+  readOnly,
+  viewerRole = false,
+}: {
+  session: Session;
+  readOnly: boolean;
+  viewerRole?: boolean;
+}) {
   const client = useQueryClient();
   const id = useId();
   const tabRefs = useRef(new Map<TerminalKind, HTMLButtonElement>());
-  const initial = useSearchParams().get("terminal") === "shell" ? "shell" : "tui";
+  // A shell in the sandbox takes the operator role (the server refuses a viewer one).
+  const kinds = viewerRole ? KINDS.slice(0, 1) : KINDS;
+  const initial = useSearchParams().get("terminal") === "shell" && !viewerRole ? "shell" : "tui";
   const [kind, setKind] = useState<TerminalKind>(initial);
   const harness = HARNESSES[session.harness_id].label;
   const title = session.title || "Untitled session";
@@ -41,13 +52,13 @@ export function TerminalPane({ session, readOnly }: { session: Session; readOnly
   );
 
   function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
-    const index = KINDS.indexOf(kind);
+    const index = kinds.indexOf(kind);
     if (ended) return;
     const next =
       e.key === "ArrowRight" || e.key === "End"
-        ? KINDS[Math.min(index + 1, KINDS.length - 1)]
+        ? kinds[Math.min(index + 1, kinds.length - 1)]
         : e.key === "ArrowLeft" || e.key === "Home"
-          ? KINDS[Math.max(index - 1, 0)]
+          ? kinds[Math.max(index - 1, 0)]
           : undefined;
     if (!next) return;
     e.preventDefault();
@@ -57,7 +68,7 @@ export function TerminalPane({ session, readOnly }: { session: Session; readOnly
 
   const tabs = (
     <div role="tablist" aria-label="Terminals" onKeyDown={onKeyDown} className="flex h-full shrink-0">
-      {KINDS.map((k) => (
+      {kinds.map((k) => (
         <button
           key={k}
           ref={(el) => {
@@ -98,6 +109,7 @@ export function TerminalPane({ session, readOnly }: { session: Session; readOnly
         kind={kind}
         programLabel={kind === "shell" ? "The shell" : harness}
         readOnly={readOnly}
+        viewerRole={viewerRole}
         ended={ended}
         endedReason={endedReason(session)}
         onDropped={onDropped}

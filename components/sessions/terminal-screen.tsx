@@ -2,7 +2,7 @@
 
 import "@xterm/xterm/css/xterm.css";
 
-import { Check, ClipboardPaste, Copy, ExternalLink, Keyboard } from "lucide-react";
+import { Check, ClipboardPaste, Copy, ExternalLink, Eye, Keyboard } from "lucide-react";
 import type { ReactNode, RefObject } from "react";
 
 import { Badge } from "@/components/ui/badge";
@@ -29,6 +29,7 @@ export function TerminalScreen({
   kind,
   programLabel,
   readOnly,
+  viewerRole = false,
   ended,
   endedReason,
   onDropped,
@@ -42,6 +43,8 @@ export function TerminalScreen({
   /** What runs in it, for messages: "Claude Code", "The shell". */
   programLabel: string;
   readOnly: boolean;
+  /** The caller has the viewer role: read-only whatever the page, and said so. */
+  viewerRole?: boolean;
   /** The session has ended: stop reconnecting. */
   ended: boolean;
   endedReason: string | null;
@@ -88,6 +91,15 @@ export function TerminalScreen({
           canType={link.state === "live" && role === "writer"}
         />
       </div>
+      {viewerRole && !ended && (
+        <div
+          role="note"
+          className="flex min-h-9 shrink-0 items-center gap-3 border-b border-border bg-bg-subtle px-3 py-1 text-xs text-fg-muted"
+        >
+          <Eye size={14} aria-hidden className="shrink-0" />
+          You have the viewer role in this workspace: you can watch this terminal but not type in it.
+        </div>
+      )}
       {(lostKeyboard || exited) && (
         <TerminalNotice
           actions={actions}

@@ -1,25 +1,32 @@
 "use client";
 
-import { BookOpen, Bot, FileCode2, LogOut, SquareTerminal } from "lucide-react";
+import { BookOpen, Bot, FileCode2, KeyRound, LogOut, ScrollText, SquareTerminal, Users } from "lucide-react";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { useState } from "react";
 
 import { ThemeToggle } from "@/components/theme";
 import { Button } from "@/components/ui/button";
-import { logout } from "@/lib/api-client/auth";
+import { logout, useCaller } from "@/lib/api-client/auth";
 import { cn } from "@/lib/cn";
+import type { WorkspaceRole } from "@/lib/schemas/roles";
 
-const NAV = [
+import { CallerCard, WorkspaceSwitcher } from "./workspace-switcher";
+
+const NAV: { href: string; label: string; icon: typeof Bot; needs?: WorkspaceRole }[] = [
   { href: "/agents", label: "Agents", icon: Bot },
   { href: "/sessions", label: "Sessions", icon: SquareTerminal },
   { href: "/skills", label: "Skills", icon: BookOpen },
+  { href: "/members", label: "Members", icon: Users },
+  { href: "/api-keys", label: "API keys", icon: KeyRound, needs: "admin" },
+  { href: "/audit", label: "Audit", icon: ScrollText, needs: "admin" },
   { href: "/docs/api", label: "API reference", icon: FileCode2 },
 ];
 
 export function AppSidebar() {
   const pathname = usePathname();
   const [leaving, setLeaving] = useState(false);
+  const { can } = useCaller();
   return (
     <nav
       aria-label="Main"
@@ -34,8 +41,11 @@ export function AppSidebar() {
         </div>
         <span className="text-[13px] font-semibold">Hangar</span>
       </div>
+      <div className="px-2 pb-3">
+        <WorkspaceSwitcher />
+      </div>
       <ul className="flex flex-col gap-0.5 px-2">
-        {NAV.map(({ href, label, icon: Icon }) => {
+        {NAV.filter((item) => !item.needs || can(item.needs)).map(({ href, label, icon: Icon }) => {
           const active = pathname === href || pathname.startsWith(href + "/");
           return (
             <li key={href}>
@@ -57,6 +67,7 @@ export function AppSidebar() {
         })}
       </ul>
       <div className="mt-auto flex flex-col gap-1 border-t border-border p-2">
+        <CallerCard />
         <ThemeToggle />
         <Button
           variant="ghost"

@@ -11,6 +11,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { EmptyState, PageHeader } from "@/components/ui/page-header";
 import { RelativeTime } from "@/components/ui/time";
+import { useCaller } from "@/lib/api-client/auth";
 import { ApiClientError } from "@/lib/api-client/fetcher";
 import { skillQueries, useUpdateSkill } from "@/lib/api-client/skills";
 import { useUnsavedChangesGuard } from "@/lib/hooks/use-unsaved-changes";
@@ -72,6 +73,8 @@ function SkillEditView({ skill }: { skill: Skill }) {
   const [deleting, setDeleting] = useState(false);
   const [gone, setGone] = useState(false);
   const { errors, isDirty, isSubmitting } = form.formState;
+  // Editing and deleting skills is for admins; the others read it (the fields are disabled).
+  const admin = useCaller().can("admin");
   useUnsavedChangesGuard(isDirty && !gone);
 
   // Someone else saved (seen on a refetch): follow along, unless that would throw away edits here.
@@ -128,68 +131,53 @@ function SkillEditView({ skill }: { skill: Skill }) {
 
   return (
     <>
-      <PageHeader
-        title={
-          <>
-            {skill.name}{" "}
-            <Badge className="ml-1 align-[2px]" tone="neutral">
-              v{skill.version}
-            </Badge>
-          </>
-        }
-        description={
-          <>
-            <Link href="/skills" className="hover:text-fg hover:underline">
-              Skills
-            </Link>
-            {" · "}
-            <span className="font-mono">{skill.id}</span>
-            {" · updated "}
-            <RelativeTime iso={skill.updated_at} />
-          </>
-        }
-        actions={
-          <Button onClick={() => setDeleting(true)}>
-            <Trash2 size={14} aria-hidden className="text-danger" />
-            Delete
-          </Button>
-        }
-      />
+      <SkillHeader skill={skill} onDelete={admin ? () => setDeleting(true) : null} />
       <div className="grid gap-x-8 gap-y-6 px-6 pt-5 xl:grid-cols-[minmax(0,1fr)_380px]">
-        <form onSubmit={onSubmit} noValidate className="flex min-w-0 flex-col gap-4" aria-label="Edit skill">
-          <SkillFields
-            submitHint="save"
-            content={content}
-            errors={{
-              name: errors.name?.message,
-              description: errors.description?.message,
-              content: errors.content?.message,
-            }}
-            fields={{
-              name: form.register("name"),
-              description: form.register("description"),
-              content: form.register("content"),
-            }}
-          />
-          <FormFooter message={message}>
-            <Button
-              onClick={() => {
-                form.reset();
-                setNotice(null);
-                setFailure(null);
+        <form
+          onSubmit={onSubmit}
+          noValidate
+          className="flex min-w-0 flex-col gap-4"
+          aria-label={admin ? "Edit skill" : "Skill"}
+        >
+          <fieldset disabled={!admin} className="contents">
+            <SkillFields
+              submitHint="save"
+              content={content}
+              errors={{
+                name: errors.name?.message,
+                description: errors.description?.message,
+                content: errors.content?.message,
               }}
-              disabled={!isDirty || isSubmitting}
-              variant="ghost"
-            >
-              Discard
-            </Button>
-            <Button type="submit" variant="primary" disabled={!isDirty || isSubmitting}>
-              {isSubmitting ? "Saving…" : "Save"}
-            </Button>
-          </FormFooter>
+              fields={{
+                name: form.register("name"),
+                description: form.register("description"),
+                content: form.register("content"),
+              }}
+            />
+          </fieldset>
+          {admin ? (
+            <FormFooter message={message}>
+              <Button
+                onClick={() => {
+                  form.reset();
+                  setNotice(null);
+                  setFailure(null);
+                }}
+                disabled={!isDirty || isSubmitting}
+                variant="ghost"
+              >
+                Discard
+              </Button>
+              <Button type="submit" variant="primary" disabled={!isDirty || isSubmitting}>
+                {isSubmitting ? "Saving…" : "Save"}
+              </Button>
+            </FormFooter>
+          ) : (
+            <p className="pb-6 text-xs text-fg-muted">Only admins edit skills; this is a read-only view.</p>
+          )}
         </form>
         <aside className="min-w-0 pb-6">
-          <SkillHistory skillId={skill.id} onRestore={restore} />
+          <SkillHistory skillId={skill.id} onRestore={admin ? restore : null} />
         </aside>
       </div>
       <DeleteSkillDialog
@@ -201,6 +189,40 @@ function SkillEditView({ skill }: { skill: Skill }) {
         }}
       />
     </>
+  );
+}
+
+function SkillHeader({ skill, onDelete }: { skill: Skill; onDelete: (() => void) | null }) {
+  return (
+    <PageHeader
+      title={
+        <>
+          {skill.name}{" "}
+          <Badge className="ml-1 align-[2px]" tone="neutral">
+            v{skill.version}
+          </Badge>
+        </>
+      }
+      description={
+        <>
+          <Link href="/skills" className="hover:text-fg hover:underline">
+            Skills
+          </Link>
+          {" · "}
+          <span className="font-mono">{skill.id}</span>
+          {" · updated "}
+          <RelativeTime iso={skill.updated_at} />
+        </>
+      }
+      actions={
+        onDelete && (
+          <Button onClick={onDelete}>
+            <Trash2 size={14} aria-hidden className="text-danger" />
+            Delete
+          </Button>
+        )
+      }
+    />
   );
 }
 

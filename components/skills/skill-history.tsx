@@ -22,7 +22,8 @@ export function SkillHistory({
   onRestore,
 }: {
   skillId: string;
-  onRestore: (version: SkillVersion) => void;
+  /** Null when the caller may not edit the skill: no restore button. */
+  onRestore: ((version: SkillVersion) => void) | null;
 }) {
   const versions = useQuery(skillQueries.versions(skillId));
   const [selected, setSelected] = useState<number | null>(null);
@@ -112,10 +113,12 @@ export function SkillHistory({
               <span className="font-normal text-fg-muted">(current)</span>
             </h3>
             <div className="flex items-center gap-1">
-              <Button size="sm" onClick={() => onRestore(picked)}>
-                <RotateCcw size={13} aria-hidden />
-                Restore this version
-              </Button>
+              {onRestore && (
+                <Button size="sm" onClick={() => onRestore(picked)}>
+                  <RotateCcw size={13} aria-hidden />
+                  Restore this version
+                </Button>
+              )}
               <Button
                 size="icon"
                 variant="ghost"

@@ -2,12 +2,13 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { BookOpen, Plus, Search, Upload } from "lucide-react";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState, type RefObject } from "react";
 
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { EmptyState, PageHeader } from "@/components/ui/page-header";
 import { Pagination } from "@/components/ui/pagination";
+import { useCaller } from "@/lib/api-client/auth";
 import { skillQueries } from "@/lib/api-client/skills";
 import type { Skill } from "@/lib/schemas/skill";
 
@@ -27,6 +28,21 @@ function useDebounced<T>(value: T, delay: number): T {
   return debounced;
 }
 
+/** "/" jumps to search from anywhere on the page that is not already a text field. */
+function useSlashFocuses(box: RefObject<HTMLInputElement | null>) {
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== "/" || event.metaKey || event.ctrlKey || event.altKey) return;
+      const target = event.target as HTMLElement | null;
+      if (target?.closest("input, textarea, select, [contenteditable=true], dialog[open]")) return;
+      event.preventDefault();
+      box.current?.focus();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [box]);
+}
+
 export function SkillsLibrary() {
   const [search, setSearch] = useState("");
   const query = useDebounced(search.trim(), 200);
@@ -38,19 +54,13 @@ export function SkillsLibrary() {
   const upload = useSkillUpload();
   const [toDelete, setToDelete] = useState<Skill | null>(null);
   const searchBox = useRef<HTMLInputElement>(null);
+  // Writing, uploading and deleting skills is for admins; the others read the library.
+  const admin = useCaller().can("admin");
+  const onFiles = (files: File[]) => {
+    if (admin) void upload.upload(files);
+  };
 
-  // "/" jumps to search from anywhere on the page that is not already a text field.
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key !== "/" || event.metaKey || event.ctrlKey || event.altKey) return;
-      const target = event.target as HTMLElement | null;
-      if (target?.closest("input, textarea, select, [contenteditable=true], dialog[open]")) return;
-      event.preventDefault();
-      searchBox.current?.focus();
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, []);
+  useSlashFocuses(searchBox);
 
   const data = list.data;
   const skills = data?.data ?? [];
@@ -59,18 +69,20 @@ export function SkillsLibrary() {
   const libraryEmpty = data !== undefined && total === 0 && !query && !list.isPlaceholderData;
 
   return (
-    <SkillDropZone onFiles={(files) => void upload.upload(files)} className="min-h-full">
+    <SkillDropZone onFiles={onFiles} className="min-h-full">
       <PageHeader
         title="Skills"
         description="Reusable Markdown instructions that agents get when you attach them."
         actions={
-          <>
-            <UploadSkillButton onFiles={(files) => void upload.upload(files)} />
-            <LinkButton href="/skills/new" variant="primary">
-              <Plus size={14} aria-hidden />
-              New skill
-            </LinkButton>
-          </>
+          admin && (
+            <>
+              <UploadSkillButton onFiles={onFiles} />
+              <LinkButton href="/skills/new" variant="primary">
+                <Plus size={14} aria-hidden />
+                New skill
+              </LinkButton>
+            </>
+          )
         }
       />
 
@@ -81,7 +93,7 @@ export function SkillsLibrary() {
       )}
 
       {libraryEmpty ? (
-        <LibraryEmptyState onFiles={(files) => void upload.upload(files)} />
+        <LibraryEmptyState onFiles={onFiles} admin={admin} />
       ) : (
         <>
           <div className="flex h-12 items-center gap-3 px-6">
@@ -114,7 +126,9 @@ export function SkillsLibrary() {
                 /
               </kbd>
             </div>
-            <p className="text-xs text-fg-subtle">Drop SKILL.md files anywhere here to add them.</p>
+            {admin && (
+              <p className="text-xs text-fg-subtle">Drop SKILL.md files anywhere here to add them.</p>
+            )}
           </div>
 
           {list.error && !data ? (
@@ -142,7 +156,7 @@ export function SkillsLibrary() {
                   skills={skills}
                   loading={!data}
                   stale={list.isPlaceholderData}
-                  onDelete={setToDelete}
+                  onDelete={admin ? setToDelete : null}
                 />
               </div>
               <Pagination
@@ -171,7 +185,15 @@ export function SkillsLibrary() {
   );
 }
 
-function LibraryEmptyState({ onFiles }: { onFiles: (files: File[]) => void }) {
+function LibraryEmptyState({ onFiles, admin }: { onFiles: (files: File[]) => void; admin: boolean }) {
+  if (!admin)
+    return (
+      <EmptyState
+        icon={<BookOpen size={22} aria-hidden />}
+        title="No skills yet"
+        body="An admin of this workspace can add skills: Markdown instructions that agents get."
+      />
+    );
   return (
     <div className="px-6 py-6">
       <div className="rounded-lg border-2 border-dashed border-border">

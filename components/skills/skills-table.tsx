@@ -22,7 +22,8 @@ export function SkillsTable({
   loading?: boolean;
   /** Showing the previous page or search while the next one loads. */
   stale?: boolean;
-  onDelete: (skill: Skill) => void;
+  /** Null when the caller may not delete skills: no delete buttons. */
+  onDelete: ((skill: Skill) => void) | null;
 }) {
   return (
     <div className="overflow-x-auto">
@@ -95,16 +96,18 @@ export function SkillsTable({
                     <RelativeTime iso={skill.updated_at} />
                   </td>
                   <td className={cn(CELL, "text-right")}>
-                    <Button
-                      size="icon"
-                      variant="ghost"
-                      aria-label={`Delete ${skill.name}`}
-                      title="Delete"
-                      onClick={() => onDelete(skill)}
-                      className="text-fg-subtle hover:text-danger"
-                    >
-                      <Trash2 size={14} aria-hidden />
-                    </Button>
+                    {onDelete && (
+                      <Button
+                        size="icon"
+                        variant="ghost"
+                        aria-label={`Delete ${skill.name}`}
+                        title="Delete"
+                        onClick={() => onDelete(skill)}
+                        className="text-fg-subtle hover:text-danger"
+                      >
+                        <Trash2 size={14} aria-hidden />
+                      </Button>
+                    )}
                   </td>
                 </tr>
               ))}

@@ -1,4 +1,4 @@
-import { expect, KEY, screenshotBothThemes, test } from "./fixtures";
+import { expect, KEY, logInWithMasterKey, screenshotBothThemes, test } from "./fixtures";
 
 // These start logged out, whatever the project's saved login.
 test.use({ storageState: { cookies: [], origins: [] } });
@@ -15,6 +15,9 @@ const PAGES = [
   "/skills/skl_doesnotexist",
   "/sessions",
   "/sessions/sess_doesnotexist",
+  "/members",
+  "/api-keys",
+  "/audit",
 ];
 
 test("[AUTH] every page sends a stranger to the login page", async ({ page }) => {
@@ -26,18 +29,30 @@ test("[AUTH] every page sends a stranger to the login page", async ({ page }) =>
 
 test("[AUTH] a wrong key is refused on the field", async ({ page }) => {
   await page.goto("/login");
-  await page.getByLabel("Master key").fill("definitely-not-the-key");
-  await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.locator("#master_key-error")).toHaveText("That is not the master key");
-  await expect(page.getByLabel("Master key")).toHaveAttribute("aria-invalid", "true");
+  // Email and password is the default way in.
+  await expect(page.getByRole("tab", { name: "Email and password" })).toHaveAttribute(
+    "aria-selected",
+    "true",
+  );
+  await expect(page.getByLabel("Email", { exact: true })).toBeFocused();
   await screenshotBothThemes(page, "login");
+  await page.getByLabel("Email", { exact: true }).fill("nobody@example.com");
+  await page.getByLabel("Password", { exact: true }).fill("not-a-password");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.locator("#password-error")).toHaveText("Wrong email or password");
+  await screenshotBothThemes(page, "login-wrong-password");
+
+  await logInWithMasterKey(page, "definitely-not-the-key");
+  const field = page.getByRole("tabpanel").getByLabel("Master key");
+  await expect(page.locator("#master_key-error")).toHaveText("That is not the master key");
+  await expect(field).toHaveAttribute("aria-invalid", "true");
+  await screenshotBothThemes(page, "login-master-key");
 });
 
 test("[AUTH] login keeps the key out of the browser; logout ends access", async ({ page, context }) => {
   await page.goto("/skills");
   await expect(page).toHaveURL(/\/login\?next=|\/login$/);
-  await page.getByLabel("Master key").fill(KEY());
-  await page.getByRole("button", { name: "Log in" }).click();
+  await logInWithMasterKey(page);
   await expect(page.getByRole("heading", { level: 1, name: "Agents" })).toBeVisible();
 
   const storage = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));

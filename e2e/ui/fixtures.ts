@@ -67,5 +67,19 @@ export async function screenshotBothThemes(page: Page, name: string) {
   await page.evaluate(() => document.documentElement.classList.remove("dark"));
 }
 
+/** The login page's "Master key" way in: its tab, then the key. */
+export async function logInWithMasterKey(page: Page, key = KEY()) {
+  await page.getByRole("tab", { name: "Master key" }).click();
+  await page.getByRole("tabpanel").getByLabel("Master key").fill(key);
+  await page.getByRole("button", { name: "Log in" }).click();
+}
+
+/** An invite made with the master key: its one-time token and link. */
+export async function inviteByApi(request: APIRequestContext, email: string, role: string) {
+  const res = await apiCall(request, "POST", "/api/v1/invites", { email, role });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { id: string; token: string; url: string };
+}
+
 export const test = base;
 export { expect };

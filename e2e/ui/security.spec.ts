@@ -159,7 +159,18 @@ test("[SECURITY] Hangar's own pages run under the CSP without a single violation
       console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`),
     );
   });
-  for (const path of ["/docs/api", "/agents/new", "/skills", "/skills/new", "/sessions", "/agents"]) {
+  for (const path of [
+    "/docs/api",
+    "/agents/new",
+    "/skills",
+    "/skills/new",
+    "/sessions",
+    "/members",
+    "/api-keys",
+    "/audit",
+    "/invite/not-a-real-token",
+    "/agents",
+  ]) {
     await page.goto(path);
     await expect(page.getByRole("heading", { level: 1 }).first(), path).toBeVisible();
     // Hydrated: client-side navigation works (a blocked script would leave a dead page).

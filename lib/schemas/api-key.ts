@@ -10,7 +10,12 @@ export const createApiKeySchema = z.object({
   name: z.string().trim().min(1, "name is required").max(100),
   role: workspaceRoleSchema,
   /** Only these agents (and their sessions); omitted or null for every agent of the workspace. */
-  agent_ids: z.array(z.string().min(1).max(64)).min(1).max(100).nullable().optional(),
+  agent_ids: z
+    .array(z.string().min(1).max(64))
+    .min(1, "pick at least one agent")
+    .max(100)
+    .nullable()
+    .optional(),
   /** Days until the key stops working; omitted or null for no expiry. */
   expires_in_days: z.number().int().min(1).max(3650).nullable().optional(),
 });
