@@ -13,6 +13,8 @@ import { useZodForm } from "@/lib/hooks/use-zod-form";
 import { safeNextPath } from "@/lib/safe-next";
 import { masterKeyLoginSchema, passwordLoginSchema } from "@/lib/schemas/auth";
 
+import { OidcButton } from "./oidc-button";
+
 type Way = "password" | "master";
 
 const WAYS: { key: Way; label: string }[] = [
@@ -105,6 +107,7 @@ export function LoginForm({ next }: { next: string }) {
           <MasterKeyLogin next={next} autoFocus={!switched} />
         )}
       </div>
+      <OidcButton next={next} />
     </div>
   );
 }
