@@ -153,7 +153,10 @@ function PasswordLogin({ next, autoFocus }: { next: string; autoFocus: boolean }
         <LogIn size={14} aria-hidden />
         {form.formState.isSubmitting ? "Checking…" : "Log in"}
       </Button>
-      <p className="text-xs text-fg-muted">No account? Ask an admin of your workspace for an invite link.</p>
+      <p className="text-xs text-fg-muted">
+        No account? Ask an admin of your workspace for an invite link. Setting Hangar up? Log in with the
+        master key it printed at its first start.
+      </p>
     </form>
   );
 }
