@@ -1,14 +1,18 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useId } from "react";
+import { Plus } from "lucide-react";
+import { useId, useState } from "react";
 
 import { RoleBadge } from "@/components/teams/role-badge";
+import { Button } from "@/components/ui/button";
 import { FieldError } from "@/components/ui/field";
 import { Select } from "@/components/ui/select";
 import { useCaller, useSwitchWorkspace } from "@/lib/api-client/auth";
 import { workspaceQueries } from "@/lib/api-client/workspaces";
 import type { AuthSession } from "@/lib/schemas/auth";
+
+import { NewWorkspaceDialog } from "./new-workspace-dialog";
 
 /** The current workspace; picking another switches the login to it and reloads the page. */
 export function WorkspaceSwitcher() {
@@ -20,6 +24,7 @@ export function WorkspaceSwitcher() {
   const current = caller?.workspace;
   // An API key or a single membership has nothing to switch to: the name alone says where one is.
   const switchable = caller?.kind === "browser" && workspaces.length > 1;
+  const [creating, setCreating] = useState(false);
 
   return (
     <div className="flex flex-col gap-1">
@@ -45,6 +50,13 @@ export function WorkspaceSwitcher() {
         ))}
       </Select>
       <FieldError message={change.error?.message} />
+      {caller?.kind === "browser" && (
+        <Button variant="ghost" size="sm" onClick={() => setCreating(true)} className="justify-start text-xs">
+          <Plus size={13} aria-hidden />
+          New workspace
+        </Button>
+      )}
+      {creating && <NewWorkspaceDialog onClose={() => setCreating(false)} />}
     </div>
   );
 }

@@ -117,6 +117,38 @@ test("[TEAMS] an admin invites from the Members page; the invitee sets a passwor
   await screenshotBothThemes(page, "members-with-member");
 });
 
+test("[TEAMS] a new workspace from the sidebar: named, created, and the login moves into it", async ({
+  page,
+}) => {
+  const name = unique("Made in the UI");
+  const nav = page.getByRole("navigation", { name: "Main" });
+  try {
+    await page.goto("/agents");
+    await nav.getByRole("button", { name: "New workspace" }).click();
+    const dialog = page.getByRole("dialog", { name: "New workspace" });
+    await dialog.getByRole("button", { name: "Create and switch" }).click();
+    await expect(dialog.getByText("name is required")).toBeVisible();
+    await dialog.getByLabel("Name").fill(name);
+    await screenshotBothThemes(page, "new-workspace");
+    await Promise.all([
+      page.waitForEvent("load"),
+      dialog.getByRole("button", { name: "Create and switch" }).click(),
+    ]);
+    await expect(signedIn(page)).toContainText(`in ${name}`);
+    await expect(page.getByRole("heading", { name: "No agents yet" })).toBeVisible();
+  } finally {
+    await page.evaluate(() =>
+      fetch("/api/v1/auth/workspace", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ workspace_id: "ws_default" }),
+      }),
+    );
+  }
+  await page.reload();
+  await expect(signedIn(page)).toContainText("in Default");
+});
+
 test("[TEAMS] the sidebar's workspace switcher moves the login to another workspace and reloads", async ({
   page,
   request,
