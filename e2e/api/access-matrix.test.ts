@@ -16,6 +16,7 @@ import { roleAllows, WORKSPACE_ROLES, type WorkspaceRole } from "@/lib/schemas/r
 
 import { AGENTS, b64, unique } from "../support/api";
 import { SESSIONS } from "../support/sandbox";
+import { upgradeStatus } from "../support/terminal";
 
 type Caller = { label: string; key: string; role: WorkspaceRole | null };
 type Call = { method: string; path: string; body?: unknown; key: string; headers?: Record<string, string> };
@@ -29,6 +30,8 @@ type Spec = {
   cross?: 404 | "own" | 403 | 400;
   /** Keys are not users: the status a key of the allowed role gets (e.g. keys cannot make workspaces). */
   keyStatus?: number;
+  /** How to make the request when it is not plain HTTP (the terminal's WebSocket upgrade). */
+  send?: (key: string, path: string) => Promise<Answer>;
 };
 
 const base = () => inject("baseUrl");
@@ -89,6 +92,7 @@ const fx = {
   fileAgent: "",
   skill: "",
   session: "",
+  tui: "",
   memberId: "",
 };
 
@@ -144,6 +148,15 @@ const SPECS: Record<string, Spec> = {
     },
   },
   revokeTtyToken: { build: sessionPath("/tty_token/revoke") },
+  // The terminal is a WebSocket: an allowed caller's upgrade is answered 101 (a viewer's seat is read-only).
+  openTerminal: {
+    build: async () => ({ path: `${SESSIONS}/${fx.tui}/tty` }),
+    send: async (key, path) => ({
+      status: await upgradeStatus(base().replace(/^http/, "ws") + path, { authorization: `Bearer ${key}` }),
+      text: "",
+    }),
+    allowedStatus: 101,
+  },
   sessionLog: { build: sessionPath("/log") },
   sandboxLogs: { build: sessionPath("/sandbox_logs") },
   // Messages
@@ -271,7 +284,10 @@ describe("the access matrix", () => {
       })
     ).id;
     fx.session = await freshSession();
+    const codex = (await made("POST", AGENTS, { model: "hangar-test-model", harness_id: "codex" })).id;
+    fx.tui = (await made("POST", `${AGENTS}/${codex}/session`, {})).id;
     await waitStatus(fx.session, ["ready"]);
+    await waitStatus(fx.tui, ["ready"]);
     fx.memberId = await freshMember("operator");
   }, 180_000);
 
@@ -294,7 +310,9 @@ describe("the access matrix", () => {
       const seen: string[] = [];
       for (const caller of callers) {
         const request = await spec.build(caller);
-        const answer = await call({ method: op.method, ...request, key: caller.key });
+        const answer = spec.send
+          ? await spec.send(caller.key, request.path)
+          : await call({ method: op.method, ...request, key: caller.key });
         const want = expected(op, spec, caller);
         seen.push(`${caller.label}: ${answer.status}`);
         expect(
@@ -302,7 +320,7 @@ describe("the access matrix", () => {
           `${caller.label} ${op.method} ${request.path}: ${answer.text.slice(0, 300)}`,
         ).toBe(want);
         if (caller.role === null && spec.cross === "own") {
-          for (const id of [fx.agent, fx.skill, fx.session, fx.memberId, wsA]) {
+          for (const id of [fx.agent, fx.skill, fx.session, fx.tui, fx.memberId, wsA]) {
             expect(answer.text, `${caller.label} sees A's ${id}`).not.toContain(id);
           }
         }

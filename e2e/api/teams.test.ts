@@ -164,6 +164,22 @@ describe("teams", () => {
     expect(seen.body.tty_token).toMatch(/^ttk_[0-9a-z]+_r_/);
     const shell = `${wsBase()}${SESSIONS}/${session.id}/tty?terminal=shell`;
     expect(await upgradeStatus(shell, { authorization: `Bearer ${viewer.key}` })).toBe(403);
+    // Another workspace's admin key gets the answer an unknown session gets.
+    const elsewhere = (await api("POST", "/api/v1/workspaces", { body: { name: unique("elsewhere") } })).body
+      .id;
+    const stranger = await api("POST", "/api/v1/api_keys", {
+      body: { name: "stranger", role: "admin" },
+      headers: { "hangar-workspace": elsewhere },
+    });
+    const tty = `${wsBase()}${SESSIONS}/${session.id}/tty`;
+    // A plain GET of the terminal, once authorised, is told to upgrade.
+    expect((await withKey(viewer.key, "GET", `${SESSIONS}/${session.id}/tty`)).status).toBe(426);
+    expect(await upgradeStatus(tty, { authorization: `Bearer ${stranger.body.key}` })).toBe(404);
+    expect(
+      await upgradeStatus(`${wsBase()}${SESSIONS}/sess_none/tty`, {
+        authorization: `Bearer ${stranger.body.key}`,
+      }),
+    ).toBe(404);
     // The operator's token, minted for its key, dies with the key; so does the key's own terminal.
     const minted = (await withKey(operator.key, "GET", `${SESSIONS}/${session.id}`)).body.tty_token as string;
     expect(minted).toMatch(/^ttk_[0-9a-z]+_w_/);

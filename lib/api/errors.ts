@@ -14,6 +14,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   gone: 410,
   payload_too_large: 413,
+  upgrade_required: 426,
   too_many_requests: 429,
   internal_error: 500,
   bad_gateway: 502,

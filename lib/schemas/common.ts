@@ -34,6 +34,7 @@ export const errorCodeSchema = z.enum([
   "gone",
   "bad_gateway",
   "payload_too_large",
+  "upgrade_required",
   "too_many_requests",
   "internal_error",
   "unavailable",

@@ -76,6 +76,18 @@ export const sessionListQuerySchema = paginationQuerySchema.extend({
 export const sessionListSchema = pageOf(sessionSchema);
 export const sessionIdParamsSchema = z.object({ id: z.string().min(1).max(64) });
 
+/** GET /sessions/{id}/tty's query: how to open the terminal WebSocket. */
+export const terminalQuerySchema = z.object({
+  /** A terminal token (`tty_token` of the session object), for clients that cannot send credentials. */
+  token: z.string().max(400).optional(),
+  /** `view`: watch read-only (a viewer always watches). */
+  mode: z.enum(["view"]).optional(),
+  /** `1`: JSON status frames as well (role, size, running). */
+  meta: z.enum(["1"]).optional(),
+  /** `shell`: a login shell in the sandbox instead of the harness's TUI (operator and up). */
+  terminal: z.enum(["shell"]).optional(),
+});
+
 export const sessionEventSchema = z.object({
   seq: z.number().int(),
   type: z.string(),

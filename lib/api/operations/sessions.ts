@@ -9,6 +9,7 @@ import {
   sessionLogQuerySchema,
   sessionLogSchema,
   sessionSchema,
+  terminalQuerySchema,
 } from "@/lib/schemas/session";
 
 import { defineOperation } from "../operation";
@@ -88,6 +89,31 @@ export const sessionOperations = {
       200: { description: "The session, creating again", schema: sessionSchema },
       404: missing,
       409: err("The session is still starting"),
+    },
+  }),
+  openTerminal: defineOperation({
+    id: "openTerminal",
+    auth: "viewer",
+    resource: "session",
+    method: "GET",
+    path: `${SESSIONS}/{id}/tty`,
+    tag: "Terminals",
+    summary: "The session's terminal, over a WebSocket (send `Upgrade: websocket`)",
+    description:
+      "Claude Code and Codex sessions (any session with `terminal=shell`). The reference product's " +
+      'framing: client text frames are keystrokes, binary frames raw bytes, `{"type":"resize","cols","rows"}` ' +
+      'resizes, `{"type":"ping"}` is ignored, `{"type":"takeover"}` takes the keyboard; the server sends ' +
+      "raw terminal output, the current screen first. Authenticate like any route, or with the session's " +
+      "`tty_token` (`?token=` or Bearer). A viewer (or a read-only token) always watches; typing and a shell " +
+      "need the operator role. Revoking the credential closes the socket (code 4403; 4401 for revoked tokens).",
+    params: sessionIdParamsSchema,
+    query: terminalQuerySchema,
+    responses: {
+      101: { description: "Switching to the WebSocket" },
+      404: missing,
+      409: err("The session is still starting, or its harness has no TUI (open `terminal=shell`)"),
+      410: err("The session has ended"),
+      426: err("A plain GET: this route only answers a WebSocket upgrade"),
     },
   }),
   revokeTtyToken: defineOperation({
