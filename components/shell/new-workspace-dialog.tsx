@@ -2,8 +2,7 @@
 
 import { useId, useState } from "react";
 
-import { Button } from "@/components/ui/button";
-import { Dialog } from "@/components/ui/dialog";
+import { Dialog, FormDialogButtons } from "@/components/ui/dialog";
 import { describedBy, Field, FieldError } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
 import { useSwitchWorkspace } from "@/lib/api-client/auth";
@@ -36,12 +35,13 @@ export function NewWorkspaceDialog({ onClose }: { onClose: () => void }) {
       onClose={onClose}
       title="New workspace"
       footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button variant="primary" type="submit" form={`${id}-form`} disabled={form.formState.isSubmitting}>
-            {form.formState.isSubmitting ? "Creating…" : "Create and switch"}
-          </Button>
-        </>
+        <FormDialogButtons
+          formId={`${id}-form`}
+          label="Create and switch"
+          busyLabel="Creating…"
+          busy={form.formState.isSubmitting}
+          onCancel={onClose}
+        />
       }
     >
       <form id={`${id}-form`} onSubmit={onSubmit} noValidate className="flex flex-col gap-4">

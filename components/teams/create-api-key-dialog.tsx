@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
 
 import { Button } from "@/components/ui/button";
-import { Dialog } from "@/components/ui/dialog";
+import { Dialog, FormDialogButtons } from "@/components/ui/dialog";
 import { describedBy, Field, FieldError } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
 import { agentQueries } from "@/lib/api-client/agents";
@@ -76,12 +76,13 @@ export function CreateApiKeyDialog({ onClose }: { onClose: () => void }) {
       size="lg"
       title="New API key"
       footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button variant="primary" type="submit" form={`${id}-form`} disabled={form.formState.isSubmitting}>
-            {form.formState.isSubmitting ? "Creating…" : "Create key"}
-          </Button>
-        </>
+        <FormDialogButtons
+          formId={`${id}-form`}
+          label="Create key"
+          busyLabel="Creating…"
+          busy={form.formState.isSubmitting}
+          onCancel={onClose}
+        />
       }
     >
       <form id={`${id}-form`} onSubmit={onSubmit} noValidate className="flex flex-col gap-4">

@@ -3,7 +3,7 @@
 import { useId, useState } from "react";
 
 import { Button } from "@/components/ui/button";
-import { Dialog } from "@/components/ui/dialog";
+import { Dialog, FormDialogButtons } from "@/components/ui/dialog";
 import { describedBy, Field, FieldError } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
 import { Select } from "@/components/ui/select";
@@ -79,12 +79,13 @@ export function InviteDialog({ onClose }: { onClose: () => void }) {
       onClose={onClose}
       title="Invite a member"
       footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button variant="primary" type="submit" form={`${id}-form`} disabled={form.formState.isSubmitting}>
-            {form.formState.isSubmitting ? "Inviting…" : "Create invite link"}
-          </Button>
-        </>
+        <FormDialogButtons
+          formId={`${id}-form`}
+          label="Create invite link"
+          busyLabel="Inviting…"
+          busy={form.formState.isSubmitting}
+          onCancel={onClose}
+        />
       }
     >
       <form id={`${id}-form`} onSubmit={onSubmit} noValidate className="flex flex-col gap-4">

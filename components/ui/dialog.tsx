@@ -105,3 +105,27 @@ export function ConfirmDialog({
     </Dialog>
   );
 }
+
+/** A form dialog's footer: Cancel, and the button that submits the form `formId` (busy while it runs). */
+export function FormDialogButtons({
+  formId,
+  label,
+  busyLabel,
+  busy,
+  onCancel,
+}: {
+  formId: string;
+  label: string;
+  busyLabel: string;
+  busy: boolean;
+  onCancel: () => void;
+}) {
+  return (
+    <>
+      <Button onClick={onCancel}>Cancel</Button>
+      <Button variant="primary" type="submit" form={formId} disabled={busy}>
+        {busy ? busyLabel : label}
+      </Button>
+    </>
+  );
+}

@@ -117,6 +117,20 @@ test("[TEAMS] an admin invites from the Members page; the invitee sets a passwor
   await screenshotBothThemes(page, "members-with-member");
 });
 
+/** The saved login is shared by the other tests: moves it back to the default workspace. */
+async function backToDefault(page: Page) {
+  await page.goto("/agents");
+  await page.evaluate(() =>
+    fetch("/api/v1/auth/workspace", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ workspace_id: "ws_default" }),
+    }),
+  );
+  await page.reload();
+  await expect(signedIn(page)).toContainText("in Default");
+}
+
 test("[TEAMS] a new workspace from the sidebar: named, created, and the login moves into it", async ({
   page,
 }) => {
@@ -137,16 +151,8 @@ test("[TEAMS] a new workspace from the sidebar: named, created, and the login mo
     await expect(signedIn(page)).toContainText(`in ${name}`);
     await expect(page.getByRole("heading", { name: "No agents yet" })).toBeVisible();
   } finally {
-    await page.evaluate(() =>
-      fetch("/api/v1/auth/workspace", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ workspace_id: "ws_default" }),
-      }),
-    );
+    await backToDefault(page);
   }
-  await page.reload();
-  await expect(signedIn(page)).toContainText("in Default");
 });
 
 test("[TEAMS] the sidebar's workspace switcher moves the login to another workspace and reloads", async ({
@@ -168,18 +174,8 @@ test("[TEAMS] the sidebar's workspace switcher moves the login to another worksp
     await expect(page.getByRole("heading", { name: "No agents yet" })).toBeVisible();
     await screenshotBothThemes(page, "sidebar-switched-workspace");
   } finally {
-    // The saved login is shared by the other tests: back to the default workspace.
-    await page.goto("/agents");
-    await page.evaluate(() =>
-      fetch("/api/v1/auth/workspace", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ workspace_id: "ws_default" }),
-      }),
-    );
+    await backToDefault(page);
   }
-  await page.reload();
-  await expect(signedIn(page)).toContainText("in Default");
 });
 
 test("[TEAMS] a viewer watches a TUI terminal: keystrokes and takeover never reach the PTY", async ({
