@@ -2,6 +2,8 @@
  * A scripted day of a team's use, then the audit log read back: every action, in order, by whom,
  * and nothing secret anywhere in it (env values, keys, passwords, invite links, cookies).
  */
+import fs from "node:fs";
+
 import { describe, expect, inject, it } from "vitest";
 
 import { AGENTS, api, unique } from "../support/api";
@@ -198,8 +200,10 @@ describe("the audit log", () => {
       .map((l) => JSON.parse(l) as Entry);
     expect(lines).toEqual(entries);
     const pages = JSON.stringify(entries);
+    const serverLog = fs.readFileSync(inject("logFile"), "utf8");
     for (const secret of secrets) {
       expect(pages, "a secret in the audit log").not.toContain(secret);
+      expect(serverLog, "a secret in the server log").not.toContain(secret);
       expect(text).not.toContain(secret);
     }
 

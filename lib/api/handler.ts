@@ -140,7 +140,7 @@ async function run<O extends Operation>(
     requestId,
     op: op.id,
     method: req.method,
-    path: pathname.startsWith("http") ? new URL(pathname).pathname : pathname,
+    path: op.secretPath ? op.path : pathname.startsWith("http") ? new URL(pathname).pathname : pathname,
     status: reply.status,
     ms: Math.round((performance.now() - started) * 10) / 10,
   });

@@ -29,6 +29,8 @@ export type Operation = {
   auth: "none" | Access;
   /** The kind of resource the path's `{id}` names: it must be in the caller's workspace and reach. */
   resource?: ScopedKind;
+  /** The path itself holds a credential (an invite link's token): logs show the template only. */
+  secretPath?: true;
   /** The audit action a successful call records (every state-changing operation has one). */
   audit?: string;
   params?: z.ZodObject;

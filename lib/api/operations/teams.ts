@@ -154,6 +154,7 @@ export const teamOperations = {
   previewInvite: defineOperation({
     id: "previewInvite",
     auth: "none",
+    secretPath: true,
     method: "GET",
     path: "/api/v1/invites/accept/{token}",
     tag: "Teams",
@@ -164,6 +165,7 @@ export const teamOperations = {
   acceptInvite: defineOperation({
     id: "acceptInvite",
     auth: "none",
+    secretPath: true,
     method: "POST",
     path: "/api/v1/invites/accept/{token}",
     tag: "Teams",
