@@ -3,7 +3,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { LinkIcon, UserPlus } from "lucide-react";
 import { useState } from "react";
-import { z } from "zod";
 
 import { RoleBadge, roleSentence } from "@/components/teams/role-badge";
 import { Button } from "@/components/ui/button";
@@ -13,12 +12,12 @@ import { ApiClientError } from "@/lib/api-client/fetcher";
 import { acceptInvite, memberQueries } from "@/lib/api-client/members";
 import { applyServerErrors, useZodForm } from "@/lib/hooks/use-zod-form";
 import { AFTER_LOGIN } from "@/lib/safe-next";
-import { acceptInviteSchema, PASSWORD_MIN, type InvitePreview } from "@/lib/schemas/member";
-
-// A new account types its password twice; the API takes it once.
-const newAccountSchema = acceptInviteSchema
-  .extend({ confirm: z.string() })
-  .refine((v) => v.password === v.confirm, { path: ["confirm"], message: "the passwords differ" });
+import {
+  existingAccountFormSchema,
+  newAccountFormSchema,
+  PASSWORD_MIN,
+  type InvitePreview,
+} from "@/lib/schemas/member";
 
 const CARD = "flex w-full max-w-sm flex-col gap-4 rounded-lg border border-border bg-bg p-6 shadow-sm";
 
@@ -87,7 +86,7 @@ async function accept(token: string, input: { name?: string; password: string })
 }
 
 function NewAccount({ token }: { token: string }) {
-  const form = useZodForm(newAccountSchema, { defaultValues: { name: "", password: "", confirm: "" } });
+  const form = useZodForm(newAccountFormSchema, { defaultValues: { name: "", password: "", confirm: "" } });
   const [failure, setFailure] = useState<string | null>(null);
   const errors = form.formState.errors;
 
@@ -146,10 +145,8 @@ function NewAccount({ token }: { token: string }) {
   );
 }
 
-const existingAccountSchema = acceptInviteSchema.pick({ password: true });
-
 function ExistingAccount({ token }: { token: string }) {
-  const form = useZodForm(existingAccountSchema, { defaultValues: { password: "" } });
+  const form = useZodForm(existingAccountFormSchema, { defaultValues: { password: "" } });
   const [failure, setFailure] = useState<string | null>(null);
   const error = form.formState.errors.password?.message;
 

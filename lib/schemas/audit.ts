@@ -31,6 +31,11 @@ export const auditQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
+/** The export's query: the same filters, and by default every entry. */
+export const auditExportQuerySchema = auditQuerySchema
+  .omit({ limit: true })
+  .extend({ limit: z.coerce.number().int().min(1).max(1_000_000).default(1_000_000) });
+
 export const auditPageSchema = z.object({
   data: z.array(auditEntrySchema),
   /** Pass as `cursor` for the next page; null on the last page. */

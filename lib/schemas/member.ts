@@ -56,6 +56,19 @@ export const inviteParamsSchema = z.object({ invite_id: z.string().min(1).max(64
 
 export const inviteTokenParamsSchema = z.object({ token: z.string().min(1).max(128) });
 
+export const acceptInviteSchema = z.object({
+  name: z.string().trim().max(100).optional(),
+  password: passwordSchema,
+});
+
+/** The invite page's form for a new account: the password typed twice (the API takes it once). */
+export const newAccountFormSchema = acceptInviteSchema
+  .extend({ confirm: z.string() })
+  .refine((v) => v.password === v.confirm, { path: ["confirm"], message: "the passwords differ" });
+
+/** The invite page's form for an email that already has an account: its password. */
+export const existingAccountFormSchema = acceptInviteSchema.pick({ password: true });
+
 /** What the invite page shows before the invitee accepts. */
 export const invitePreviewSchema = z.object({
   email: z.string(),
@@ -63,11 +76,6 @@ export const invitePreviewSchema = z.object({
   role: workspaceRoleSchema,
   /** An account with this email exists: accepting asks for its password instead of a new one. */
   existing_user: z.boolean(),
-});
-
-export const acceptInviteSchema = z.object({
-  name: z.string().trim().max(100).optional(),
-  password: passwordSchema,
 });
 
 export type Member = z.infer<typeof memberSchema>;

@@ -1,5 +1,3 @@
-import { z } from "zod";
-
 import {
   apiKeyListSchema,
   apiKeyParamsSchema,
@@ -7,7 +5,7 @@ import {
   createApiKeySchema,
   createdApiKeySchema,
 } from "@/lib/schemas/api-key";
-import { auditPageSchema, auditQuerySchema } from "@/lib/schemas/audit";
+import { auditExportQuerySchema, auditPageSchema, auditQuerySchema } from "@/lib/schemas/audit";
 import { authSessionSchema } from "@/lib/schemas/auth";
 import {
   acceptInviteSchema,
@@ -237,9 +235,7 @@ export const teamOperations = {
     path: "/api/v1/audit/export",
     tag: "Teams",
     summary: "The audit log as JSON lines (one entry per line), with the same filters",
-    query: auditQuerySchema
-      .omit({ limit: true })
-      .extend({ limit: z.coerce.number().int().min(1).max(1_000_000).default(1_000_000) }),
+    query: auditExportQuerySchema,
     responses: {
       200: { description: "JSON lines", contentType: "application/x-ndjson" },
       400: invalid,
