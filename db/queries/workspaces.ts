@@ -47,7 +47,7 @@ export async function getMembership(workspaceId: string, userId: string, db: Db 
   return row ?? null;
 }
 
-export async function listMembers(workspaceId: string, db: Db = getDb()) {
+export async function listMembers(workspaceId: string, db: Db = getDb(), userId?: string) {
   return db
     .select({
       userId: users.id,
@@ -58,8 +58,19 @@ export async function listMembers(workspaceId: string, db: Db = getDb()) {
     })
     .from(workspaceMembers)
     .innerJoin(users, eq(users.id, workspaceMembers.userId))
-    .where(eq(workspaceMembers.workspaceId, workspaceId))
+    .where(
+      and(
+        eq(workspaceMembers.workspaceId, workspaceId),
+        userId ? eq(workspaceMembers.userId, userId) : undefined,
+      ),
+    )
     .orderBy(asc(workspaceMembers.createdAt), asc(users.id));
+}
+
+/** One member of the workspace, or null. */
+export async function getMember(workspaceId: string, userId: string, db: Db = getDb()) {
+  const [row] = await listMembers(workspaceId, db, userId);
+  return row ?? null;
 }
 
 /** Adds the user, or changes the role of one who is already a member. */

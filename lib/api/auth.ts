@@ -10,6 +10,7 @@ import {
   listUserWorkspaces,
 } from "@/db/queries/workspaces";
 import { log } from "@/lib/log";
+import { processSlot } from "@/lib/process-slot";
 import { runtime } from "@/lib/runtime";
 import type { WorkspaceRole } from "@/lib/schemas/roles";
 import { isApiKey, sha256 } from "@/lib/teams/tokens";
@@ -46,6 +47,8 @@ export type Principal = {
 export const WORKSPACE_HEADER = "hangar-workspace";
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+const keyTouches = processSlot("api-key-touches", () => new Map<string, number>());
 
 const MASTER: Actor = { kind: "master", id: null, label: "master key" };
 
@@ -111,7 +114,13 @@ function principalOfKey(row: ApiKeyRow | null): Principal {
   if (!row || row.revokedAt)
     throw new ApiError("unauthorized", "Invalid credentials: this API key is unknown or revoked");
   if (row.expiresAt && row.expiresAt <= now) throw new ApiError("unauthorized", "This API key has expired");
-  void touchApiKey(row.id, now).catch((err: unknown) => log.warn("recording API key use failed", { err }));
+  // Last use is kept to the minute: one write a minute per key, not one per request.
+  const last = keyTouches.get(row.id) ?? 0;
+  if (now.getTime() - last >= 60_000) {
+    if (keyTouches.size > 10_000) keyTouches.clear();
+    keyTouches.set(row.id, now.getTime());
+    void touchApiKey(row.id, now).catch((err: unknown) => log.warn("recording API key use failed", { err }));
+  }
   return {
     actor: { kind: "key", id: row.id, label: row.name },
     workspaceId: row.workspaceId,

@@ -17,6 +17,7 @@ import { resourceScope } from "@/db/queries/scope";
 import { findUserByEmail, insertUser } from "@/db/queries/users";
 import {
   countAdmins,
+  getMember,
   getMembership,
   getWorkspace,
   insertWorkspace,
@@ -83,6 +84,8 @@ export async function assertMayEnter(principal: Principal, workspaceId: string):
 export async function membersOf(workspaceId: string) {
   return listMembers(workspaceId);
 }
+
+export const memberOf = getMember;
 
 async function assertNotLastAdmin(workspaceId: string, userId: string) {
   const membership = await getMembership(workspaceId, userId);
