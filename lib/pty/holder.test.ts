@@ -90,6 +90,8 @@ describe.each(drivers)("held terminals on the %s driver", (_name, available, mak
     const first = await attach(driver, "pty-a");
     first.connection.write("echo marker-$((6*7)) $MARK $(id -u); stty size\r");
     await first.waitFor("marker-42 m1");
+    // stty prints after echo: wait for its line too rather than reading the screen at once.
+    await first.waitFor("24 80");
     expect(await first.screen()).toContain("24 80");
     if (_name.startsWith("local")) expect(await first.screen()).toContain("marker-42 m1 1000");
 
