@@ -47,12 +47,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ["app/api/**"],
+    // Route handlers: Hangar's API and the Managed Agents API facade.
+    files: ["app/api/**", "app/v1/**"],
     rules: { "no-restricted-imports": ["error", { paths: dbPaths, patterns: dbInternals }] },
   },
   {
     files: ["app/**"],
-    ignores: ["app/api/**"],
+    ignores: ["app/api/**", "app/v1/**"],
     rules: {
       "no-restricted-imports": [
         "error",
@@ -113,6 +114,7 @@ export default tseslint.config(
                 "@/lib/harness",
                 "@/lib/harness/*",
                 "@/lib/agents/*",
+                "@/lib/managed/*",
                 "@/lib/runtime",
               ],
               message: "lib/sandbox launches sandboxes; it never reaches into db, sessions or harnesses.",
@@ -133,7 +135,7 @@ export default tseslint.config(
           paths: dbPaths,
           patterns: [
             {
-              group: ["@/db/*", "@/lib/sessions/*", "@/lib/agents/*", "@/lib/runtime"],
+              group: ["@/db/*", "@/lib/sessions/*", "@/lib/agents/*", "@/lib/managed/*", "@/lib/runtime"],
               message: "A harness knows its sandbox and its wire, never db or sessions.",
             },
             ...dbInternals,

@@ -17,6 +17,7 @@ export const ID_PREFIXES = {
   apiKey: "key",
   message: "msg",
   turn: "turn",
+  environment: "env",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

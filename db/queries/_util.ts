@@ -1,3 +1,5 @@
+import { ValidationError } from "@/lib/errors";
+
 /** A LIKE pattern that matches `term` anywhere, with the user's % and _ taken literally. */
 export function containsPattern(term: string): string {
   return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -27,4 +29,29 @@ export async function readPage<R>(
 ): Promise<Page<R>> {
   const [data, [counted]] = await Promise.all([rows.limit(window.limit).offset(window.offset), total]);
   return { data, total: counted?.value ?? 0, limit: window.limit, offset: window.offset };
+}
+
+/**
+ * Keyset pages over ids (ids are ULIDs, so they sort by creation time): the cursor is an opaque
+ * token for the last id of a page, and the next page starts after it. One more row than asked is read
+ * to know whether a next page exists.
+ */
+export function encodeCursor(id: string): string {
+  return `page_${Buffer.from(id, "utf8").toString("base64url")}`;
+}
+
+export function decodeCursor(cursor: string | undefined): string | null {
+  if (!cursor) return null;
+  const id = cursor.startsWith("page_") ? Buffer.from(cursor.slice(5), "base64url").toString("utf8") : "";
+  if (!/^[a-z]{2,5}_[0-9a-z]{26}$/.test(id))
+    throw new ValidationError("page: not a cursor this list gave out", []);
+  return id;
+}
+
+export type CursorPage<T> = { data: T[]; next_page: string | null };
+
+export function toCursorPage<T>(rows: T[], limit: number, idOf: (row: T) => string): CursorPage<T> {
+  const data = rows.slice(0, limit);
+  const last = data.at(-1);
+  return { data, next_page: rows.length > limit && last ? encodeCursor(idOf(last)) : null };
 }

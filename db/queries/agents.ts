@@ -1,21 +1,26 @@
 import { createHash } from "node:crypto";
 
-import { and, asc, count, desc, eq, ilike, inArray, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, ilike, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 
 import { type Db, type Tx } from "@/db";
 import { getDb } from "@/db/client";
-import { agentFiles, agents, sessions } from "@/db/schema";
+import { agentFiles, agents, agentVersions, sessions, type AgentSnapshot } from "@/db/schema";
 import { NotFoundError, ValidationError } from "@/lib/errors";
 import type { AgentListQuery } from "@/lib/schemas/agent";
 import type { SandboxFile, SandboxFileInput, SandboxFileKeep } from "@/lib/schemas/sandbox-file";
 
-import { containsPattern, readPage } from "./_util";
+import { containsPattern, decodeCursor, readPage, toCursorPage } from "./_util";
 import type { Reach } from "./scope";
 
 export type AgentRow = typeof agents.$inferSelect;
 
+type Insert = typeof agents.$inferInsert;
+/** Columns only the Managed Agents API sets (lib/managed); they have defaults. */
+type ManagedColumns = "description" | "metadata" | "tools" | "mcpNames" | "archivedAt";
+
 /** The columns an insert sets; env var values are `sealEnv` ciphertext, never plaintext. */
-export type NewAgent = Required<Omit<typeof agents.$inferInsert, "version" | "createdAt" | "updatedAt">>;
+export type NewAgent = Required<Omit<Insert, "version" | "createdAt" | "updatedAt" | ManagedColumns>> &
+  Partial<Pick<Insert, ManagedColumns>>;
 
 /** A partial update; every write bumps `version`. */
 export type AgentPatch = Partial<Omit<NewAgent, "id">> & { version: number };
@@ -177,7 +182,13 @@ export async function listAgentRows(query: AgentListQuery, reach: Reach, db: Db 
 }
 
 export async function insertAgent(values: NewAgent, db: Db = getDb()): Promise<AgentRow> {
-  const [row] = await hot(db).insert.execute(values);
+  const managed = ["description", "metadata", "tools", "mcpNames"].some(
+    (key) => values[key as keyof NewAgent] !== undefined,
+  );
+  // The prepared statement has Hangar's own columns only; the Managed Agents API sets more.
+  const [row] = managed
+    ? await db.insert(agents).values(values).returning()
+    : await hot(db).insert.execute(values);
   return row as AgentRow;
 }
 
@@ -264,4 +275,75 @@ export async function readAgentForSession(agentId: string, db: Db = getDb()) {
     .where(eq(agentFiles.agentId, agentId))
     .orderBy(agentFiles.position);
   return { row, files };
+}
+
+/** Keyset page of a workspace's agents for the Managed Agents API, newest first. */
+export async function listAgentPage(
+  query: { limit: number; page?: string; include_archived?: string },
+  reach: Reach,
+  db: Db = getDb(),
+) {
+  const filters: SQL[] = [eq(agents.workspaceId, reach.workspaceId)];
+  if (reach.agentIds) filters.push(inArray(agents.id, [...reach.agentIds]));
+  if (query.include_archived !== "true") filters.push(isNull(agents.archivedAt));
+  const after = decodeCursor(query.page);
+  if (after) filters.push(lt(agents.id, after));
+  const rows = await db
+    .select({ row: agents, files: filesColumn })
+    .from(agents)
+    .where(and(...filters))
+    .orderBy(desc(agents.id))
+    .limit(query.limit + 1);
+  return toCursorPage(rows, query.limit, (r) => r.row.id);
+}
+
+/**
+ * The agent's configuration at its current version. An update stores the version it replaces, so
+ * the current one is always the row itself and a create costs no extra write.
+ */
+export function snapshotOf(row: AgentRow): AgentSnapshot {
+  const { envVars: _env, workspaceId: _ws, createdAt: _c, updatedAt, archivedAt: _a, ...config } = row;
+  return { ...config, updatedAt: updatedAt.toISOString() };
+}
+
+export async function insertAgentVersion(row: AgentRow, db: Db = getDb()): Promise<void> {
+  await db
+    .insert(agentVersions)
+    .values({ agentId: row.id, version: row.version, snapshot: snapshotOf(row) })
+    .onConflictDoNothing();
+}
+
+export async function getAgentVersion(agentId: string, version: number, db: Db = getDb()) {
+  const [found] = await db
+    .select({ snapshot: agentVersions.snapshot })
+    .from(agentVersions)
+    .where(and(eq(agentVersions.agentId, agentId), eq(agentVersions.version, version)));
+  return found?.snapshot ?? null;
+}
+
+/** Newest version first, one keyset page (the cursor is the version number). */
+export async function listAgentVersions(
+  agentId: string,
+  limit: number,
+  before: number | null,
+  db: Db = getDb(),
+) {
+  const filters: SQL[] = [eq(agentVersions.agentId, agentId)];
+  if (before !== null) filters.push(lt(agentVersions.version, before));
+  const rows = await db
+    .select({ snapshot: agentVersions.snapshot })
+    .from(agentVersions)
+    .where(and(...filters))
+    .orderBy(desc(agentVersions.version))
+    .limit(limit + 1);
+  return rows.map((r) => r.snapshot);
+}
+
+/** Archives an agent (no new sessions); its version stays, as does everything else. */
+export async function archiveAgentRow(id: string, db: Db = getDb()): Promise<AgentRecord> {
+  await db
+    .update(agents)
+    .set({ archivedAt: sql`coalesce(${agents.archivedAt}, now())` })
+    .where(eq(agents.id, id));
+  return getAgentRecord(id, db);
 }

@@ -2,10 +2,10 @@ import { eq } from "drizzle-orm";
 
 import { type Db } from "@/db";
 import { getDb } from "@/db/client";
-import { agents, sessions, skills } from "@/db/schema";
+import { agents, environments, sessions, skills } from "@/db/schema";
 
 /** The kinds of resource a route's `{id}` can name, each owned by one workspace. */
-export type ScopedKind = "agent" | "session" | "skill";
+export type ScopedKind = "agent" | "session" | "skill" | "environment";
 
 /** What a caller can see: one workspace, and (for a key with an allow-list) only some agents. */
 export type Reach = { workspaceId: string; agentIds: readonly string[] | null };
@@ -30,6 +30,7 @@ export async function resourceScope(
       .where(eq(sessions.id, id));
     return row ?? null;
   }
-  const [row] = await db.select({ workspaceId: skills.workspaceId }).from(skills).where(eq(skills.id, id));
+  const table = kind === "skill" ? skills : environments;
+  const [row] = await db.select({ workspaceId: table.workspaceId }).from(table).where(eq(table.id, id));
   return row ? { workspaceId: row.workspaceId, agentId: null } : null;
 }

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 
 import { type Db } from "@/db";
 import { getDb } from "@/db/client";
@@ -13,7 +13,7 @@ import {
 import { NotFoundError } from "@/lib/errors";
 import type { SessionEvent, SessionListQuery, SessionStatus } from "@/lib/schemas/session";
 
-import { iso, readPage } from "./_util";
+import { decodeCursor, iso, readPage, toCursorPage } from "./_util";
 import type { Reach } from "./scope";
 
 export type SessionRow = typeof sessions.$inferSelect;
@@ -27,6 +27,9 @@ export type NewSession = {
   config: SessionConfig;
   envVars: Record<string, string>;
   modelTokenHash: string;
+  environmentId?: string | null;
+  agentVersion?: number | null;
+  metadata?: Record<string, string>;
   files: {
     position: number;
     name: string;
@@ -297,4 +300,112 @@ export async function notifyControl(payload: string, db: Db = getDb()) {
 /** A NOTIFY on `channel` to every process that LISTENs on the same PostgreSQL database. */
 export async function notifyChannel(channel: string, payload: string, db: Db = getDb()) {
   await db.execute(sql`select pg_notify(${channel}, ${payload})`);
+}
+
+/** A page of the log newest first: the events before `before` (all of them when null). */
+export async function listSessionEventsDesc(
+  sessionId: string,
+  before: number | null,
+  limit: number,
+  db: Db = getDb(),
+) {
+  const rows = await db
+    .select()
+    .from(sessionEvents)
+    .where(
+      and(
+        eq(sessionEvents.sessionId, sessionId),
+        ...(before !== null ? [lt(sessionEvents.seq, before)] : []),
+      ),
+    )
+    .orderBy(desc(sessionEvents.seq))
+    .limit(limit);
+  return rows.map((row): SessionEvent => ({
+    seq: row.seq,
+    type: row.type,
+    data: row.data,
+    at: iso(row.createdAt),
+  }));
+}
+
+/** The seq of the first event of `type` whose data's `field` is `value` (a tool call by its id, a turn's start). */
+export async function findSessionEventSeq(
+  sessionId: string,
+  type: string,
+  field: string,
+  value: string,
+  db: Db = getDb(),
+): Promise<number | null> {
+  const [row] = await db
+    .select({ seq: sessionEvents.seq })
+    .from(sessionEvents)
+    .where(
+      and(
+        eq(sessionEvents.sessionId, sessionId),
+        eq(sessionEvents.type, type),
+        sql`${sessionEvents.data}->>${field} = ${value}`,
+      ),
+    )
+    .orderBy(sessionEvents.seq)
+    .limit(1);
+  return row?.seq ?? null;
+}
+
+/** The tokens the session's turns used, summed from their turn_complete events. */
+export async function sessionTokenTotals(sessionId: string, db: Db = getDb()) {
+  const [row] = await db
+    .select({
+      input: sql<number>`coalesce(sum((${sessionEvents.data}->'tokens'->>'input')::bigint), 0)::int`,
+      output: sql<number>`coalesce(sum((${sessionEvents.data}->'tokens'->>'output')::bigint), 0)::int`,
+      cacheRead: sql<number>`coalesce(sum((${sessionEvents.data}->'tokens'->>'cache_read')::bigint), 0)::int`,
+    })
+    .from(sessionEvents)
+    .where(and(eq(sessionEvents.sessionId, sessionId), eq(sessionEvents.type, "turn_complete")));
+  return {
+    input: Number(row?.input ?? 0),
+    output: Number(row?.output ?? 0),
+    cacheRead: Number(row?.cacheRead ?? 0),
+  };
+}
+
+/** Keyset page of a workspace's sessions for the Managed Agents API. */
+export async function listSessionPage(
+  query: {
+    limit: number;
+    page?: string;
+    include_archived?: string;
+    agent_id?: string;
+    order: "asc" | "desc";
+  },
+  reach: Reach,
+  db: Db = getDb(),
+) {
+  const filters: SQL[] = [eq(sessions.workspaceId, reach.workspaceId)];
+  if (reach.agentIds) filters.push(inArray(sessions.agentId, [...reach.agentIds]));
+  if (query.agent_id) filters.push(eq(sessions.agentId, query.agent_id));
+  if (query.include_archived !== "true") filters.push(isNull(sessions.archivedAt));
+  const after = decodeCursor(query.page);
+  if (after) filters.push(query.order === "asc" ? gt(sessions.id, after) : lt(sessions.id, after));
+  const rows = await db
+    .select()
+    .from(sessions)
+    .where(and(...filters))
+    .orderBy(query.order === "asc" ? asc(sessions.id) : desc(sessions.id))
+    .limit(query.limit + 1);
+  return toCursorPage(rows, query.limit, (r) => r.id);
+}
+
+export async function setSessionFields(
+  id: string,
+  patch: { title?: string | null; metadata?: Record<string, string>; archivedAt?: Date },
+  db: Db = getDb(),
+): Promise<SessionRow> {
+  const [row] = await db.update(sessions).set(patch).where(eq(sessions.id, id)).returning();
+  if (!row) throw new NotFoundError(`session ${id} not found`);
+  return row;
+}
+
+/** Removes a session with its files and log (they cascade). */
+export async function deleteSessionRow(id: string, db: Db = getDb()): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.id, id));
 }

@@ -2,6 +2,7 @@ export * from "./workspaces";
 export * from "./audit-events";
 export * from "./agents";
 export * from "./agent-files";
+export * from "./environments";
 export * from "./skills";
 export * from "./skill-versions";
 export * from "./browser-sessions";

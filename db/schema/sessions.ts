@@ -20,6 +20,8 @@ export type SessionConfig = {
   denyOut: string[];
   /** Skills materialised as SKILL.md files: the agent's blocks plus per-session extras. */
   skills: { id: string; name: string; content: string }[];
+  /** From the agent's toolsets (lib/managed/tools.ts): Claude Code tool names to disallow or ask about. */
+  permissions?: { ask: string[]; disabled: string[] };
 };
 
 export type SessionTimings = Partial<Record<string, number>>;
@@ -61,6 +63,11 @@ export const sessions = pgTable(
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     readyAt: timestamp("ready_at", { withTimezone: true, mode: "date" }),
     stoppedAt: timestamp("stopped_at", { withTimezone: true, mode: "date" }),
+    // Managed Agents API fields (lib/managed): the environment it runs in, the agent version it runs.
+    environmentId: text("environment_id"),
+    agentVersion: integer("agent_version"),
+    metadata: jsonb("metadata").$type<Record<string, string>>().notNull().default({}),
+    archivedAt: timestamp("archived_at", { withTimezone: true, mode: "date" }),
     ...timestamps,
   },
   (t) => [

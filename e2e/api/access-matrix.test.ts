@@ -93,6 +93,7 @@ const fx = {
   skill: "",
   session: "",
   tui: "",
+  environment: "",
   memberId: "",
 };
 
@@ -100,6 +101,8 @@ const freshAgent = async () =>
   (await made("POST", AGENTS, { model: "m/x", harness_id: "claude-agent-sdk" })).id as string;
 const freshSkill = async () =>
   (await made("POST", "/api/v1/skills", { name: unique("s"), content: "Do it." })).id as string;
+const freshEnvironment = async () =>
+  (await made("POST", "/v1/environments", { name: unique("e") })).id as string;
 const freshSession = async () => (await made("POST", `${AGENTS}/${fx.agent}/session`, {})).id as string;
 async function freshMember(role: WorkspaceRole = "viewer") {
   const invite = await made("POST", "/api/v1/invites", { email: `${unique("m")}@example.test`, role });
@@ -237,6 +240,50 @@ const SPECS: Record<string, Spec> = {
     }),
   },
   listAudit: { build: at("/api/v1/audit"), cross: "own" },
+  // The Managed Agents API facade (/v1): the same roles and workspaces as Hangar's own routes.
+  managedListAgents: { build: at("/v1/agents"), cross: "own" },
+  managedCreateAgent: {
+    build: async () => ({ path: "/v1/agents", body: { name: unique("m"), model: "claude-sonnet-4-6" } }),
+    cross: "own",
+  },
+  managedGetAgent: { build: async () => ({ path: `/v1/agents/${fx.agent}` }) },
+  managedUpdateAgent: {
+    build: async () => ({ path: `/v1/agents/${fx.agent}`, body: { description: unique("d") } }),
+  },
+  managedArchiveAgent: { build: async () => ({ path: `/v1/agents/${await freshAgent()}/archive` }) },
+  managedListAgentVersions: { build: async () => ({ path: `/v1/agents/${fx.agent}/versions` }) },
+  managedListEnvironments: { build: at("/v1/environments"), cross: "own" },
+  managedCreateEnvironment: {
+    build: async () => ({ path: "/v1/environments", body: { name: unique("e") } }),
+    cross: "own",
+  },
+  managedGetEnvironment: { build: async () => ({ path: `/v1/environments/${fx.environment}` }) },
+  managedUpdateEnvironment: {
+    build: async () => ({ path: `/v1/environments/${fx.environment}`, body: { description: unique("d") } }),
+  },
+  managedArchiveEnvironment: {
+    build: async () => ({ path: `/v1/environments/${await freshEnvironment()}/archive` }),
+  },
+  managedDeleteEnvironment: { build: async () => ({ path: `/v1/environments/${await freshEnvironment()}` }) },
+  managedListSessions: { build: at("/v1/sessions"), cross: "own" },
+  managedCreateSession: {
+    build: async () => ({ path: "/v1/sessions", body: { agent: fx.agent, environment_id: fx.environment } }),
+  },
+  managedGetSession: { build: async () => ({ path: `/v1/sessions/${fx.session}` }) },
+  managedUpdateSession: {
+    build: async () => ({ path: `/v1/sessions/${fx.session}`, body: { title: unique("t") } }),
+  },
+  managedArchiveSession: { build: async () => ({ path: `/v1/sessions/${await freshSession()}/archive` }) },
+  managedDeleteSession: { build: async () => ({ path: `/v1/sessions/${await freshSession()}` }) },
+  // No turn is running: an interrupt is a no-op, answered like any other.
+  managedSendEvents: {
+    build: async () => ({
+      path: `/v1/sessions/${fx.session}/events`,
+      body: { events: [{ type: "user.interrupt" }] },
+    }),
+  },
+  managedListEvents: { build: async () => ({ path: `/v1/sessions/${fx.session}/events` }) },
+  managedStreamEvents: { build: async () => ({ path: `/v1/sessions/${fx.session}/events/stream` }) },
   exportAudit: { build: at("/api/v1/audit/export"), cross: "own" },
 };
 
@@ -275,6 +322,7 @@ describe("the access matrix", () => {
     callers.push({ label: "B admin key", key: other.key, role: null });
     fx.agent = await freshAgent();
     fx.skill = await freshSkill();
+    fx.environment = await freshEnvironment();
     fx.fileAgent = (
       await made("POST", AGENTS, {
         model: "m/x",

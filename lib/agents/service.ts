@@ -4,11 +4,13 @@ import {
   getAgentRecord,
   insertAgent,
   insertAgentFiles,
+  insertAgentVersion,
   listAgentRows,
   lockAgent,
   replaceAgentFiles,
   updateAgentRow,
   type AgentRow,
+  type NewAgent,
 } from "@/db/queries/agents";
 import type { Reach } from "@/db/queries/scope";
 import { getSkillsByIds, insertSkill } from "@/db/queries/skills";
@@ -80,9 +82,17 @@ export async function getAgent(id: string): Promise<Agent> {
   return toApiAgent(row, files);
 }
 
-export async function createAgent(input: CreateAgentInput, workspaceId: string): Promise<Agent> {
+/** The fields only the Managed Agents API sets (lib/managed/agents.ts); Hangar's own API leaves them. */
+export type ManagedAgentFields = Partial<Pick<NewAgent, "description" | "metadata" | "tools" | "mcpNames">>;
+
+export async function createAgent(
+  input: CreateAgentInput,
+  workspaceId: string,
+  managed: ManagedAgentFields = {},
+): Promise<Agent> {
   const id = newId("agent");
   const values = {
+    ...managed,
     id,
     workspaceId,
     name: input.name ?? null,
@@ -176,19 +186,23 @@ export async function updateAgent(
   id: string,
   input: UpdateAgentInput,
   workspaceId: string,
+  managed: ManagedAgentFields = {},
 ): Promise<{ agent: Agent; change: AgentChange }> {
   return transaction(async (tx) => {
     const { row, files } = await lockAgent(id, tx);
     checkVersion(row, input.expected_version);
     const { expected_version: _expected, ...fields } = input;
     const before = toApiAgent(row, files);
-    if (Object.values(fields).every((v) => v === undefined))
+    if ([...Object.values(fields), ...Object.values(managed)].every((v) => v === undefined))
       return { agent: before, change: { changed: {}, secrets_touched: [] } };
 
+    // The version being replaced is kept: sessions may pin it, and /v1/agents/{id}/versions lists it.
+    await insertAgentVersion(row, tx);
     const prompt = input.prompt !== undefined ? input.prompt : row.prompt;
     const updated = await updateAgentRow(
       id,
       {
+        ...managed,
         name: input.name,
         model: input.model,
         prompt: input.skill_ids ? await withSkills(prompt, input.skill_ids, workspaceId, tx) : prompt,
@@ -212,6 +226,7 @@ export async function updateAgent(
 }
 
 async function setPrompt(row: AgentRow, prompt: string | null, tx: Tx) {
+  await insertAgentVersion(row, tx);
   return updateAgentRow(row.id, { prompt, version: row.version + 1 }, tx);
 }
 

@@ -45,6 +45,8 @@ export type Principal = {
 
 /** The header that picks the workspace for the master key (the default workspace without it). */
 export const WORKSPACE_HEADER = "hangar-workspace";
+/** The same choice as Anthropic's SDKs send it (`workspaceId` option), for the /v1 facade. */
+export const ANTHROPIC_WORKSPACE_HEADER = "anthropic-workspace-id";
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -211,7 +213,8 @@ export async function authenticate(req: RequestLike): Promise<Principal> {
     if (!token) throw new ApiError("unauthorized", "Invalid credentials");
     if (isApiKey(token)) return keyPrincipal(token);
     if (!isMasterKey(token)) throw new ApiError("unauthorized", "Invalid credentials");
-    return masterPrincipal(req.headers.get(WORKSPACE_HEADER)?.trim(), null);
+    const workspace = req.headers.get(WORKSPACE_HEADER) ?? req.headers.get(ANTHROPIC_WORKSPACE_HEADER);
+    return masterPrincipal(workspace?.trim(), null);
   }
   const cookie = readCookie(req.headers.get("cookie"), sessionCookieName(isHttps(req)));
   if (cookie) {

@@ -9,6 +9,7 @@ import { recordAudit } from "@/lib/teams/audit";
 import { watchCredentials } from "@/lib/teams/revocation";
 
 import { authorize } from "./access";
+import { toAnthropicErrorReply } from "./anthropic-errors";
 import { authenticate, type Principal } from "./auth";
 import { ApiError, summarise, toErrorReply, zodIssues } from "./errors";
 import type { Operation } from "./operation";
@@ -93,6 +94,24 @@ function parseWith<S extends z.ZodType>(schema: S, input: unknown, where: string
   throw new ValidationError(summarise(issues), issues);
 }
 
+/**
+ * The query string as an object: a repeated key keeps its last value, except keys in the brackets
+ * form (`types[]=a&types[]=b`, as Anthropic's SDKs send arrays), which become an array under `types`.
+ */
+function searchOf(raw: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [key, value] of new URLSearchParams(raw)) {
+    if (!key.endsWith("[]")) {
+      out[key] = value;
+      continue;
+    }
+    const name = key.slice(0, -2);
+    const list = out[name];
+    out[name] = Array.isArray(list) ? [...list, value] : [value];
+  }
+  return out;
+}
+
 /** Runs one operation: authenticate, validate params, query and body, call, map errors. Never throws. */
 async function run<O extends Operation>(
   op: O,
@@ -114,7 +133,7 @@ async function run<O extends Operation>(
     if (principal && op.auth !== "none")
       await authorize(principal, op.auth, op.resource && id ? { kind: op.resource, id } : undefined);
     const params = op.params ? parseWith(op.params, rawParams, "params") : undefined;
-    const search = queryAt < 0 ? {} : Object.fromEntries(new URLSearchParams(req.url.slice(queryAt + 1)));
+    const search = queryAt < 0 ? {} : searchOf(req.url.slice(queryAt + 1));
     const query = op.query ? parseWith(op.query, search, "query") : undefined;
     const body = op.body
       ? parseWith(op.body, await readBody(req, op.maxBodyBytes ?? DEFAULT_MAX_BODY), "body")
@@ -133,7 +152,8 @@ async function run<O extends Operation>(
     }
     if (reply.stream && principal) reply.stream = untilRevoked(reply.stream, principal);
   } catch (err) {
-    reply = toErrorReply(err, requestId);
+    reply =
+      op.envelope === "anthropic" ? toAnthropicErrorReply(err, requestId) : toErrorReply(err, requestId);
   }
   reply.headers = { ...reply.headers, "x-request-id": requestId };
   log.info("request", {

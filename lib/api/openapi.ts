@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { errorEnvelopeSchema } from "@/lib/schemas/common";
+import { anthropicErrorSchema } from "@/lib/schemas/managed-common";
 
 import type { Operation } from "./operation";
 import { operations } from "./operations";
@@ -49,7 +50,9 @@ function operationObject(op: Operation) {
       ];
     }),
   );
-  const error = { "application/json": { schema: { $ref: "#/components/schemas/Error" } } };
+  // The Managed Agents API facade answers in Anthropic's envelope (lib/api/anthropic-errors.ts).
+  const envelope = op.envelope === "anthropic" ? "AnthropicError" : "Error";
+  const error = { "application/json": { schema: { $ref: `#/components/schemas/${envelope}` } } };
   if (op.auth !== "none") {
     responses["401"] = { description: "Missing, wrong, revoked or expired credentials", content: error };
   }
@@ -113,6 +116,14 @@ export function buildOpenApiDocument(): JsonSchema {
       { name: "Auth" },
       { name: "Teams" },
       { name: "Platform" },
+      {
+        name: "Managed Agents API",
+        description:
+          "Anthropic's Managed Agents API (beta `managed-agents-2026-04-01`) at `/v1`, so its official " +
+          "SDKs work with `baseURL` set to Hangar: a view of the same agents and sessions. Errors use " +
+          'Anthropic\'s envelope, `{"type": "error", "error": {"type", "message"}, "request_id"}`. ' +
+          "See docs/managed-agents.md for what maps and what does not.",
+      },
     ],
     paths,
     components: {
@@ -123,6 +134,7 @@ export function buildOpenApiDocument(): JsonSchema {
       },
       schemas: {
         Error: toSchema(errorEnvelopeSchema, "output"),
+        AnthropicError: toSchema(anthropicErrorSchema, "output"),
       },
     },
   };

@@ -36,6 +36,8 @@ export type Operation = {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** "anthropic": errors in Anthropic's envelope (the Managed Agents facade at /v1; lib/api/anthropic-errors.ts). */
+  envelope?: "anthropic";
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
   responses: Record<number, ResponseSpec>;

@@ -12,7 +12,7 @@ import { watchCredentials } from "@/lib/teams/revocation";
 import { authorize } from "./access";
 import { authenticate } from "./auth";
 import { toErrorReply } from "./errors";
-import { methodNotAllowedRoute, notFoundRoute } from "./fallback";
+import { facadeNotFoundRoute, methodNotAllowedRoute, notFoundRoute } from "./fallback";
 import type { RawParams, Reply, RouteHandler } from "./handler";
 import type { RequestLike } from "./transport";
 
@@ -51,7 +51,11 @@ function routeFiles(dir: string): string[] {
 
 export async function loadApiRoutes(appDir: string): Promise<Route[]> {
   const routes: Route[] = [];
-  for (const file of routeFiles(path.join(appDir, "api"))) {
+  // Hangar's API (app/api) and the Managed Agents API facade (app/v1).
+  const files = ["api", "v1"].flatMap((dir) =>
+    fs.existsSync(path.join(appDir, dir)) ? routeFiles(path.join(appDir, dir)) : [],
+  );
+  for (const file of files) {
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     for (const method of METHODS) {
       const handler = mod[method] as RouteHandler | undefined;
@@ -141,12 +145,21 @@ async function proxyRequest(req: IncomingMessage, res: ServerResponse, match: Re
   }
 }
 
-/** Answers the request when it is an /api/v1 call; returns false to let Next take it. */
+/** Whether a request path is under `prefix` (the prefix itself, `prefix/...` or `prefix?...`). */
+function under(pathname: string, prefix: string): boolean {
+  return pathname === prefix || pathname.startsWith(`${prefix}/`);
+}
+
+/**
+ * Answers the request when it is an /api/v1 call or one to the Managed Agents facade (/v1, whose
+ * unknown paths get Anthropic's error envelope); returns false to let Next take it.
+ */
 export function createApiDispatcher(routes: Route[]) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = req.url ?? "/";
-    if (!url.startsWith("/api/v1/") && url !== "/api/v1") return false;
     const pathname = url.split("?")[0] as string;
+    const facade = under(pathname, "/v1");
+    if (!facade && !under(pathname, "/api/v1")) return false;
     const proxied = HARNESS_PROXY.exec(url);
     if (proxied) {
       await proxyRequest(req, res, proxied);
@@ -168,7 +181,9 @@ export function createApiDispatcher(routes: Route[]) {
       );
       break;
     }
-    run ??= allowed.length ? methodNotAllowedRoute(allowed).run : notFoundRoute.run;
+    run ??= allowed.length
+      ? methodNotAllowedRoute(allowed, facade).run
+      : (facade ? facadeNotFoundRoute : notFoundRoute).run;
     writeReply(res, await run(nodeRequest(req, res), params));
     return true;
   };

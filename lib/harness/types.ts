@@ -74,6 +74,8 @@ export type TurnClientContext = {
   harnessSessionId: string | null;
   /** The agent's `mcp_servers` entries (see ./mcp.ts). */
   mcpServers: string[];
+  /** Tools to disallow and tools to ask about first (Claude Code names; `mcp__srv__*` wildcards). */
+  permissions?: { ask: string[]; disabled: string[] };
   /** The harness server of the session's sandbox (harnesses whose launch `serves`). */
   server: HarnessServer;
   /** Starts a program inside the session's sandbox (the driver's spawn; no harness environment). */

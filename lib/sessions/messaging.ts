@@ -62,6 +62,7 @@ async function openHarness(row: SessionRow): Promise<HarnessSession> {
     prompt: row.config.prompt ?? "",
     harnessSessionId: row.harnessSessionId,
     mcpServers: row.config.mcpServers ?? [],
+    ...(row.config.permissions && { permissions: row.config.permissions }),
     server: harnessServer(row.id),
     spawnInSandbox: (argv, options) => driver.spawn(row.id, argv, options),
   });

@@ -9,9 +9,11 @@ import {
   updateSession,
 } from "@/db/queries/sessions";
 import { getSkillsByIds } from "@/db/queries/skills";
+import type { SessionConfig } from "@/db/schema";
 import { ConflictError } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { log } from "@/lib/log";
+import { harnessPermissions } from "@/lib/managed/tools";
 import type { TtyHolder } from "@/lib/pty/tokens";
 import { runtime } from "@/lib/runtime";
 import type { EnvVars } from "@/lib/schemas/env-vars";
@@ -32,10 +34,20 @@ import { startHeartbeat } from "./replica";
  * Creates a session: snapshots the agent (prompt, skills, files, secrets) so later edits to the agent
  * do not reach it, answers at once with status `creating`, and boots the sandbox in the background.
  */
+/** What the Managed Agents API adds to a session (lib/managed/sessions.ts); Hangar's API sets none. */
+export type SessionExtras = {
+  environmentId?: string;
+  agentVersion?: number;
+  metadata?: Record<string, string>;
+  /** Replaces these fields of the configuration taken from the agent. */
+  config?: Partial<SessionConfig>;
+};
+
 export async function createSession(
   agentId: string,
   input: CreateSessionInput,
   holder: TtyHolder | null,
+  extras: SessionExtras = {},
 ): Promise<Session> {
   const { row: agent, files } = await readAgentForSession(agentId);
   const env = openEnv(runtime().box, `agent:${agentId}`, agent.envVars);
@@ -46,10 +58,14 @@ export async function createSession(
   const prompt = extra.reduce<string | null>((p, s) => appendSkillBlock(p, s.id, s.content), agent.prompt);
   const id = newId("session");
   const token = newModelToken();
+  const permissions = agent.tools.length ? harnessPermissions(agent.tools) : undefined;
   const row = await insertSession({
     id,
     workspaceId: agent.workspaceId,
     agentId,
+    environmentId: extras.environmentId ?? null,
+    agentVersion: extras.agentVersion ?? agent.version,
+    metadata: extras.metadata ?? {},
     title: input.title ?? null,
     supportsTui: supportsTui(agent.harnessId),
     modelTokenHash: token.hash,
@@ -72,6 +88,8 @@ export async function createSession(
         })),
         ...extra.map((s) => ({ id: s.id, name: s.name, content: s.content })),
       ],
+      ...(permissions && { permissions }),
+      ...extras.config,
     },
     // Sealed again for the session: restart needs them, not the agent.
     envVars: sealEnv(runtime().box, `session:${id}`, env),

@@ -1,4 +1,6 @@
 import { agentOperations } from "./agents";
+import { managedAgentOperations } from "./managed-agents";
+import { managedSessionOperations } from "./managed-sessions";
 import { messageOperations } from "./messages";
 import { oidcOperations } from "./oidc";
 import { platformOperations } from "./platform";
@@ -15,6 +17,8 @@ export const operations = {
   ...skillOperations,
   ...teamOperations,
   ...oidcOperations,
+  ...managedAgentOperations,
+  ...managedSessionOperations,
 };
 
 export type OperationId = keyof typeof operations;

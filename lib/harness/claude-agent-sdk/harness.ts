@@ -17,6 +17,9 @@ export const claudeAgentSdkHarness = {
       model: ctx.model,
       prompt: ctx.prompt,
       harnessSessionId: ctx.harnessSessionId,
+      // An agent's always_ask tools wait for an answer (user.tool_confirmation); the rest run.
+      ...(ctx.permissions?.ask.length && { permissions: "ask" as const, askTools: ctx.permissions.ask }),
+      ...(ctx.permissions?.disabled.length && { disallowedTools: ctx.permissions.disabled }),
       // The CLI expands ${LITELLM_API_BASE} and ${LITELLM_API_KEY} inside the sandbox: the host knows
       // neither the model endpoint's port there (random without isolation) nor the session token.
       mcpServers: claudeMcpConnections(resolveMcpServers(ctx.mcpServers, CLAUDE_MODEL_BASE)),

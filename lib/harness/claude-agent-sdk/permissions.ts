@@ -33,10 +33,24 @@ export type Permits = {
   granted: Set<string>;
 };
 
-/** The SDK's canUseTool for one turn: each tool call it would ask about waits for an answer. */
-export function permissionAsker(permits: Permits, events: EventQueue, mapper: EventMapper): CanUseTool {
+/** Whether a tool name matches one of `rules` (exact, or a `prefix*` wildcard). */
+export function matchesToolRule(tool: string, rules: readonly string[]): boolean {
+  return rules.some((rule) => (rule.endsWith("*") ? tool.startsWith(rule.slice(0, -1)) : tool === rule));
+}
+
+/**
+ * The SDK's canUseTool for one turn: each tool call it would ask about waits for an answer. With
+ * `askTools`, only the tools it names ask; the others are allowed.
+ */
+export function permissionAsker(
+  permits: Permits,
+  events: EventQueue,
+  mapper: EventMapper,
+  askTools?: readonly string[],
+): CanUseTool {
   const { pending, granted } = permits;
   return async (tool, input, { signal, toolUseID, title, suggestions }) => {
+    if (askTools && !matchesToolRule(tool, askTools)) return { behavior: "allow", updatedInput: input };
     const rules = rulesOf(tool, suggestions);
     if (rules.every((rule) => granted.has(rule))) return { behavior: "allow", updatedInput: input };
     await mapper.announceCall(toolUseID, tool, input);

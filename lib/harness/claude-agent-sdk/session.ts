@@ -29,6 +29,10 @@ export type ClaudeSdkSessionOptions = HarnessSessionOptions & {
    * call Claude Code would ask about becomes a permission_request that waits for answerPermission.
    */
   permissions?: "allow" | "ask";
+  /** With "ask": only these tools ask (names or `prefix*` rules); without it, every tool does. */
+  askTools?: string[];
+  /** Tools the CLI must not use at all. */
+  disallowedTools?: string[];
 };
 
 function messageOf(err: unknown): string {
@@ -59,6 +63,7 @@ function queryOptions(
       ...(options.prompt ? { append: options.prompt } : {}),
     },
     settingSources: ["project", "local"],
+    ...(options.disallowedTools?.length ? { disallowedTools: options.disallowedTools } : {}),
     ...(options.mcpServers?.length ? { mcpServers, mcpServersDelivery: "initialize" as const } : {}),
     ...(canUseTool
       ? { permissionMode: "default" as const, canUseTool }
@@ -118,7 +123,7 @@ export async function createClaudeSdkSession(options: ClaudeSdkSessionOptions): 
     let result: SDKResultMessage | null = null;
     let failure: unknown = null;
     try {
-      const canUseTool = ask ? permissionAsker(permits, events, mapper) : null;
+      const canUseTool = ask ? permissionAsker(permits, events, mapper, options.askTools) : null;
       const messages = query({
         prompt: input.text,
         options: queryOptions(options, cli, sessionId, mcpServers, run, canUseTool),
