@@ -18,6 +18,8 @@ export const ID_PREFIXES = {
   message: "msg",
   turn: "turn",
   environment: "env",
+  vault: "vlt",
+  credential: "vcrd",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -2,10 +2,10 @@ import { eq } from "drizzle-orm";
 
 import { type Db } from "@/db";
 import { getDb } from "@/db/client";
-import { agents, environments, sessions, skills } from "@/db/schema";
+import { agents, environments, sessions, skills, vaults } from "@/db/schema";
 
 /** The kinds of resource a route's `{id}` can name, each owned by one workspace. */
-export type ScopedKind = "agent" | "session" | "skill" | "environment";
+export type ScopedKind = "agent" | "session" | "skill" | "environment" | "vault";
 
 /** What a caller can see: one workspace, and (for a key with an allow-list) only some agents. */
 export type Reach = { workspaceId: string; agentIds: readonly string[] | null };
@@ -30,7 +30,7 @@ export async function resourceScope(
       .where(eq(sessions.id, id));
     return row ?? null;
   }
-  const table = kind === "skill" ? skills : environments;
+  const table = kind === "skill" ? skills : kind === "vault" ? vaults : environments;
   const [row] = await db.select({ workspaceId: table.workspaceId }).from(table).where(eq(table.id, id));
   return row ? { workspaceId: row.workspaceId, agentId: null } : null;
 }

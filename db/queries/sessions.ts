@@ -30,6 +30,7 @@ export type NewSession = {
   environmentId?: string | null;
   agentVersion?: number | null;
   metadata?: Record<string, string>;
+  vaultIds?: string[];
   files: {
     position: number;
     name: string;

@@ -3,6 +3,7 @@ export * from "./audit-events";
 export * from "./agents";
 export * from "./agent-files";
 export * from "./environments";
+export * from "./vaults";
 export * from "./skills";
 export * from "./skill-versions";
 export * from "./browser-sessions";

@@ -66,6 +66,8 @@ export const sessions = pgTable(
     // Managed Agents API fields (lib/managed): the environment it runs in, the agent version it runs.
     environmentId: text("environment_id"),
     agentVersion: integer("agent_version"),
+    /** The vaults whose credentials it was given (their values are in `envVars`, sealed). */
+    vaultIds: jsonb("vault_ids").$type<string[]>().notNull().default([]),
     metadata: jsonb("metadata").$type<Record<string, string>>().notNull().default({}),
     archivedAt: timestamp("archived_at", { withTimezone: true, mode: "date" }),
     ...timestamps,

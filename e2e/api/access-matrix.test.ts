@@ -94,6 +94,8 @@ const fx = {
   session: "",
   tui: "",
   environment: "",
+  vault: "",
+  credential: "",
   memberId: "",
 };
 
@@ -103,6 +105,17 @@ const freshSkill = async () =>
   (await made("POST", "/api/v1/skills", { name: unique("s"), content: "Do it." })).id as string;
 const freshEnvironment = async () =>
   (await made("POST", "/v1/environments", { name: unique("e") })).id as string;
+const freshVault = async () => (await made("POST", "/v1/vaults", { display_name: unique("v") })).id as string;
+const credentialBody = () => ({
+  auth: {
+    type: "environment_variable",
+    secret_name: "MATRIX_TOKEN",
+    secret_value: "matrix-secret",
+    networking: { type: "unrestricted" },
+  },
+});
+const freshCredential = async () =>
+  (await made("POST", `/v1/vaults/${fx.vault}/credentials`, credentialBody())).id as string;
 const freshSession = async () => (await made("POST", `${AGENTS}/${fx.agent}/session`, {})).id as string;
 async function freshMember(role: WorkspaceRole = "viewer") {
   const invite = await made("POST", "/api/v1/invites", { email: `${unique("m")}@example.test`, role });
@@ -284,6 +297,36 @@ const SPECS: Record<string, Spec> = {
   },
   managedListEvents: { build: async () => ({ path: `/v1/sessions/${fx.session}/events` }) },
   managedStreamEvents: { build: async () => ({ path: `/v1/sessions/${fx.session}/events/stream` }) },
+  managedListVaults: { build: at("/v1/vaults"), cross: "own" },
+  managedCreateVault: {
+    build: async () => ({ path: "/v1/vaults", body: { display_name: unique("v") } }),
+    cross: "own",
+  },
+  managedGetVault: { build: async () => ({ path: `/v1/vaults/${fx.vault}` }) },
+  managedUpdateVault: {
+    build: async () => ({ path: `/v1/vaults/${fx.vault}`, body: { display_name: unique("v") } }),
+  },
+  managedArchiveVault: { build: async () => ({ path: `/v1/vaults/${await freshVault()}/archive` }) },
+  managedDeleteVault: { build: async () => ({ path: `/v1/vaults/${await freshVault()}` }) },
+  managedListCredentials: { build: async () => ({ path: `/v1/vaults/${fx.vault}/credentials` }) },
+  managedCreateCredential: {
+    build: async () => ({ path: `/v1/vaults/${fx.vault}/credentials`, body: credentialBody() }),
+  },
+  managedGetCredential: {
+    build: async () => ({ path: `/v1/vaults/${fx.vault}/credentials/${fx.credential}` }),
+  },
+  managedUpdateCredential: {
+    build: async () => ({
+      path: `/v1/vaults/${fx.vault}/credentials/${fx.credential}`,
+      body: { display_name: unique("c") },
+    }),
+  },
+  managedArchiveCredential: {
+    build: async () => ({ path: `/v1/vaults/${fx.vault}/credentials/${await freshCredential()}/archive` }),
+  },
+  managedDeleteCredential: {
+    build: async () => ({ path: `/v1/vaults/${fx.vault}/credentials/${await freshCredential()}` }),
+  },
   exportAudit: { build: at("/api/v1/audit/export"), cross: "own" },
 };
 
@@ -323,6 +366,8 @@ describe("the access matrix", () => {
     fx.agent = await freshAgent();
     fx.skill = await freshSkill();
     fx.environment = await freshEnvironment();
+    fx.vault = await freshVault();
+    fx.credential = await freshCredential();
     fx.fileAgent = (
       await made("POST", AGENTS, {
         model: "m/x",

@@ -175,6 +175,56 @@ describe("Managed Agents API: environments", () => {
   });
 });
 
+describe("Managed Agents API: vaults", () => {
+  it("keeps credentials write-only and refuses kinds Hangar cannot apply", async () => {
+    const vaults = client().beta.vaults;
+    const vault = await vaults.create({ display_name: unique("vault") });
+    expect(vault).toMatchObject({ type: "vault", archived_at: null });
+    expect(await vaults.update(vault.id, { metadata: { a: "1" } })).toMatchObject({ metadata: { a: "1" } });
+    const auth = {
+      type: "environment_variable" as const,
+      secret_name: "API_TOKEN",
+      secret_value: "first-value",
+      networking: { type: "unrestricted" as const },
+    };
+    const credential = await vaults.credentials.create(vault.id, { auth });
+    expect(JSON.stringify(credential)).not.toContain("first-value");
+    const updated = await vaults.credentials.update(credential.id, {
+      vault_id: vault.id,
+      auth: { type: "environment_variable", secret_value: "second-value" },
+      metadata: { rotated: "yes" },
+    });
+    expect(JSON.stringify(updated)).not.toContain("second-value");
+    expect(updated.metadata).toEqual({ rotated: "yes" });
+    const archived = await vaults.credentials.archive(credential.id, { vault_id: vault.id });
+    expect(archived.archived_at).toEqual(expect.any(String));
+    expect((await vaults.credentials.list(vault.id)).data).toEqual([]);
+    expect((await vaults.credentials.list(vault.id, { include_archived: true })).data).toHaveLength(1);
+
+    const bad = [
+      { ...auth, secret_name: "LITELLM_API_KEY" },
+      { ...auth, networking: { type: "limited" as const, allowed_hosts: ["api.example.com"] } },
+      { type: "static_bearer" as const, token: "t", mcp_server_url: "https://mcp.example.com" },
+    ];
+    for (const attempt of bad) {
+      await expect(vaults.credentials.create(vault.id, { auth: attempt })).rejects.toBeInstanceOf(
+        Anthropic.BadRequestError,
+      );
+    }
+    // Another vault's id does not reach this credential.
+    const other = await vaults.create({ display_name: unique("other") });
+    await expect(vaults.credentials.retrieve(credential.id, { vault_id: other.id })).rejects.toBeInstanceOf(
+      Anthropic.NotFoundError,
+    );
+    expect(await vaults.credentials.delete(credential.id, { vault_id: vault.id })).toEqual({
+      id: credential.id,
+      type: "vault_credential_deleted",
+    });
+    expect(await vaults.delete(vault.id)).toEqual({ id: vault.id, type: "vault_deleted" });
+    await expect(vaults.retrieve(vault.id)).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+  });
+});
+
 describe("Managed Agents API: errors and auth", () => {
   it("answers in Anthropic's envelope, so the SDK raises its typed errors", async () => {
     await expect(client({ apiKey: "wrong" }).beta.agents.list()).rejects.toBeInstanceOf(

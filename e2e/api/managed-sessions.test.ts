@@ -1,7 +1,10 @@
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
 import Anthropic from "@anthropic-ai/sdk";
+import postgres from "postgres";
 import { describe, expect, inject, it } from "vitest";
 
 import { api, unique } from "../support/api";
@@ -21,7 +24,7 @@ const sdk = () =>
 const workspaceFile = (sessionId: string, name: string) =>
   path.join(inject("dataDir"), "sessions", sessionId, "workspace", name);
 
-async function idleSession(tools?: Anthropic.Beta.AgentCreateParams["tools"]) {
+async function idleSession(tools?: Anthropic.Beta.AgentCreateParams["tools"], vaultIds: string[] = []) {
   const environment = await sdk().environments.create({
     name: unique("env"),
     config: { type: "cloud", networking: { type: "limited", allowed_hosts: [] } },
@@ -37,6 +40,7 @@ async function idleSession(tools?: Anthropic.Beta.AgentCreateParams["tools"]) {
     environment_id: environment.id,
     title: "from the SDK",
     metadata: { ticket: "T-1" },
+    vault_ids: vaultIds,
   });
   expect(created).toMatchObject({ type: "session", status: "rescheduling", environment_id: environment.id });
   const deadline = Date.now() + 120_000;
@@ -231,5 +235,70 @@ describe("Managed Agents API: sessions and events through the SDK", () => {
     await expect(sdk().sessions.events.send(session.id, say("hello?"))).rejects.toBeInstanceOf(
       Anthropic.APIError,
     );
+  }, 240_000);
+
+  it("gives a session its vault's credentials in the sandbox, and keeps the value off every record", async () => {
+    const canary = `vault-canary-${crypto.randomUUID()}`;
+    const vault = await sdk().vaults.create({ display_name: unique("vault"), metadata: { owner: "ci" } });
+    const credential = await sdk().vaults.credentials.create(vault.id, {
+      display_name: "deploy token",
+      auth: {
+        type: "environment_variable",
+        secret_name: "DEPLOY_TOKEN",
+        secret_value: canary,
+        networking: { type: "unrestricted" },
+      },
+    });
+    const answers = [JSON.stringify(credential)];
+    expect(credential.auth).toMatchObject({ type: "environment_variable", secret_name: "DEPLOY_TOKEN" });
+    answers.push(
+      JSON.stringify(await sdk().vaults.credentials.retrieve(credential.id, { vault_id: vault.id })),
+    );
+    const listed = await sdk().vaults.credentials.list(vault.id);
+    answers.push(JSON.stringify(listed.data));
+    expect(listed.data.map((c) => c.id)).toEqual([credential.id]);
+
+    const { session } = await idleSession(undefined, [vault.id]);
+    expect(session.vault_ids).toEqual([vault.id]);
+    answers.push(JSON.stringify(session));
+    const stream = (await sdk().sessions.events.stream(session.id)) as unknown as Stream;
+    await sdk().sessions.events.send(session.id, say('RUN: printf %s "$DEPLOY_TOKEN" | sha256sum'));
+    const turn = await readUntil(stream);
+    const result = turn.find((e) => e.type === "agent.tool_result");
+    const digest = createHash("sha256").update(canary).digest("hex");
+    expect(JSON.stringify(result)).toContain(digest);
+    answers.push(JSON.stringify(turn));
+    for (const text of answers) expect(text).not.toContain(canary);
+
+    // Not in the server log, and not in the database in plaintext (rows as text, or PGlite's files).
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fs.readFileSync(inject("logFile"), "utf8")).not.toContain(canary);
+    if (inject("dbChoice") === "postgres") {
+      const sql = postgres(inject("databaseUrl") as string, { max: 1 });
+      const rows = await sql`
+        select c::text as row from vault_credentials c where id = ${credential.id}
+        union all select s::text from sessions s where id = ${session.id}`;
+      await sql.end();
+      expect(rows).toHaveLength(2);
+      for (const row of rows) {
+        expect(row.row).not.toContain(canary);
+        expect(row.row).toContain("enc:v1:");
+      }
+    } else {
+      const dir = path.join(inject("dataDir"), "pglite");
+      const grep = (needle: string) => spawnSync("grep", ["-rlaF", needle, dir], { encoding: "utf8" });
+      expect(grep(credential.id).status, "credential id not found on disk").toBe(0);
+      expect(grep(canary).stdout).toBe("");
+    }
+
+    // A vault of another workspace, or an archived one, is refused.
+    await sdk().vaults.archive(vault.id);
+    const refused = sdk().sessions.create({
+      agent: session.agent.id,
+      environment_id: session.environment_id,
+      vault_ids: [vault.id],
+    });
+    await expect(refused).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+    expect(await sdk().vaults.delete(vault.id)).toEqual({ id: vault.id, type: "vault_deleted" });
   }, 240_000);
 });

@@ -28,7 +28,7 @@ export async function assertInReach(principal: Principal, kind: ScopedKind, id: 
   const reachable =
     scope !== null &&
     scope.workspaceId === principal.workspaceId &&
-    (kind === "skill" || kind === "environment" || reachesAgent(principal, scope.agentId));
+    (scope.agentId === null || reachesAgent(principal, scope.agentId));
   if (!reachable) throw new NotFoundError(`${kind} ${id} not found`);
 }
 

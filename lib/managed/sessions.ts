@@ -26,6 +26,7 @@ import { createSession, deleteSession } from "@/lib/sessions/service";
 import { presentAgent } from "./agents";
 import { sessionSettings } from "./environments";
 import { harnessPermissions } from "./tools";
+import { vaultEnvironment } from "./vaults";
 
 /*
  * /v1/sessions: Anthropic's session object over Hangar's session. A session made here is an
@@ -97,6 +98,8 @@ export async function createManagedSession(
   const source = snapshot ?? agent;
   const settings = sessionSettings(environment.config, source.mcpServers);
   const repo = repositoryOf(input);
+  const vaultIds = input.vault_ids ?? [];
+  const env = await vaultEnvironment(vaultIds, environment.workspaceId);
   const config: Partial<SessionConfig> = {
     ...(snapshot && {
       model: snapshot.model,
@@ -123,7 +126,14 @@ export async function createManagedSession(
       skill_ids: [],
     },
     holder,
-    { environmentId: environment.id, agentVersion: source.version, metadata: input.metadata ?? {}, config },
+    {
+      environmentId: environment.id,
+      agentVersion: source.version,
+      metadata: input.metadata ?? {},
+      config,
+      env,
+      vaultIds,
+    },
   );
   return getManagedSession(session.id);
 }
@@ -170,7 +180,7 @@ export async function presentSession(row: SessionRow): Promise<ManagedSession> {
           },
         ]
       : [],
-    vault_ids: [],
+    vault_ids: row.vaultIds,
     stats: { duration_seconds: Math.max(0, (end.getTime() - row.createdAt.getTime()) / 1000) },
     usage: {
       input_tokens: tokens.input,

@@ -82,7 +82,7 @@ export const createManagedSessionSchema = z.object({
     )
     .max(1)
     .optional(),
-  vault_ids: z.array(z.string()).max(0, "vaults are not supported by Hangar yet").optional(),
+  vault_ids: z.array(z.string().min(1).max(64)).max(20).optional(),
   initial_events: z.array(userMessageInputSchema).max(1).optional(),
   budget: z
     .unknown()
@@ -93,7 +93,10 @@ export const createManagedSessionSchema = z.object({
 export const updateManagedSessionSchema = z.object({
   title: z.string().trim().max(200).nullish(),
   metadata: metadataPatchSchema.nullish(),
-  vault_ids: z.array(z.string()).max(0, "vaults are not supported by Hangar yet").optional(),
+  vault_ids: z
+    .array(z.string())
+    .optional()
+    .refine((v) => v === undefined, "a session's vaults are set when it is created; create a new session"),
 });
 
 export type CreateManagedSessionInput = z.infer<typeof createManagedSessionSchema>;

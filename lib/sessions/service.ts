@@ -41,6 +41,9 @@ export type SessionExtras = {
   metadata?: Record<string, string>;
   /** Replaces these fields of the configuration taken from the agent. */
   config?: Partial<SessionConfig>;
+  /** Vault credentials: set in the sandbox over the agent's env vars, sealed with them for restarts. */
+  env?: EnvVars;
+  vaultIds?: string[];
 };
 
 export async function createSession(
@@ -50,7 +53,7 @@ export async function createSession(
   extras: SessionExtras = {},
 ): Promise<Session> {
   const { row: agent, files } = await readAgentForSession(agentId);
-  const env = openEnv(runtime().box, `agent:${agentId}`, agent.envVars);
+  const env = { ...openEnv(runtime().box, `agent:${agentId}`, agent.envVars), ...extras.env };
   const extra = await getSkillsByIds(input.skill_ids, agent.workspaceId);
   const library = await getSkillsByIds(parseSkillIds(agent.prompt), agent.workspaceId).catch(() => []);
   const names = new Map([...library, ...extra].map((s) => [s.id, s.name]));
@@ -66,6 +69,7 @@ export async function createSession(
     environmentId: extras.environmentId ?? null,
     agentVersion: extras.agentVersion ?? agent.version,
     metadata: extras.metadata ?? {},
+    vaultIds: extras.vaultIds ?? [],
     title: input.title ?? null,
     supportsTui: supportsTui(agent.harnessId),
     modelTokenHash: token.hash,

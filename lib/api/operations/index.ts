@@ -1,6 +1,7 @@
 import { agentOperations } from "./agents";
 import { managedAgentOperations } from "./managed-agents";
 import { managedSessionOperations } from "./managed-sessions";
+import { managedVaultOperations } from "./managed-vaults";
 import { messageOperations } from "./messages";
 import { oidcOperations } from "./oidc";
 import { platformOperations } from "./platform";
@@ -19,6 +20,7 @@ export const operations = {
   ...oidcOperations,
   ...managedAgentOperations,
   ...managedSessionOperations,
+  ...managedVaultOperations,
 };
 
 export type OperationId = keyof typeof operations;
