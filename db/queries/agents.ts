@@ -7,6 +7,7 @@ import { getDb } from "@/db/client";
 import { agentFiles, agents, agentVersions, sessions, type AgentSnapshot } from "@/db/schema";
 import { NotFoundError, ValidationError } from "@/lib/errors";
 import type { AgentListQuery } from "@/lib/schemas/agent";
+import type { CursorQuery } from "@/lib/schemas/managed-common";
 import type { SandboxFile, SandboxFileInput, SandboxFileKeep } from "@/lib/schemas/sandbox-file";
 
 import { containsPattern, decodeCursor, readPage, toCursorPage } from "./_util";
@@ -278,11 +279,7 @@ export async function readAgentForSession(agentId: string, db: Db = getDb()) {
 }
 
 /** Keyset page of a workspace's agents for the Managed Agents API, newest first. */
-export async function listAgentPage(
-  query: { limit: number; page?: string; include_archived?: string },
-  reach: Reach,
-  db: Db = getDb(),
-) {
+export async function listAgentPage(query: CursorQuery, reach: Reach, db: Db = getDb()) {
   const filters: SQL[] = [eq(agents.workspaceId, reach.workspaceId)];
   if (reach.agentIds) filters.push(inArray(agents.id, [...reach.agentIds]));
   if (query.include_archived !== "true") filters.push(isNull(agents.archivedAt));

@@ -4,6 +4,7 @@ import { type Db } from "@/db";
 import { getDb } from "@/db/client";
 import { environments } from "@/db/schema";
 import { NotFoundError } from "@/lib/errors";
+import type { CursorQuery } from "@/lib/schemas/managed-common";
 
 import { decodeCursor, toCursorPage } from "./_util";
 
@@ -37,11 +38,7 @@ export async function deleteEnvironmentRow(id: string, db: Db = getDb()): Promis
 }
 
 /** Newest first, one keyset page; archived ones only when asked. */
-export async function listEnvironmentRows(
-  query: { limit: number; page?: string; include_archived?: string },
-  workspaceId: string,
-  db: Db = getDb(),
-) {
+export async function listEnvironmentRows(query: CursorQuery, workspaceId: string, db: Db = getDb()) {
   const filters: SQL[] = [eq(environments.workspaceId, workspaceId)];
   if (query.include_archived !== "true") filters.push(isNull(environments.archivedAt));
   const after = decodeCursor(query.page);

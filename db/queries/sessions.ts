@@ -11,6 +11,7 @@ import {
   type SessionTimings,
 } from "@/db/schema";
 import { NotFoundError } from "@/lib/errors";
+import type { ManagedSessionListQuery } from "@/lib/schemas/managed-session";
 import type { SessionEvent, SessionListQuery, SessionStatus } from "@/lib/schemas/session";
 
 import { decodeCursor, iso, readPage, toCursorPage } from "./_util";
@@ -370,17 +371,7 @@ export async function sessionTokenTotals(sessionId: string, db: Db = getDb()) {
 }
 
 /** Keyset page of a workspace's sessions for the Managed Agents API. */
-export async function listSessionPage(
-  query: {
-    limit: number;
-    page?: string;
-    include_archived?: string;
-    agent_id?: string;
-    order: "asc" | "desc";
-  },
-  reach: Reach,
-  db: Db = getDb(),
-) {
+export async function listSessionPage(query: ManagedSessionListQuery, reach: Reach, db: Db = getDb()) {
   const filters: SQL[] = [eq(sessions.workspaceId, reach.workspaceId)];
   if (reach.agentIds) filters.push(inArray(sessions.agentId, [...reach.agentIds]));
   if (query.agent_id) filters.push(eq(sessions.agentId, query.agent_id));

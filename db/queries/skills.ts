@@ -1,4 +1,4 @@
-import { and, count, desc, eq, ilike, inArray, or } from "drizzle-orm";
+import { and, count, desc, eq, ilike, inArray, lt, or } from "drizzle-orm";
 
 import { type Db, type Tx } from "@/db";
 import { getDb } from "@/db/client";
@@ -13,7 +13,7 @@ import type {
   UpdateSkillInput,
 } from "@/lib/schemas/skill";
 
-import { containsPattern, iso, readPage } from "./_util";
+import { containsPattern, decodeCursor, iso, readPage, toCursorPage } from "./_util";
 
 type SkillRow = typeof skills.$inferSelect;
 
@@ -135,4 +135,21 @@ export async function listSkillVersions(id: string, db: Db = getDb()): Promise<{
       created_at: iso(row.createdAt),
     })),
   };
+}
+
+/** Keyset page of a workspace's skills for the Managed Agents API, newest first. */
+export async function listSkillPage(
+  query: { limit: number; page?: string },
+  workspaceId: string,
+  db: Db = getDb(),
+) {
+  const after = decodeCursor(query.page);
+  const rows = await db
+    .select()
+    .from(skills)
+    .where(and(eq(skills.workspaceId, workspaceId), after ? lt(skills.id, after) : undefined))
+    .orderBy(desc(skills.id))
+    .limit(query.limit + 1);
+  const page = toCursorPage(rows, query.limit, (r) => r.id);
+  return { data: page.data.map(toApiSkill), next_page: page.next_page };
 }

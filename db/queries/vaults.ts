@@ -4,13 +4,12 @@ import { type Db } from "@/db";
 import { getDb } from "@/db/client";
 import { vaultCredentials, vaults } from "@/db/schema";
 import { NotFoundError } from "@/lib/errors";
+import type { CursorQuery } from "@/lib/schemas/managed-common";
 
 import { decodeCursor, toCursorPage } from "./_util";
 
 export type VaultRow = typeof vaults.$inferSelect;
 export type CredentialRow = typeof vaultCredentials.$inferSelect;
-
-type PageQuery = { limit: number; page?: string; include_archived?: string };
 
 export async function insertVault(values: typeof vaults.$inferInsert, db: Db = getDb()): Promise<VaultRow> {
   const [row] = await db.insert(vaults).values(values).returning();
@@ -38,7 +37,7 @@ export async function deleteVaultRow(id: string, db: Db = getDb()): Promise<void
   if (gone.length === 0) throw new NotFoundError(`vault ${id} not found`);
 }
 
-export async function listVaultRows(query: PageQuery, workspaceId: string, db: Db = getDb()) {
+export async function listVaultRows(query: CursorQuery, workspaceId: string, db: Db = getDb()) {
   const filters: SQL[] = [eq(vaults.workspaceId, workspaceId)];
   if (query.include_archived !== "true") filters.push(isNull(vaults.archivedAt));
   const after = decodeCursor(query.page);
@@ -106,7 +105,7 @@ export async function deleteCredentialRow(vaultId: string, id: string, db: Db = 
   if (gone.length === 0) throw new NotFoundError(`credential ${id} not found in vault ${vaultId}`);
 }
 
-export async function listCredentialRows(vaultId: string, query: PageQuery, db: Db = getDb()) {
+export async function listCredentialRows(vaultId: string, query: CursorQuery, db: Db = getDb()) {
   const filters: SQL[] = [eq(vaultCredentials.vaultId, vaultId)];
   if (query.include_archived !== "true") filters.push(isNull(vaultCredentials.archivedAt));
   const after = decodeCursor(query.page);

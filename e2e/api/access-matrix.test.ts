@@ -297,6 +297,17 @@ const SPECS: Record<string, Spec> = {
   },
   managedListEvents: { build: async () => ({ path: `/v1/sessions/${fx.session}/events` }) },
   managedStreamEvents: { build: async () => ({ path: `/v1/sessions/${fx.session}/events/stream` }) },
+  managedListSkills: { build: at("/v1/skills"), cross: "own" },
+  // The SDK uploads SKILL.md as multipart; the same fields as JSON are accepted too.
+  managedCreateSkill: {
+    build: async () => ({
+      path: "/v1/skills",
+      body: { files: [{ filename: "SKILL.md", content: `---\nname: ${unique("s")}\n---\nDo it.` }] },
+    }),
+    cross: "own",
+  },
+  managedGetSkill: { build: async () => ({ path: `/v1/skills/${fx.skill}` }) },
+  managedDeleteSkill: { build: async () => ({ path: `/v1/skills/${await freshSkill()}` }) },
   managedListVaults: { build: at("/v1/vaults"), cross: "own" },
   managedCreateVault: {
     build: async () => ({ path: "/v1/vaults", body: { display_name: unique("v") } }),

@@ -1,4 +1,4 @@
-import Anthropic from "@anthropic-ai/sdk";
+import Anthropic, { toFile } from "@anthropic-ai/sdk";
 import { describe, expect, inject, it } from "vitest";
 
 import { AGENTS, api, createSkill, unique } from "../support/api";
@@ -172,6 +172,45 @@ describe("Managed Agents API: environments", () => {
       config: { type: "cloud", packages: { npm: ["left-pad"] } },
     });
     await expect(npm).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+  });
+});
+
+describe("Managed Agents API: skills", () => {
+  it("uploads a SKILL.md as a library skill an agent can attach", async () => {
+    const skills = client().beta.skills;
+    const name = unique("skill");
+    const markdown = `---\nname: ${name}\ndescription: Writes release notes\n---\n# Release notes\n\nList every change.\n`;
+    const created = await skills.create({ files: [await toFile(Buffer.from(markdown), "SKILL.md")] });
+    expect(created).toMatchObject({
+      type: "skill",
+      display_name: name,
+      source: { type: "custom" },
+      latest_version_id: "1",
+    });
+    const native = await api("GET", `/api/v1/skills/${created.id}`);
+    expect(native.body).toMatchObject({ name, description: "Writes release notes" });
+    expect(native.body.content).toContain("List every change.");
+    expect(await skills.retrieve(created.id)).toEqual(created);
+    const listed: string[] = [];
+    for await (const skill of skills.list({ limit: 2 })) listed.push(skill.id);
+    expect(listed).toContain(created.id);
+
+    const agent = await agents().create({
+      name: unique("with-skill"),
+      model: "claude-sonnet-4-6",
+      skills: [{ type: "custom", skill_id: created.id }],
+    });
+    expect(agent.skills).toEqual([{ type: "custom", skill_id: created.id, version: "latest" }]);
+
+    const named = await skills.create({
+      display_name: unique("renamed"),
+      files: [await toFile(Buffer.from("Just a body."), "tools/SKILL.md")],
+    });
+    expect(named.display_name).toMatch(/^renamed-/);
+    const wrong = skills.create({ files: [await toFile(Buffer.from("x"), "notes.txt")] });
+    await expect(wrong).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+    expect(await skills.delete(named.id)).toEqual({ id: named.id, type: "skill_deleted" });
+    await expect(skills.retrieve(named.id)).rejects.toBeInstanceOf(Anthropic.NotFoundError);
   });
 });
 

@@ -256,3 +256,41 @@ test("the sessions list starts a session for a chosen agent", async ({ page, req
     await stopQuietly(request, sessionId);
   }
 });
+
+test("a session made through the Managed Agents API shows in the list and the viewer like any other", async ({
+  page,
+  request,
+}) => {
+  const tag = unique("facade");
+  const env = await apiCall(request, "POST", "/v1/environments", { name: `${tag}-env` });
+  const agent = await apiCall(request, "POST", "/v1/agents", {
+    name: `${tag}-agent`,
+    model: "claude-sonnet-4-6",
+  });
+  const created = await apiCall(request, "POST", "/v1/sessions", {
+    agent: agent.body.id,
+    environment_id: env.body.id,
+    title: `${tag} via SDK`,
+    initial_events: [
+      { type: "user.message", content: [{ type: "text", text: "REPLY: hello from the facade" }] },
+    ],
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(200);
+  const id = created.body.id as string;
+  try {
+    await waitForSession(request, id, ["ready"], 90_000);
+    await page.goto("/sessions");
+    const row = page.getByRole("row", { name: new RegExp(`${tag} via SDK`) });
+    await expect(row).toBeVisible();
+    await row.getByRole("link", { name: `${tag} via SDK` }).click();
+    await expect(page).toHaveURL(new RegExp(`/sessions/${id}`));
+    const log = page.getByRole("log", { name: "Conversation" });
+    await expect(log.getByRole("article", { name: "Reply from the agent" }).first()).toContainText(
+      "hello from the facade",
+      { timeout: 60_000 },
+    );
+    await screenshotBothThemes(page, "session-from-managed-agents-api");
+  } finally {
+    await stopQuietly(request, id);
+  }
+});

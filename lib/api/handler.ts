@@ -66,7 +66,27 @@ export function noContent(headers?: Reply["headers"]): Reply {
 
 export { isHttps } from "./transport";
 
-async function readBody(req: RequestLike, limit: number): Promise<unknown> {
+/** A multipart/form-data body as a plain object, for the operation's zod schema to check. */
+async function formBody(bytes: Buffer, contentType: string): Promise<Record<string, unknown>> {
+  let form: FormData;
+  try {
+    form = await new Response(new Uint8Array(bytes), { headers: { "content-type": contentType } }).formData();
+  } catch {
+    throw new ApiError("bad_request", "request body is not valid multipart/form-data");
+  }
+  const out: Record<string, unknown> = {};
+  for (const [rawKey, value] of form) {
+    const part = typeof value === "string" ? value : { filename: value.name, content: await value.text() };
+    const key = rawKey.endsWith("[]") ? rawKey.slice(0, -2) : rawKey;
+    const list = out[key];
+    if (rawKey.endsWith("[]") || typeof value !== "string")
+      out[key] = Array.isArray(list) ? [...list, part] : [part];
+    else out[key] = part;
+  }
+  return out;
+}
+
+async function readBody(req: RequestLike, limit: number, multipart = false): Promise<unknown> {
   const declared = Number(req.headers.get("content-length") ?? "0");
   const tooLarge = () => new ApiError("payload_too_large", `request body is larger than ${limit} bytes`);
   if (declared > limit) throw tooLarge();
@@ -78,6 +98,9 @@ async function readBody(req: RequestLike, limit: number): Promise<unknown> {
     if (size > limit) throw tooLarge();
     chunks.push(chunk);
   }
+  const contentType = req.headers.get("content-type") ?? "";
+  if (multipart && /^multipart\/form-data/i.test(contentType))
+    return formBody(Buffer.concat(chunks), contentType);
   const text = Buffer.concat(chunks).toString("utf8");
   if (text.trim() === "") return {};
   try {
@@ -136,7 +159,7 @@ async function run<O extends Operation>(
     const search = queryAt < 0 ? {} : searchOf(req.url.slice(queryAt + 1));
     const query = op.query ? parseWith(op.query, search, "query") : undefined;
     const body = op.body
-      ? parseWith(op.body, await readBody(req, op.maxBodyBytes ?? DEFAULT_MAX_BODY), "body")
+      ? parseWith(op.body, await readBody(req, op.maxBodyBytes ?? DEFAULT_MAX_BODY, op.multipart), "body")
       : undefined;
     reply = await fn({ req, principal, params, query, body, requestId, audit } as HandlerContext<O>);
     if (op.audit && principal && reply.status < 400 && !audit.skip) {

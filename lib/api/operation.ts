@@ -38,6 +38,11 @@ export type Operation = {
   body?: z.ZodType;
   /** "anthropic": errors in Anthropic's envelope (the Managed Agents facade at /v1; lib/api/anthropic-errors.ts). */
   envelope?: "anthropic";
+  /**
+   * The body may also come as multipart/form-data (Anthropic's SDKs upload files so): fields become
+   * strings, files `{filename, content}` (UTF-8 text), and `key[]` parts an array under `key`.
+   */
+  multipart?: true;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
   responses: Record<number, ResponseSpec>;

@@ -15,7 +15,7 @@ import type {
   ManagedAgent,
   UpdateManagedAgentInput,
 } from "@/lib/schemas/managed-agent";
-import { mergeMetadata } from "@/lib/schemas/managed-common";
+import { mergeMetadata, type CursorQuery } from "@/lib/schemas/managed-common";
 import { basePrompt, parseSkillIds, withBasePrompt } from "@/lib/skill-blocks";
 
 import { DEFAULT_TOOLS, normalizeTools } from "./tools";
@@ -152,10 +152,7 @@ export async function updateManagedAgent(id: string, input: UpdateManagedAgentIn
   return getManagedAgent(id);
 }
 
-export async function listManagedAgents(
-  query: { limit: number; page?: string; include_archived?: string },
-  reach: Reach,
-) {
+export async function listManagedAgents(query: CursorQuery, reach: Reach) {
   const page = await listAgentPage(query, reach);
   return { data: page.data.map(({ row }) => presentAgent(row)), next_page: page.next_page };
 }

@@ -15,7 +15,7 @@ import type {
   EnvironmentConfigInput,
   UpdateEnvironmentInput,
 } from "@/lib/schemas/environment";
-import { mergeMetadata } from "@/lib/schemas/managed-common";
+import { mergeMetadata, type CursorQuery } from "@/lib/schemas/managed-common";
 
 /*
  * /v1/environments. A session created in an environment takes its networking as the sandbox's
@@ -128,10 +128,7 @@ export async function deleteEnvironment(id: string) {
   return { id, type: "environment_deleted" as const };
 }
 
-export async function listEnvironments(
-  query: { limit: number; page?: string; include_archived?: string },
-  workspaceId: string,
-) {
+export async function listEnvironments(query: CursorQuery, workspaceId: string) {
   const page = await listEnvironmentRows(query, workspaceId);
   return { data: page.data.map(presentEnvironment), next_page: page.next_page };
 }

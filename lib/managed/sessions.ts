@@ -18,6 +18,7 @@ import { mergeMetadata } from "@/lib/schemas/managed-common";
 import type {
   CreateManagedSessionInput,
   ManagedSession,
+  ManagedSessionListQuery,
   ManagedSessionStatus,
   UpdateManagedSessionInput,
 } from "@/lib/schemas/managed-session";
@@ -200,16 +201,7 @@ export async function getManagedSession(id: string) {
   return presentSession(await getSessionRow(id));
 }
 
-export async function listManagedSessions(
-  query: {
-    limit: number;
-    page?: string;
-    include_archived?: string;
-    agent_id?: string;
-    order: "asc" | "desc";
-  },
-  reach: Reach,
-) {
+export async function listManagedSessions(query: ManagedSessionListQuery, reach: Reach) {
   const page = await listSessionPage(query, reach);
   return {
     data: await Promise.all(page.data.map(presentSession)),

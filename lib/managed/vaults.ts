@@ -17,7 +17,7 @@ import {
 import { ValidationError } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { runtime } from "@/lib/runtime";
-import { mergeMetadata } from "@/lib/schemas/managed-common";
+import { mergeMetadata, type CursorQuery } from "@/lib/schemas/managed-common";
 import type {
   CreateCredentialInput,
   CreateVaultInput,
@@ -97,10 +97,7 @@ export async function deleteVault(id: string) {
   return { id, type: "vault_deleted" as const };
 }
 
-export async function listVaults(
-  query: { limit: number; page?: string; include_archived?: string },
-  workspaceId: string,
-) {
+export async function listVaults(query: CursorQuery, workspaceId: string) {
   const page = await listVaultRows(query, workspaceId);
   return { data: page.data.map(presentVault), next_page: page.next_page };
 }
@@ -175,10 +172,7 @@ export async function deleteCredential(vaultId: string, id: string) {
   return { id, type: "vault_credential_deleted" as const };
 }
 
-export async function listCredentials(
-  vaultId: string,
-  query: { limit: number; page?: string; include_archived?: string },
-) {
+export async function listCredentials(vaultId: string, query: CursorQuery) {
   await getVaultRow(vaultId);
   const page = await listCredentialRows(vaultId, query);
   return { data: page.data.map(presentCredential), next_page: page.next_page };

@@ -1,12 +1,11 @@
 import { z } from "zod";
 
-import { isoDateTimeSchema } from "./common";
 import { egressRuleSchema } from "./egress";
 import {
-  archivedAtSchema,
   betaQuerySchema,
   cursorPageOf,
   cursorQuerySchema,
+  lifecycleFields,
   metadataPatchSchema,
   metadataSchema,
 } from "./managed-common";
@@ -127,9 +126,7 @@ export const environmentSchema = z.object({
   config: environmentConfigSchema,
   metadata: z.record(z.string(), z.string()),
   scope: z.literal("organization"),
-  created_at: isoDateTimeSchema,
-  updated_at: isoDateTimeSchema,
-  archived_at: archivedAtSchema,
+  ...lifecycleFields,
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

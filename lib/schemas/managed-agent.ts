@@ -1,12 +1,11 @@
 import { z } from "zod";
 
-import { isoDateTimeSchema } from "./common";
 import { harnessIdSchema } from "./harness";
 import {
-  archivedAtSchema,
   betaQuerySchema,
   cursorPageOf,
   cursorQuerySchema,
+  lifecycleFields,
   metadataPatchSchema,
   metadataSchema,
 } from "./managed-common";
@@ -193,9 +192,7 @@ export const managedAgentSchema = z.object({
   multiagent: z.null(),
   harness_id: harnessIdSchema.meta({ description: "Hangar's extension: the harness that runs the agent." }),
   version: z.number().int(),
-  created_at: isoDateTimeSchema,
-  updated_at: isoDateTimeSchema,
-  archived_at: archivedAtSchema,
+  ...lifecycleFields,
 });
 
 export type ManagedAgent = z.infer<typeof managedAgentSchema>;

@@ -40,13 +40,20 @@ export const cursorQuerySchema = betaQuerySchema.extend({
   include_archived: z.enum(["true", "false"]).optional(),
 });
 
+export type CursorQuery = z.infer<typeof cursorQuerySchema>;
+
+/** The lifecycle timestamps every facade object carries. */
+export const lifecycleFields = {
+  created_at: isoDateTimeSchema,
+  updated_at: isoDateTimeSchema,
+  archived_at: isoDateTimeSchema.nullable(),
+};
+
 export function cursorPageOf<T extends z.ZodType>(item: T) {
   return z.object({ data: z.array(item), next_page: z.string().nullable() });
 }
 
 export const resourceIdParamsSchema = z.object({ id: z.string().min(1).max(64) });
-
-export const archivedAtSchema = isoDateTimeSchema.nullable();
 
 /** `{id, type: "<resource>_deleted"}`, the answer to a delete. */
 export function deletedSchema<T extends string>(type: T) {

@@ -3,9 +3,9 @@ import { z } from "zod";
 import { isoDateTimeSchema } from "./common";
 import { managedAgentSchema } from "./managed-agent";
 import {
-  archivedAtSchema,
   betaQuerySchema,
   cursorQuerySchema,
+  lifecycleFields,
   metadataPatchSchema,
   metadataSchema,
 } from "./managed-common";
@@ -126,9 +126,7 @@ export const managedSessionSchema = z.object({
   hangar_session_id: z
     .string()
     .meta({ description: "Hangar's extension: the same session at /api/v1/managed_agents/sessions/{id}." }),
-  created_at: isoDateTimeSchema,
-  updated_at: isoDateTimeSchema,
-  archived_at: archivedAtSchema,
+  ...lifecycleFields,
 });
 
 export type ManagedSession = z.infer<typeof managedSessionSchema>;
@@ -137,6 +135,8 @@ export const managedSessionListQuerySchema = cursorQuerySchema.extend({
   agent_id: z.string().max(64).optional(),
   order: z.enum(["asc", "desc"]).default("desc"),
 });
+
+export type ManagedSessionListQuery = z.infer<typeof managedSessionListQuerySchema>;
 
 export const managedSessionListSchema = z.object({
   data: z.array(managedSessionSchema),

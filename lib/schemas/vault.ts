@@ -1,12 +1,11 @@
 import { z } from "zod";
 
-import { isoDateTimeSchema } from "./common";
 import { envKeyProblem } from "./env-vars";
 import {
-  archivedAtSchema,
   betaQuerySchema,
   cursorPageOf,
   cursorQuerySchema,
+  lifecycleFields,
   metadataPatchSchema,
   metadataSchema,
 } from "./managed-common";
@@ -109,9 +108,7 @@ export const vaultSchema = z.object({
   type: z.literal("vault"),
   display_name: z.string(),
   metadata: z.record(z.string(), z.string()),
-  created_at: isoDateTimeSchema,
-  updated_at: isoDateTimeSchema,
-  archived_at: archivedAtSchema,
+  ...lifecycleFields,
 });
 
 export const createCredentialSchema = z.object({
@@ -133,9 +130,7 @@ export const credentialSchema = z.object({
   display_name: z.string().nullable(),
   auth: credentialAuthSchema.meta({ description: "Never the secret: it is write-only." }),
   metadata: z.record(z.string(), z.string()),
-  created_at: isoDateTimeSchema,
-  updated_at: isoDateTimeSchema,
-  archived_at: archivedAtSchema,
+  ...lifecycleFields,
 });
 
 export type CreateVaultInput = z.infer<typeof createVaultSchema>;

@@ -1,6 +1,7 @@
 import { agentOperations } from "./agents";
 import { managedAgentOperations } from "./managed-agents";
 import { managedSessionOperations } from "./managed-sessions";
+import { managedSkillOperations } from "./managed-skills";
 import { managedVaultOperations } from "./managed-vaults";
 import { messageOperations } from "./messages";
 import { oidcOperations } from "./oidc";
@@ -21,6 +22,7 @@ export const operations = {
   ...managedAgentOperations,
   ...managedSessionOperations,
   ...managedVaultOperations,
+  ...managedSkillOperations,
 };
 
 export type OperationId = keyof typeof operations;
