@@ -301,4 +301,48 @@ describe("Managed Agents API: sessions and events through the SDK", () => {
     await expect(refused).rejects.toBeInstanceOf(Anthropic.BadRequestError);
     expect(await sdk().vaults.delete(vault.id)).toEqual({ id: vault.id, type: "vault_deleted" });
   }, 240_000);
+
+  it("enforces an environment's limited networking, and runs the agent version a session pins", async () => {
+    const environment = await sdk().environments.create({
+      name: unique("env"),
+      config: { type: "cloud", networking: { type: "limited", allowed_hosts: ["allowed.test"] } },
+    });
+    const agent = await sdk().agents.create({
+      name: unique("agent"),
+      model: "claude-sonnet-4-6",
+      system: "Marker V-ONE.",
+    });
+    await sdk().agents.update(agent.id, { version: 1, system: "Marker V-TWO." });
+    const pinned = await sdk().sessions.create({
+      agent: { type: "agent", id: agent.id, version: 1 },
+      environment_id: environment.id,
+    });
+    expect(pinned.agent).toMatchObject({ id: agent.id, version: 1, system: "Marker V-ONE." });
+    for (const deadline = Date.now() + 120_000; ;) {
+      const status = (await sdk().sessions.retrieve(pinned.id)).status;
+      if (status === "idle") break;
+      if (status === "terminated" || Date.now() > deadline) throw new Error(`session is ${status}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const stream = (await sdk().sessions.events.stream(pinned.id)) as unknown as Stream;
+    await sdk().sessions.events.send(
+      pinned.id,
+      say("RUN: curl -sS -o /dev/null https://elsewhere.test/ 2>&1; echo curl-exit=$?"),
+    );
+    const turn = await readUntil(stream);
+    expect(JSON.stringify(turn.find((e) => e.type === "agent.tool_result"))).toMatch(/403/);
+    const log = (await api("GET", `/api/v1/managed_agents/sessions/${pinned.id}/log?limit=1000`)).body
+      .data as {
+      type: string;
+      data: Record<string, unknown>;
+    }[];
+    expect(log.find((e) => e.type === "egress_denied")?.data).toMatchObject({ host: "elsewhere.test" });
+    // The model was asked with version 1's prompt, not the agent's current one.
+    const asked = (await api("GET", `/api/v1/model_gateway/requests?session_id=${pinned.id}`)).body.data as {
+      system: string;
+    }[];
+    expect(asked.some((r) => r.system.includes("Marker V-ONE."))).toBe(true);
+    expect(asked.some((r) => r.system.includes("Marker V-TWO."))).toBe(false);
+    await sdk().sessions.delete(pinned.id);
+  }, 240_000);
 });
