@@ -345,4 +345,48 @@ describe("Managed Agents API: sessions and events through the SDK", () => {
     expect(asked.some((r) => r.system.includes("Marker V-TWO."))).toBe(false);
     await sdk().sessions.delete(pinned.id);
   }, 240_000);
+
+  it("an opencode agent's always_ask bash waits for the confirmation too", async () => {
+    const environment = await sdk().environments.create({ name: unique("env") });
+    const agent = await sdk().agents.create({
+      name: unique("opencode"),
+      model: "claude-sonnet-4-6",
+      tools: [
+        {
+          type: "agent_toolset_20260401",
+          configs: [{ name: "bash", permission_policy: { type: "always_ask" } }],
+        },
+      ],
+      harness_id: "opencode",
+    } as Anthropic.Beta.AgentCreateParams);
+    expect(agent).toMatchObject({ harness_id: "opencode" });
+    const session = await sdk().sessions.create({ agent: agent.id, environment_id: environment.id });
+    for (const deadline = Date.now() + 120_000; ;) {
+      const status = (await sdk().sessions.retrieve(session.id)).status;
+      if (status === "idle") break;
+      if (status === "terminated" || Date.now() > deadline) throw new Error(`session is ${status}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const stream = (await sdk().sessions.events.stream(session.id)) as unknown as Stream;
+    const read = reader(stream);
+    await sdk().sessions.events.send(session.id, say("RUN: echo asked > asked.txt"));
+    const asked = await read();
+    const idle = asked.at(-1) as Anthropic.Beta.Sessions.BetaManagedAgentsSessionStatusIdleEvent;
+    expect(idle.stop_reason.type).toBe("requires_action");
+    const [useId] = (idle.stop_reason as Anthropic.Beta.Sessions.BetaManagedAgentsSessionRequiresAction)
+      .event_ids;
+    expect(asked.find((e) => idOf(e) === useId)).toMatchObject({ type: "agent.tool_use", name: "bash" });
+    expect(fs.existsSync(workspaceFile(session.id, "asked.txt"))).toBe(false);
+    await sdk().sessions.events.send(session.id, {
+      events: [{ type: "user.tool_confirmation", tool_use_id: useId!, result: "allow" }],
+    });
+    await read(
+      (e) =>
+        e.type === "session.status_idle" &&
+        (e as { stop_reason?: { type: string } }).stop_reason?.type === "end_turn",
+    );
+    expect(fs.readFileSync(workspaceFile(session.id, "asked.txt"), "utf8")).toBe("asked\n");
+    stream.controller.abort();
+    await sdk().sessions.delete(session.id);
+  }, 240_000);
 });

@@ -50,6 +50,8 @@ export type HarnessContext = {
   modelToken: string;
   /** The agent's `mcp_servers` entries (see ./mcp.ts). */
   mcpServers?: string[];
+  /** Tools to disallow and tools to ask about first (Claude Code names, as in TurnClientContext). */
+  permissions?: { ask: string[]; disabled: string[] };
 };
 
 /** A native binary from a pinned npm platform package (./binaries.ts). */

@@ -253,6 +253,7 @@ export async function launchSession(
       modelToken,
       port: ports.harness,
       mcpServers: config.mcpServers,
+      ...(config.permissions && { permissions: config.permissions }),
     });
     const spec = bootSpec({
       config,

@@ -20,6 +20,27 @@ function opencodeMcp(servers: McpServer[]) {
   );
 }
 
+/** opencode's permission for each of its gated tools, from the Claude Code names the agent's toolsets give. */
+const OPENCODE_GATES: Record<"bash" | "edit" | "webfetch", string[]> = {
+  bash: ["Bash"],
+  edit: ["Edit", "Write"],
+  webfetch: ["WebFetch"],
+};
+
+/**
+ * The sandbox is the boundary: by default the agent runs commands and edits files without asking.
+ * An agent's toolsets (lib/managed/tools.ts) may deny a tool or make it ask first.
+ */
+function opencodePermissions(permissions: HarnessContext["permissions"]) {
+  return Object.fromEntries(
+    Object.entries(OPENCODE_GATES).map(([gate, tools]) => {
+      const has = (list: string[] | undefined) => tools.some((tool) => list?.includes(tool));
+      if (has(permissions?.disabled)) return [gate, "deny"];
+      return [gate, has(permissions?.ask) ? "ask" : "allow"];
+    }),
+  );
+}
+
 function opencodeConfig(ctx: HarnessContext): string {
   const servers = resolveMcpServers(ctx.mcpServers ?? [], ctx.modelBase);
   return JSON.stringify(
@@ -37,8 +58,7 @@ function opencodeConfig(ctx: HarnessContext): string {
       model: `${OPENCODE_PROVIDER}/${ctx.model}`,
       small_model: `${OPENCODE_PROVIDER}/${ctx.model}`,
       ...(servers.length > 0 ? { mcp: opencodeMcp(servers) } : {}),
-      // The sandbox is the boundary: the agent may run commands and edit files without asking.
-      permission: { bash: "allow", edit: "allow", webfetch: "allow" },
+      permission: opencodePermissions(ctx.permissions),
       autoupdate: false,
       share: "disabled",
     },
