@@ -376,6 +376,14 @@ export async function listSessionPage(query: ManagedSessionListQuery, reach: Rea
   if (reach.agentIds) filters.push(inArray(sessions.agentId, [...reach.agentIds]));
   if (query.agent_id) filters.push(eq(sessions.agentId, query.agent_id));
   if (query.include_archived !== "true") filters.push(isNull(sessions.archivedAt));
+  if (query.statuses !== undefined) {
+    // The API's statuses over Hangar's: running and idle are both `ready` (a turn tells them apart).
+    const wanted = [query.statuses].flat();
+    const native = wanted.flatMap((s) =>
+      s === "rescheduling" ? ["creating"] : s === "terminated" ? ["dead", "failed"] : ["ready"],
+    );
+    filters.push(inArray(sessions.status, [...new Set(native)]));
+  }
   const after = decodeCursor(query.page);
   if (after) filters.push(query.order === "asc" ? gt(sessions.id, after) : lt(sessions.id, after));
   const rows = await db

@@ -109,6 +109,10 @@ describe("Managed Agents API: agents", () => {
     const visible: string[] = [];
     for await (const agent of agents().list({ limit: 100 })) visible.push(agent.id);
     expect(visible).not.toContain(made[0]!.id);
+    // A filter Hangar does not apply is refused, not ignored.
+    await expect(agents().list({ "created_at[gte]": "2026-01-01T00:00:00Z" })).rejects.toBeInstanceOf(
+      Anthropic.BadRequestError,
+    );
     const all: string[] = [];
     for await (const agent of agents().list({ limit: 100, include_archived: true })) all.push(agent.id);
     expect(all).toContain(made[0]!.id);

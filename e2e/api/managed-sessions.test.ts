@@ -168,6 +168,9 @@ describe("Managed Agents API: sessions and events through the SDK", () => {
     expect(native.body).toMatchObject({ agent_id: agent.id, title: "from the SDK", status: "ready" });
     const listed = await sdk().sessions.list({ agent_id: agent.id });
     expect(listed.data.map((s) => s.id)).toEqual([session.id]);
+    const idle = await sdk().sessions.list({ agent_id: agent.id, statuses: ["idle"] });
+    expect(idle.data.map((s) => s.id)).toEqual([session.id]);
+    expect((await sdk().sessions.list({ agent_id: agent.id, statuses: ["terminated"] })).data).toEqual([]);
     const retrieved = await sdk().sessions.retrieve(session.id);
     expect(retrieved).toMatchObject({
       status: "idle",

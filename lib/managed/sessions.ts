@@ -203,11 +203,11 @@ export async function getManagedSession(id: string) {
 
 export async function listManagedSessions(query: ManagedSessionListQuery, reach: Reach) {
   const page = await listSessionPage(query, reach);
-  return {
-    data: await Promise.all(page.data.map(presentSession)),
-    next_page: page.next_page,
-    prev_page: null,
-  };
+  const wanted = query.statuses === undefined ? null : new Set([query.statuses].flat());
+  const data = (await Promise.all(page.data.map(presentSession))).filter(
+    (s) => !wanted || wanted.has(s.status),
+  );
+  return { data, next_page: page.next_page, prev_page: null };
 }
 
 export async function updateManagedSession(id: string, input: UpdateManagedSessionInput) {

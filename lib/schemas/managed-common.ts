@@ -33,8 +33,12 @@ export function mergeMetadata(
   return next;
 }
 
-/** A cursor page's query: `limit` and the opaque `page` cursor from the previous page. */
-export const cursorQuerySchema = betaQuerySchema.extend({
+/**
+ * A cursor page's query: `limit` and the opaque `page` cursor from the previous page. Strict: a
+ * filter Hangar does not apply (say `created_at[gte]`) is a 400, never silently ignored.
+ */
+export const cursorQuerySchema = z.strictObject({
+  ...betaQuerySchema.shape,
   limit: z.coerce.number().int().min(1).max(100).default(20),
   page: z.string().max(200).optional(),
   include_archived: z.enum(["true", "false"]).optional(),

@@ -134,6 +134,9 @@ export type ManagedSession = z.infer<typeof managedSessionSchema>;
 export const managedSessionListQuerySchema = cursorQuerySchema.extend({
   agent_id: z.string().max(64).optional(),
   order: z.enum(["asc", "desc"]).default("desc"),
+  statuses: z
+    .union([z.enum(MANAGED_SESSION_STATUSES), z.array(z.enum(MANAGED_SESSION_STATUSES)).max(4)])
+    .optional(),
 });
 
 export type ManagedSessionListQuery = z.infer<typeof managedSessionListQuerySchema>;
