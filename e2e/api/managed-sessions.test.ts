@@ -24,6 +24,17 @@ const sdk = () =>
 const workspaceFile = (sessionId: string, name: string) =>
   path.join(inject("dataDir"), "sessions", sessionId, "workspace", name);
 
+/** Polls the session until its sandbox is up and no turn runs. */
+async function waitIdle(sessionId: string) {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const session = await sdk().sessions.retrieve(sessionId);
+    if (session.status === "idle") return session;
+    if (session.status === "terminated" || Date.now() > deadline) throw new Error(JSON.stringify(session));
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 async function idleSession(tools?: Anthropic.Beta.AgentCreateParams["tools"], vaultIds: string[] = []) {
   const environment = await sdk().environments.create({
     name: unique("env"),
@@ -43,13 +54,7 @@ async function idleSession(tools?: Anthropic.Beta.AgentCreateParams["tools"], va
     vault_ids: vaultIds,
   });
   expect(created).toMatchObject({ type: "session", status: "rescheduling", environment_id: environment.id });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const session = await sdk().sessions.retrieve(created.id);
-    if (session.status === "idle") return { agent, environment, session };
-    if (session.status === "terminated" || Date.now() > deadline) throw new Error(JSON.stringify(session));
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  return { agent, environment, session: await waitIdle(created.id) };
 }
 
 /** Every event Hangar streams has an id (the SDK's union also has id-less delta frames). */
@@ -321,12 +326,7 @@ describe("Managed Agents API: sessions and events through the SDK", () => {
       environment_id: environment.id,
     });
     expect(pinned.agent).toMatchObject({ id: agent.id, version: 1, system: "Marker V-ONE." });
-    for (const deadline = Date.now() + 120_000; ;) {
-      const status = (await sdk().sessions.retrieve(pinned.id)).status;
-      if (status === "idle") break;
-      if (status === "terminated" || Date.now() > deadline) throw new Error(`session is ${status}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitIdle(pinned.id);
     const stream = (await sdk().sessions.events.stream(pinned.id)) as unknown as Stream;
     await sdk().sessions.events.send(
       pinned.id,
@@ -364,12 +364,7 @@ describe("Managed Agents API: sessions and events through the SDK", () => {
     } as Anthropic.Beta.AgentCreateParams);
     expect(agent).toMatchObject({ harness_id: "opencode" });
     const session = await sdk().sessions.create({ agent: agent.id, environment_id: environment.id });
-    for (const deadline = Date.now() + 120_000; ;) {
-      const status = (await sdk().sessions.retrieve(session.id)).status;
-      if (status === "idle") break;
-      if (status === "terminated" || Date.now() > deadline) throw new Error(`session is ${status}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitIdle(session.id);
     const stream = (await sdk().sessions.events.stream(session.id)) as unknown as Stream;
     const read = reader(stream);
     await sdk().sessions.events.send(session.id, say("RUN: echo asked > asked.txt"));
