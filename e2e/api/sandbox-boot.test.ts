@@ -11,6 +11,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 
+import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { LocalDriver } from "@/lib/sandbox/drivers/local";
@@ -176,6 +177,57 @@ describe("boot steps in a real sandbox", () => {
     expect(log.text).not.toContain(TOKEN);
     expect(fs.readFileSync(hangar.logFile, "utf8")).not.toContain(TOKEN);
     await call("DELETE", `/api/v1/managed_agents/sessions/${s.id}`);
+  }, 120_000);
+
+  it("a Managed Agents API session clones its github_repository resource; the token reaches the clone only", async () => {
+    const client = new Anthropic({ baseURL: hangar.url, apiKey: hangar.masterKey, maxRetries: 0 }).beta;
+    // The CA of the stand-in git host is an agent file, set through Hangar's own API.
+    const agent = await call("POST", "/api/v1/managed_agents/agents", {
+      model: "claude-sonnet-4-6",
+      harness_id: "claude-agent-sdk",
+      sandbox_files: [caFile()],
+      env_vars: { GIT_SSL_CAINFO: "/home/agent/ca.pem" },
+    });
+    expect(agent.status, agent.text).toBe(201);
+    const environment = await client.environments.create({
+      name: "git only",
+      config: { type: "cloud", networking: { type: "limited", allowed_hosts: ["git.test"] } },
+    });
+    const created = await client.sessions.create({
+      agent: agent.body.id,
+      environment_id: environment.id,
+      resources: [
+        {
+          type: "github_repository",
+          url: repoUrl(),
+          authorization_token: TOKEN,
+          checkout: { type: "branch", name: "main" },
+        },
+      ],
+    });
+    expect(JSON.stringify(created)).not.toContain(TOKEN);
+    let status = created.status;
+    for (let i = 0; i < 600 && status === "rescheduling"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await client.sessions.retrieve(created.id)).status;
+    }
+    expect(status).toBe("idle");
+    const session = await client.sessions.retrieve(created.id);
+    expect(session.resources).toEqual([
+      expect.objectContaining({
+        type: "github_repository",
+        url: repoUrl(),
+        checkout: { type: "branch", name: "main" },
+      }),
+    ]);
+    const inner = await inside(
+      created.id,
+      "cat README.md; cat .git/config; env; cat ~/.hangar/* 2>/dev/null",
+    );
+    expect(inner.stdout).toContain("hello from the repo");
+    expect(inner.stdout).not.toContain(TOKEN);
+    expect(fs.readFileSync(hangar.logFile, "utf8")).not.toContain(TOKEN);
+    await client.sessions.delete(created.id);
   }, 120_000);
 
   it.each([
