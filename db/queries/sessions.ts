@@ -409,3 +409,34 @@ export async function setSessionFields(
 export async function deleteSessionRow(id: string, db: Db = getDb()): Promise<void> {
   await db.delete(sessions).where(eq(sessions.id, id));
 }
+
+/**
+ * The newest user message logged as waiting for the sandbox (`pending`) that no turn has answered
+ * yet (a turn_started naming it as `user_message_seq`), or null.
+ */
+export async function unansweredPendingMessage(
+  sessionId: string,
+  db: Db = getDb(),
+): Promise<SessionEvent | null> {
+  const [row] = await db
+    .select()
+    .from(sessionEvents)
+    .where(
+      and(
+        eq(sessionEvents.sessionId, sessionId),
+        eq(sessionEvents.type, "user_message"),
+        sql`${sessionEvents.data}->>'pending' = 'true'`,
+      ),
+    )
+    .orderBy(desc(sessionEvents.seq))
+    .limit(1);
+  if (!row) return null;
+  const answered = await findSessionEventSeq(
+    sessionId,
+    "turn_started",
+    "user_message_seq",
+    String(row.seq),
+    db,
+  );
+  return answered === null ? { seq: row.seq, type: row.type, data: row.data, at: iso(row.createdAt) } : null;
+}

@@ -387,4 +387,27 @@ describe("Managed Agents API: sessions and events through the SDK", () => {
     stream.controller.abort();
     await sdk().sessions.delete(session.id);
   }, 240_000);
+
+  it("a message sent while the sandbox boots waits for it, and a second one is refused", async () => {
+    const environment = await sdk().environments.create({ name: unique("env") });
+    const agent = await sdk().agents.create({ name: unique("agent"), model: "claude-sonnet-4-6" });
+    const session = await sdk().sessions.create({ agent: agent.id, environment_id: environment.id });
+    expect(session.status).toBe("rescheduling");
+    const sent = await sdk().sessions.events.send(session.id, say("REPLY: waited for the sandbox"));
+    expect(sent.data?.[0]?.type).toBe("user.message");
+    if ((await sdk().sessions.retrieve(session.id)).status === "rescheduling") {
+      await expect(sdk().sessions.events.send(session.id, say("REPLY: too many"))).rejects.toBeInstanceOf(
+        Anthropic.ConflictError,
+      );
+    }
+    const stream = (await sdk().sessions.events.stream(session.id, {
+      after: 0,
+    } as never)) as unknown as Stream;
+    const turn = await readUntil(stream, (e) => e.type === "session.status_idle");
+    const reply = turn.find(
+      (e) => e.type === "agent.message",
+    ) as Anthropic.Beta.Sessions.BetaManagedAgentsAgentMessageEvent;
+    expect(reply.content).toEqual([{ type: "text", text: "waited for the sandbox" }]);
+    await sdk().sessions.delete(session.id);
+  }, 240_000);
 });

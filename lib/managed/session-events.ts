@@ -1,4 +1,9 @@
-import { getSessionRow, listSessionEvents, listSessionEventsDesc } from "@/db/queries/sessions";
+import {
+  getSessionRow,
+  listSessionEvents,
+  listSessionEventsDesc,
+  unansweredPendingMessage,
+} from "@/db/queries/sessions";
 import type { SseFrame } from "@/lib/api/sse";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors";
 import type { ManagedEvent, SendEventsInput } from "@/lib/schemas/managed-session";
@@ -23,8 +28,7 @@ function textOf(event: Extract<SendEvent, { type: "user.message" }>): string {
 
 /** A message sent while the sandbox boots waits for it, as an initial prompt does (one at a time). */
 async function queueWhileStarting(sessionId: string, text: string): Promise<number> {
-  const recent = await listSessionEvents(sessionId, 0, 50);
-  if (recent.some((e) => e.type === "user_message" && e.data.pending === true)) {
+  if (await unansweredPendingMessage(sessionId)) {
     throw new ConflictError(`session ${sessionId} is still starting and already has a message waiting`);
   }
   const event = await appendEvent(sessionId, "user_message", { text, pending: true });

@@ -4,6 +4,7 @@ import {
   openTurn,
   openTurnId,
   permissionPending,
+  unansweredPendingMessage,
   updateSession,
 } from "@/db/queries/sessions";
 import type { sessions } from "@/db/schema";
@@ -368,12 +369,13 @@ export async function closeTurnOfGoneReplica(sessionId: string, alive: Set<strin
   });
 }
 
-/** A ready session whose create asked for an initial prompt answers it first. */
+/**
+ * A ready session answers the message that waited for its sandbox first: the create's initial
+ * prompt, or one sent while it booted (the Managed Agents API queues one so).
+ */
 export async function sendPendingPrompt(sessionId: string) {
-  const events = await listSessionEvents(sessionId, 0, 50);
-  const pending = events.find((e) => e.type === "user_message" && e.data.pending === true);
-  if (!pending || events.some((e) => e.type === "turn_started" && e.data.user_message_seq === pending.seq))
-    return;
+  const pending = await unansweredPendingMessage(sessionId);
+  if (!pending) return;
   await startTurn(sessionId, String(pending.data.text ?? ""), pending).catch((err: unknown) =>
     log.warn("initial prompt not sent", { sessionId, error: (err as Error).message }),
   );
