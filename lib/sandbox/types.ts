@@ -175,6 +175,13 @@ export type SandboxDriver = {
    * the host-side copies of its log and boot status, open its tunnels.
    */
   adopt?(sessionId: string): Promise<void>;
+  /**
+   * Optional: calls `onExit` once when the sandbox is gone, on an event rather than a poll (the
+   * supervised drivers watch the exit code their supervisor writes), also when it was gone already.
+   * Returns what stops the watch, or null when this sandbox cannot be watched (no record, no inotify
+   * watch left). Without it, or on null, the caller checks `status` on a slow timer.
+   */
+  watchExit?(sessionId: string, onExit: () => void): { close: () => void } | null;
   /** Remote drivers: pushes back the engine's own expiry of a sandbox that is still in use. */
   keepAlive?(sessionId: string): Promise<void>;
   /** Remote drivers: the sandbox's log, read from the engine (any replica can serve it). */

@@ -92,8 +92,10 @@ export function tail(file: string, bytes = 2048): string {
 
 export function readNumber(file: string): number | undefined {
   try {
-    const n = Number(fs.readFileSync(file, "utf8").trim());
-    return Number.isInteger(n) ? n : undefined;
+    const text = fs.readFileSync(file, "utf8").trim();
+    const n = Number(text);
+    // Empty (the exit code before the supervisor wrote it) is no number, not 0.
+    return text !== "" && Number.isInteger(n) ? n : undefined;
   } catch {
     return undefined;
   }

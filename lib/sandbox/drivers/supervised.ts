@@ -20,6 +20,7 @@ import {
   type StopOptions,
 } from "../types";
 import { assertEnv, buildEntryScript, DEFAULT_PATH } from "./bwrap-args";
+import { watchExitCode } from "./exit-watch";
 import { joinLimitsScript, planLimits, removeCgroups } from "./limits";
 import { asProcessEnv, findExecutable, readCmdline, runCommand } from "./procs";
 import {
@@ -159,6 +160,11 @@ export abstract class SupervisedDriver implements SandboxDriver {
     return sandboxPids(record, this.isolation)
       .map(readCmdline)
       .filter((cmd) => cmd.length > 0);
+  }
+
+  watchExit(sessionId: string, onExit: () => void): { close: () => void } | null {
+    const record = this.findRecord(sessionId);
+    return record ? watchExitCode(record, onExit) : null;
   }
 
   async stop(sessionId: string, options: StopOptions = {}): Promise<void> {
@@ -319,6 +325,8 @@ export abstract class SupervisedDriver implements SandboxDriver {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
     for (const file of [paths.exitCode, paths.bwrapStatus, paths.status]) fs.rmSync(file, { force: true });
+    // Empty until the supervisor writes the code: a file that exists can be watched (watchExit).
+    fs.writeFileSync(paths.exitCode, "", { mode: 0o600 });
     const reverse = (spec.reverseBridges ?? []).map((b) => path.basename(b.socketPath));
     for (const name of reverse) fs.rmSync(path.join(paths.tunnels, name), { force: true });
 
