@@ -182,10 +182,11 @@ function fanoutProbe(probe: Probe | null) {
   if (!probe) return null;
   return {
     note:
-      "server side (timing probe): append transaction = appendEvent's db.transaction from call to " +
+      "server side (timing probe): append transaction = appendSessionEvents' statement from call to " +
       "commit; commit→SSE write = publish, subscriber wake-up and formatting, per frame × " +
       "subscriber; at→SSE write = the server's share of the client's figure; SSE write = res.write " +
-      "itself; write→socket flush = until Node uncorks the socket (next tick); last write→flush = " +
+      "itself; write→socket flush = until the socket is uncorked (at once by Hangar after its first " +
+      "chunk, else Node on the next tick); last write→flush = " +
       "what ran between the last frame written and that flush",
     append_transaction: summarize(probe.append_tx_ms),
     commit_to_sse_write: summarize(probe.commit_to_write_ms),

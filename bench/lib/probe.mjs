@@ -3,11 +3,12 @@
  * NODE_OPTIONS=--import (never by Hangar itself). It changes no behaviour; it records timings from the
  * outside of Hangar's code:
  *
- * - every database transaction (drizzle `db.transaction`, e.g. appendEvent's) and every query outside
- *   one (drizzle `session.prepareQuery(...).execute/all`), wall time from call to settle;
- * - for each appended event, when its transaction committed (keyed by seq and `at`);
+ * - every database transaction (drizzle `db.transaction`) and every query outside one (drizzle
+ *   `session.prepareQuery(...).execute/all`), wall time from call to settle;
+ * - for each appended event, when its append (one statement, or a transaction returning events)
+ *   committed (keyed by seq and `at`);
  * - for every server-sent-event frame written: the write's own (synchronous) time, `at` → write,
- *   commit → write, write → the next tick (when Node uncorks the socket and the bytes leave), and
+ *   commit → write, write → the uncork that sends the bytes (Node's, on the next tick, or Hangar's), and
  *   per SSE response: request arrival → headers → first frame;
  * - event loop utilization and delay.
  *
@@ -17,6 +18,7 @@
 import fs from "node:fs";
 import http from "node:http";
 import { Session } from "node:inspector";
+import net from "node:net";
 import path from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 
@@ -92,6 +94,12 @@ if (OUT && process.argv.some((arg) => arg.endsWith("server.ts"))) {
       session.prepareQuery = (...args) => {
         const prepared = prepare(...args);
         const label = sqlLabel(args[0]?.sql);
+        // appendSessionEvents: one statement whose JSON parameter holds the batch.
+        const isAppend =
+          typeof args[0]?.sql === "string" && args[0].sql.includes('insert into "session_events"');
+        const batch = isAppend
+          ? (args[0].params ?? []).find((p) => typeof p === "string" && p.startsWith('[{"type"'))
+          : null;
         for (const name of ["execute", "all"]) {
           const original = prepared[name];
           if (typeof original !== "function") continue;
@@ -104,7 +112,20 @@ if (OUT && process.argv.some((arg) => arg.endsWith("server.ts"))) {
               entry.count++;
               entry.total_ms += ms;
             };
-            return Promise.resolve(original.apply(prepared, a)).finally(done);
+            const result = Promise.resolve(original.apply(prepared, a)).finally(done);
+            if (!batch) return result;
+            return result.then((value) => {
+              const row = (Array.isArray(value) ? value : value?.rows)?.[0];
+              if (row && row.first !== undefined && row.at) {
+                const t1 = wall();
+                rec.append_tx_ms.push(t1 - t0);
+                const at = new Date(row.at).toISOString();
+                const n = JSON.parse(batch).length;
+                for (let i = 0; i < n; i++) commits.set(`${Number(row.first) + i}|${at}`, t1);
+                while (commits.size > 50_000) commits.delete(commits.keys().next().value);
+              }
+              return value;
+            });
           };
         }
         return prepared;
@@ -146,6 +167,23 @@ if (OUT && process.argv.some((arg) => arg.endsWith("server.ts"))) {
     return writeHead.apply(this, args);
   };
 
+  // When the bytes of corked SSE writes leave: the uncork that brings the socket's count to zero.
+  const uncork = net.Socket.prototype.uncork;
+  net.Socket.prototype.uncork = function (...args) {
+    const result = uncork.apply(this, args);
+    const pending = this.__benchPending;
+    if (pending?.length && !(this.writableCorked > 0)) {
+      const t = wall();
+      for (const { t0, r } of pending) {
+        unflushed--;
+        r.write_to_flush_ms.push(t - t0);
+        r.last_write_to_flush_ms.push(t - lastWrite);
+      }
+      this.__benchPending = [];
+    }
+    return result;
+  };
+
   const write = http.ServerResponse.prototype.write;
   http.ServerResponse.prototype.write = function (chunk, ...rest) {
     const sse = this.__benchSse;
@@ -154,35 +192,36 @@ if (OUT && process.argv.some((arg) => arg.endsWith("server.ts"))) {
     const ok = write.call(this, chunk, ...rest);
     const t1 = wall();
     const text = typeof chunk === "string" ? chunk : Buffer.isBuffer(chunk) ? chunk.toString("utf8") : "";
-    const id = /^id: (\d+)/.exec(text);
-    if (id) {
-      rec.sse_write_ms.push(t1 - t0);
-      // Node corks the socket on write and uncorks on the next tick: this tick runs right after.
-      const r = rec;
-      unflushed++;
-      lastWrite = t0;
-      process.nextTick(() => {
-        const t = wall();
-        unflushed--;
-        r.write_to_flush_ms.push(t - t0);
-        r.last_write_to_flush_ms.push(t - lastWrite);
+    // A chunk may hold several frames (a run of events written at once): each is timed.
+    const frames = text.split("\n\n").filter((f) => /^id: \d+/.test(f));
+    if (frames.length === 0) return ok;
+    const socket = this.socket;
+    for (const frame of frames) {
+      rec.sse_write_ms.push((t1 - t0) / frames.length);
+      // Node corks the socket on write and uncorks on the next tick, unless Hangar uncorks first.
+      if (socket?.writableCorked > 0) {
+        unflushed++;
+        lastWrite = t0;
+        (socket.__benchPending ??= []).push({ t0, r: rec });
+      } else {
+        rec.write_to_flush_ms.push(t1 - t0);
+        rec.last_write_to_flush_ms.push(0);
+      }
+      const atIndex = frame.lastIndexOf('"at":"');
+      if (atIndex < 0) continue;
+      const at = frame.slice(atIndex + 6, frame.indexOf('"', atIndex + 6));
+      const atMs = Date.parse(at);
+      if (Number.isFinite(atMs)) rec.at_to_write_ms.push(t0 - atMs);
+      const committed = commits.get(`${/^id: (\d+)/.exec(frame)[1]}|${at}`);
+      if (committed !== undefined) rec.commit_to_write_ms.push(t0 - committed);
+    }
+    if (!sse.firstFrame) {
+      sse.firstFrame = true;
+      const arrived = this.__benchArrived;
+      rec.first_frame.push({
+        arrival_to_head_ms: arrived === undefined ? null : sse.head - arrived,
+        head_to_first_ms: t0 - sse.head,
       });
-      const atIndex = text.lastIndexOf('"at":"');
-      if (atIndex >= 0) {
-        const at = text.slice(atIndex + 6, text.indexOf('"', atIndex + 6));
-        const atMs = Date.parse(at);
-        if (Number.isFinite(atMs)) rec.at_to_write_ms.push(t0 - atMs);
-        const committed = commits.get(`${id[1]}|${at}`);
-        if (committed !== undefined) rec.commit_to_write_ms.push(t0 - committed);
-      }
-      if (!sse.firstFrame) {
-        sse.firstFrame = true;
-        const arrived = this.__benchArrived;
-        rec.first_frame.push({
-          arrival_to_head_ms: arrived === undefined ? null : sse.head - arrived,
-          head_to_first_ms: t0 - sse.head,
-        });
-      }
     }
     return ok;
   };

@@ -173,9 +173,37 @@ export async function listLiveSessionIdsForAgent(agentId: string, db: Db = getDb
 /** The NOTIFY channel for appended events; the payload is "<session id> <last seq> <origin>". */
 export const EVENTS_CHANNEL = "hangar_session_events";
 
+/** 23505: another process appended to the session between our read of its last seq and our insert. */
+function isUniqueViolation(err: unknown): boolean {
+  for (let e: unknown = err; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: unknown }).code === "23505") return true;
+  }
+  return false;
+}
+
+/** One statement, constant text: the last seq, the rows after it, and (on PostgreSQL) the NOTIFY. */
+function appendStatement(sessionId: string, items: string, notify: string | null): SQL {
+  const added = sql`with last as (
+      select coalesce(max(${sessionEvents.seq}), 0) as seq from ${sessionEvents}
+      where ${sessionEvents.sessionId} = ${sessionId}
+    ), added as (
+      insert into ${sessionEvents} (session_id, seq, type, data)
+      select ${sessionId}, last.seq + item.n::int, item.value->>'type', item.value->'data'
+      from last, jsonb_array_elements(${items}::jsonb) with ordinality as item(value, n)
+      returning seq, created_at
+    )`;
+  const notified = notify
+    ? sql`, pg_notify(${EVENTS_CHANNEL}, ${sessionId}::text || ' ' || max(seq) || ' ' || ${notify})`
+    : sql``;
+  return sql`${added} select min(seq)::int as first, min(created_at) as at${notified} from added`;
+}
+
 /**
- * Appends events, in order, with the next `seq`s of their session, in one transaction. `notify` (the
- * appending process's tag) also sends a NOTIFY so other processes on the same PostgreSQL serve them live.
+ * Appends events, in order, with the next `seq`s of their session, in one statement (one round trip,
+ * no explicit transaction): the primary key (session, seq) keeps seqs dense and unique, and a
+ * concurrent append by another process makes ours fail on it and try again with the new last seq.
+ * `notify` (the appending process's tag) also sends a NOTIFY, delivered on commit, so other processes
+ * on the same PostgreSQL serve the events live (see lib/sessions/events).
  */
 export async function appendSessionEvents(
   sessionId: string,
@@ -183,27 +211,24 @@ export async function appendSessionEvents(
   notify: string | null = null,
   db: Db = getDb(),
 ): Promise<SessionEvent[]> {
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${sessionId}))`);
-    const [last] = await tx
-      .select({ seq: sql<number>`coalesce(max(${sessionEvents.seq}), 0)::int` })
-      .from(sessionEvents)
-      .where(eq(sessionEvents.sessionId, sessionId));
-    const first = Number(last?.seq ?? 0) + 1;
-    const rows = await tx
-      .insert(sessionEvents)
-      .values(items.map((item, i) => ({ sessionId, type: item.type, data: item.data, seq: first + i })))
-      .returning();
-    // Delivered on commit to every Hangar process listening on this database (see lib/sessions/events).
-    if (notify) {
-      await tx.execute(
-        sql`select pg_notify(${EVENTS_CHANNEL}, ${`${sessionId} ${first + items.length - 1} ${notify}`})`,
-      );
+  const json = items.map((item) => JSON.stringify(item.data ?? {}));
+  const payload = `[${items.map((item, i) => `{"type":${JSON.stringify(item.type)},"data":${json[i]}}`).join(",")}]`;
+  for (let attempt = 1; ; attempt++) {
+    let row: { first: number; at: string | Date } | undefined;
+    try {
+      const result = await db.execute(appendStatement(sessionId, payload, notify));
+      const rows = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
+      row = rows[0] as typeof row;
+    } catch (err) {
+      if (attempt < 20 && isUniqueViolation(err)) continue;
+      throw err;
     }
-    return rows
-      .sort((a, b) => a.seq - b.seq)
-      .map((row) => ({ seq: row.seq, type: row.type, data: row.data, at: iso(row.createdAt) }));
-  });
+    if (!row) throw new Error(`appending to session ${sessionId} returned nothing`);
+    const first = Number(row.first);
+    const at = iso(new Date(row.at));
+    // What a later read of the log returns: the data as JSON carries it.
+    return items.map((item, i) => ({ seq: first + i, type: item.type, data: JSON.parse(json[i]!), at }));
+  }
 }
 
 export async function latestSessionEventSeq(sessionId: string, db: Db = getDb()): Promise<number> {

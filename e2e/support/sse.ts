@@ -8,13 +8,21 @@ export type Frame = { id: number | null; event: string | null; data: string };
  */
 export async function openSse(
   path: string,
-  opts: { method?: string; body?: unknown; lastEventId?: number; key?: string } = {},
+  opts: {
+    method?: string;
+    body?: unknown;
+    lastEventId?: number;
+    key?: string;
+    /** Another server than the suite's (its URL and master key). */
+    server?: { url: string; masterKey: string };
+  } = {},
 ) {
   const controller = new AbortController();
-  const headers: Record<string, string> = { authorization: `Bearer ${opts.key ?? inject("masterKey")}` };
+  const key = opts.key ?? opts.server?.masterKey ?? inject("masterKey");
+  const headers: Record<string, string> = { authorization: `Bearer ${key}` };
   if (opts.lastEventId !== undefined) headers["last-event-id"] = String(opts.lastEventId);
   if (opts.body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(inject("baseUrl") + path, {
+  const res = await fetch((opts.server?.url ?? inject("baseUrl")) + path, {
     method: opts.method ?? "GET",
     headers,
     body: opts.body === undefined ? undefined : JSON.stringify(opts.body),

@@ -66,9 +66,12 @@ export async function loadApiRoutes(appDir: string): Promise<Route[]> {
   return routes;
 }
 
+const CLIENT_GONE = Object.freeze(Object.assign(new Error("the client went away"), { name: "AbortError" }));
+
 function nodeRequest(req: IncomingMessage, res: ServerResponse): RequestLike {
   const gone = new AbortController();
-  res.once("close", () => gone.abort());
+  // A prepared reason: the default one is a DOMException with a stack, built for every stream closed.
+  res.once("close", () => gone.abort(CLIENT_GONE));
   return {
     signal: gone.signal,
     method: req.method ?? "GET",
@@ -89,14 +92,19 @@ async function writeStream(
   reply: Reply & { stream: AsyncIterable<string | Uint8Array> },
 ) {
   res.writeHead(reply.status, reply.headers);
-  res.flushHeaders();
   const iterator = reply.stream[Symbol.asyncIterator]();
   const closed = new Promise<void>((resolve) => res.once("close", resolve));
   try {
-    for (;;) {
+    for (let first = true; ; first = false) {
       const next = await iterator.next();
       if (next.done || res.destroyed) break;
-      if (!res.write(next.value)) await Promise.race([new Promise((r) => res.once("drain", r)), closed]);
+      const flowing = res.write(next.value);
+      // Node corks the socket on a write until the next tick, which waits for every microtask queued
+      // meanwhile (other subscribers' frames, a database call's continuation). The first chunk (the
+      // headers go with it) waits for that, so a replay that is ready by then shares its packet;
+      // every later chunk is sent at once.
+      if (!first) res.socket?.uncork();
+      if (!flowing) await Promise.race([new Promise((r) => res.once("drain", r)), closed]);
     }
   } catch (err) {
     log.error("stream failed", { err });

@@ -9,6 +9,8 @@ import type { Reply } from "./handler";
 export const HEARTBEAT_MS = 15_000;
 
 export type SseFrame = { id?: number | string; event?: string; data: unknown };
+/** A frame, or frames already formatted and encoded (bytes a stream writes as they are). */
+export type SseChunk = SseFrame | Uint8Array;
 
 export function formatSse(frame: SseFrame): string {
   const data = typeof frame.data === "string" ? frame.data : JSON.stringify(frame.data);
@@ -21,35 +23,48 @@ export function formatSse(frame: SseFrame): string {
 
 /** Frames as text, with a heartbeat comment whenever the source is quiet for `heartbeatMs`. */
 export async function* withHeartbeats(
-  frames: AsyncIterable<SseFrame>,
+  frames: AsyncIterable<SseChunk>,
   signal: AbortSignal,
   heartbeatMs = HEARTBEAT_MS,
-): AsyncGenerator<string> {
+): AsyncGenerator<string | Uint8Array> {
   const iterator = frames[Symbol.asyncIterator]();
   // The retry hint makes EventSource reconnect after 1 s rather than its default 3 s.
   yield "retry: 1000\n\n";
-  let pending: Promise<IteratorResult<SseFrame>> | null = null;
+  let pending: Promise<IteratorResult<SseChunk>> | null = null;
+  // One timer per stream, pushed back by every frame (a stream may carry thousands a second).
+  let beatDue = false;
+  let onBeat: (() => void) | null = null;
+  const timer = setTimeout(() => {
+    beatDue = true;
+    onBeat?.();
+  }, heartbeatMs);
   try {
     while (!signal.aborted) {
-      pending ??= iterator.next();
-      let timer: NodeJS.Timeout | undefined;
-      const beat = new Promise<"beat">((resolve) => (timer = setTimeout(() => resolve("beat"), heartbeatMs)));
-      const result = await Promise.race([pending, beat]);
-      clearTimeout(timer);
-      if (result === "beat") {
+      if (beatDue) {
+        beatDue = false;
+        timer.refresh();
         yield `: heartbeat ${new Date().toISOString()}\n\n`;
         continue;
       }
+      const next = (pending ??= iterator.next());
+      const result = await new Promise<IteratorResult<SseChunk> | "beat">((resolve, reject) => {
+        onBeat = () => resolve("beat");
+        next.then(resolve, reject);
+      });
+      onBeat = null;
+      if (result === "beat") continue;
       pending = null;
       if (result.done) return;
-      yield formatSse(result.value);
+      timer.refresh();
+      yield result.value instanceof Uint8Array ? result.value : formatSse(result.value);
     }
   } finally {
+    clearTimeout(timer);
     await iterator.return?.();
   }
 }
 
-export function sseReply(frames: AsyncIterable<SseFrame>, signal: AbortSignal, status = 200): Reply {
+export function sseReply(frames: AsyncIterable<SseChunk>, signal: AbortSignal, status = 200): Reply {
   return {
     status,
     headers: {

@@ -20,7 +20,7 @@ import type { TurnEvent } from "@/lib/schemas/session-event";
 import { emptyThread, foldEvents, type Thread } from "@/lib/thread";
 
 import { markActive } from "./activity";
-import { appendEvent } from "./events";
+import { appendEvent, readEvents } from "./events";
 import { harnessServer } from "./harness-server";
 import { sessionManager } from "./manager";
 import { listenRelay, relayControl } from "./relay";
@@ -150,11 +150,14 @@ export async function startTurn(
   const live: LiveTurn = { turnId, messageId, controller, done: Promise.resolve() };
   state.turns.set(sessionId, live); // claimed before any await: a concurrent second turn gets 409
   try {
-    const row = await getSessionRow(sessionId);
-    assertCanTalk(row);
     // Another replica may be running a turn of this session: its turn_started is in the log. (An
-    // embedded database has one process: the check above is the whole story.)
-    if (runtime().listen && (await openTurnId(sessionId))) {
+    // embedded database has one process: the check above is the whole story.) Both reads at once.
+    const [row, openElsewhere] = await Promise.all([
+      getSessionRow(sessionId),
+      runtime().listen ? openTurnId(sessionId) : null,
+    ]);
+    assertCanTalk(row);
+    if (openElsewhere) {
       throw new ConflictError(
         `a turn is already running in session ${sessionId}; wait for it or POST /abort`,
       );
@@ -200,18 +203,18 @@ async function runTurn(row: SessionRow, live: LiveTurn, text: string): Promise<v
     Math.min(stallMs, 1000),
   );
   let summary: TurnSummary;
-  let written: Promise<unknown> = Promise.resolve();
   try {
     const harness = await harnessFor(row);
     summary = await harness.turn({
       text,
       signal: live.controller.signal,
       // The log write is queued, not awaited: appends keep their order, and a burst of deltas goes
-      // out in a few transactions while the harness streams on.
+      // out in a few statements while the harness streams on. The turn's end, appended after them,
+      // resolves only once they are all committed.
       emit: async (event: TurnEvent) => {
         quietSince = Date.now();
         const { type, ...data } = event;
-        written = appendEvent(sessionId, type, { ...data, ...ids }).catch((err: unknown) =>
+        void appendEvent(sessionId, type, { ...data, ...ids }).catch((err: unknown) =>
           log.error("turn event not logged", { sessionId, type, err }),
         );
       },
@@ -229,11 +232,11 @@ async function runTurn(row: SessionRow, live: LiveTurn, text: string): Promise<v
   } finally {
     clearInterval(watchdog);
   }
-  await written;
+  // Before the turn's end: the next turn, sent as soon as a client sees it, must find the id.
   if (summary.harnessSessionId && summary.harnessSessionId !== row.harnessSessionId) {
     await updateSession(sessionId, { harnessSessionId: summary.harnessSessionId });
   }
-  await markActive(sessionId).catch(() => undefined);
+  void markActive(sessionId).catch(() => undefined);
   if (summary.finish === "error") {
     await appendEvent(sessionId, "turn_error", { ...ids, message: summary.error ?? "the turn failed" });
   } else {
@@ -289,16 +292,14 @@ export function listenForRelayedControl() {
   return listenRelay({ abort: abortLocalTurn, permission: answerLocalPermission });
 }
 
-/** A turn's user message and reply, folded from the log from `fromSeq` on. */
+/**
+ * A turn's user message and reply, folded from the log from `fromSeq` on (this process's copy of the
+ * latest events when it has them all, so a turn that just ended here is answered without a query).
+ */
 export async function readTurn(sessionId: string, model: string, fromSeq: number): Promise<Thread> {
   const thread = emptyThread(sessionId, model);
   thread.lastSeq = fromSeq;
-  for (let after = fromSeq; ;) {
-    const page = await listSessionEvents(sessionId, after, 1000);
-    foldEvents(thread, page);
-    if (page.length < 1000) return thread;
-    after = page.at(-1)!.seq;
-  }
+  return foldEvents(thread, await readEvents(sessionId, fromSeq));
 }
 
 /** The thread folded from the log, up to `beforeSeq` (exclusive) when given. */

@@ -1,8 +1,8 @@
-import type { SseFrame } from "@/lib/api/sse";
+import type { SseChunk } from "@/lib/api/sse";
 import type { SessionEvent } from "@/lib/schemas/session";
 
 import { markActive } from "./activity";
-import { subscribe } from "./events";
+import { eventFrame, subscribeRuns } from "./events";
 
 const TOUCH_EVERY_MS = 10_000;
 
@@ -15,12 +15,13 @@ export async function* sessionFrames(
   after: number,
   signal: AbortSignal,
   until?: (event: SessionEvent) => boolean,
-): AsyncGenerator<SseFrame> {
+): AsyncGenerator<SseChunk> {
   void markActive(sessionId).catch(() => undefined);
   const keepAlive = setInterval(() => void markActive(sessionId).catch(() => undefined), TOUCH_EVERY_MS);
   try {
-    for await (const event of subscribe(sessionId, after, signal, until)) {
-      yield { id: event.seq, event: event.type, data: event };
+    // A run of events goes out as one write; each frame's bytes are shared by every stream sending it.
+    for await (const run of subscribeRuns(sessionId, after, signal, until)) {
+      yield run.length === 1 ? eventFrame(run[0]!) : Buffer.concat(run.map(eventFrame));
     }
   } finally {
     clearInterval(keepAlive);
