@@ -154,11 +154,17 @@ export type Hangar = {
  * created here (stopping their sandboxes, also directly through the driver if Hangar cannot), stops
  * the server, drops the database and removes the data dir; it is registered for signals.
  */
-export async function startHangar(opts: { db: "pglite" | "postgres"; probe: boolean }): Promise<Hangar> {
+export async function startHangar(opts: {
+  db: "pglite" | "postgres";
+  probe: boolean;
+  /** More NODE_OPTIONS for the server, and more of its environment. */
+  nodeOptions?: string[];
+  env?: Record<string, string>;
+}): Promise<Hangar> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hangar-bench-"));
   const probeFile = path.join(dataDir, "probe.json");
-  const env: Record<string, string> = { LOG_LEVEL: "warn" };
-  const nodeOptions: string[] = [];
+  const env: Record<string, string> = { LOG_LEVEL: "warn", ...opts.env };
+  const nodeOptions: string[] = [...(opts.nodeOptions ?? [])];
   if (opts.probe) {
     nodeOptions.push(`--import ${PROBE}`);
     env.BENCH_PROBE_OUT = probeFile;
