@@ -53,7 +53,7 @@ const HARNESSES = (process.env.BENCH_HARNESSES?.trim() || "opencode,claude-agent
 const PROBE = process.env.BENCH_PROBE !== "0";
 const TEXT = "REPLY: ok";
 const EXPECTED = "ok";
-const TARGETS = { overhead_p50_ms_max: 2 };
+const TARGETS = { overhead_p50_ms_max: 5 };
 const now = wallClock();
 
 type Direct = { turn: () => Promise<number>; close: () => Promise<void>; how: string };

@@ -11,7 +11,7 @@ import type { CursorQuery } from "@/lib/schemas/managed-common";
 import type { SandboxFile, SandboxFileInput, SandboxFileKeep } from "@/lib/schemas/sandbox-file";
 
 import { containsPattern, decodeCursor, readPage, toCursorPage } from "./_util";
-import type { Reach } from "./scope";
+import { forgetSessionScope, type Reach } from "./scope";
 
 export type AgentRow = typeof agents.$inferSelect;
 
@@ -254,6 +254,7 @@ export async function replaceAgentFiles(
 export async function deleteAgent(id: string, db: Db = getDb()): Promise<void> {
   const deleted = await db.delete(agents).where(eq(agents.id, id)).returning({ id: agents.id });
   if (deleted.length === 0) throw new NotFoundError(`agent ${id} not found`);
+  forgetSessionScope(null); // its sessions went with it
 }
 
 export async function getAgentFile(agentId: string, index: number, db: Db = getDb()) {

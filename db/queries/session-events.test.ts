@@ -3,10 +3,12 @@ import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { openDatabase, type Database, type DbKind } from "@/db";
+import { setDatabase } from "@/db/client";
 import { createTestDatabase, tempDir } from "@/e2e/support/server";
 
 import { insertAgent } from "./agents";
-import { appendSessionEvents, insertSession, listSessionEvents } from "./sessions";
+import { resourceScope } from "./scope";
+import { appendSessionEvents, deleteSessionRow, insertSession, listSessionEvents } from "./sessions";
 import { DEFAULT_WORKSPACE_ID } from "./workspaces";
 
 /*
@@ -24,6 +26,7 @@ describe.each(KINDS)("appends racing on one session (%s)", (kind) => {
     const dataDir = tempDir("appends");
     const pg = kind === "postgres" ? await createTestDatabase() : null;
     const first = await openDatabase({ url: pg?.url, dataDir, poolSize: 4 });
+    setDatabase(first);
     writers = pg ? [first, await openDatabase({ url: pg.url, dataDir, poolSize: 4 })] : [first, first];
     cleanup = async () => {
       for (const writer of new Set(writers)) await writer.close();
@@ -62,6 +65,18 @@ describe.each(KINDS)("appends racing on one session (%s)", (kind) => {
       },
       first.db,
     );
+    const session = (id: string) => ({
+      id,
+      workspaceId: DEFAULT_WORKSPACE_ID,
+      agentId: "ag_race",
+      title: null,
+      supportsTui: false,
+      modelTokenHash: `hash-${id}`,
+      envVars: {},
+      config,
+      files: [],
+    });
+    await insertSession(session("ses_gone"), first.db);
     await insertSession(
       {
         id: "ses_race",
@@ -103,4 +118,12 @@ describe.each(KINDS)("appends racing on one session (%s)", (kind) => {
       }
     }
   }, 60_000);
+
+  it("remembers a session's scope (workspace and agent never change) and forgets it on delete", async () => {
+    const scope = { workspaceId: DEFAULT_WORKSPACE_ID, agentId: "ag_race" };
+    expect(await resourceScope("session", "ses_gone")).toEqual(scope);
+    expect(await resourceScope("session", "ses_none")).toBeNull();
+    await deleteSessionRow("ses_gone");
+    expect(await resourceScope("session", "ses_gone")).toBeNull();
+  });
 });

@@ -15,7 +15,7 @@ import type { ManagedSessionListQuery } from "@/lib/schemas/managed-session";
 import type { SessionEvent, SessionListQuery, SessionStatus } from "@/lib/schemas/session";
 
 import { decodeCursor, iso, readPage, toCursorPage } from "./_util";
-import type { Reach } from "./scope";
+import { forgetSessionScope, type Reach } from "./scope";
 
 export type SessionRow = typeof sessions.$inferSelect;
 
@@ -433,6 +433,7 @@ export async function setSessionFields(
 /** Removes a session with its files and log (they cascade). */
 export async function deleteSessionRow(id: string, db: Db = getDb()): Promise<void> {
   await db.delete(sessions).where(eq(sessions.id, id));
+  forgetSessionScope(id);
 }
 
 /**

@@ -176,11 +176,27 @@ export async function startTurn(
       replica: replicaId(),
       ...(pending && { user_message_seq: pending.seq }),
     });
-    const [userEvent] = await Promise.all([user, started, markActive(sessionId)]);
-    live.done = runTurn(row, live, await withReplay(row, text, userEvent.seq)).finally(() => {
-      if (state.turns.get(sessionId) === live) state.turns.delete(sessionId);
-    });
-    return { turnId, messageId, model: row.config.model, fromSeq: userEvent.seq - 1, done: live.done };
+    void markActive(sessionId).catch(() => undefined);
+    const logged = Promise.all([user, started]);
+    // A harness that remembers the conversation starts while the turn's start is being written: its
+    // events queue behind it, so the log's order is the same either way.
+    const prompt = row.harnessSessionId
+      ? Promise.resolve(text)
+      : logged.then(([userEvent]) => withReplay(row, text, userEvent.seq));
+    live.done = prompt
+      .then((full) => runTurn(row, live, full))
+      .finally(() => {
+        if (state.turns.get(sessionId) === live) state.turns.delete(sessionId);
+      });
+    try {
+      const [userEvent] = await logged;
+      return { turnId, messageId, model: row.config.model, fromSeq: userEvent.seq - 1, done: live.done };
+    } catch (err) {
+      // The start is not in the log: the turn does not go on without it.
+      controller.abort();
+      await live.done.catch(() => undefined);
+      throw err;
+    }
   } catch (err) {
     state.turns.delete(sessionId);
     throw err;
