@@ -19,6 +19,7 @@ import { startGatewayRole } from "./lib/gateway/role";
 import { log } from "./lib/log";
 import { handleTerminalUpgrade, refuseUpgrade } from "./lib/pty/terminals";
 import { initRuntime, markMasterKeyShown, type Runtime } from "./lib/runtime";
+import { stopPool } from "./lib/sessions/pool";
 import { startSessions } from "./lib/sessions/service";
 import { listenForRevocations } from "./lib/teams/revocation";
 
@@ -92,6 +93,8 @@ async function main() {
   stopOnSignals(rt, async () => {
     server.close();
     server.closeAllConnections();
+    // Warm sandboxes are no session's: they go with the process (sessions' sandboxes outlive it).
+    await stopPool();
   });
 }
 

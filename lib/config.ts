@@ -21,6 +21,11 @@ function flag(name: string) {
     .transform((v) => ["1", "true", "yes", "on"].includes(v));
 }
 
+/** A warm pool's size: sandboxes kept booted for one harness. */
+function poolSize(fallback: number) {
+  return z.coerce.number().int().min(0).max(64).default(fallback);
+}
+
 const configSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOST: z.string().default("127.0.0.1"),
@@ -86,6 +91,14 @@ const configSchema = z.object({
     .max(1024 * 1024)
     .default(4096),
   HANGAR_SESSION_PIDS: z.coerce.number().int().min(16).max(1_000_000).default(512),
+  /**
+   * Warm pool (lib/sessions/pool.ts): sandboxes per harness kept booted, harness running, for a new
+   * session of any agent to claim and bind late. 0 turns a harness's pool off.
+   */
+  HANGAR_POOL_OPENCODE: poolSize(2),
+  HANGAR_POOL_CLAUDE_AGENT_SDK: poolSize(1),
+  HANGAR_POOL_CLAUDE_CODE: poolSize(1),
+  HANGAR_POOL_CODEX: poolSize(1),
   /** Kubernetes driver: the CPU limit of a sandbox pod, in cores (0.5 is half a core). */
   HANGAR_SESSION_CPU: z.coerce.number().min(0.05).max(1024).default(2),
   /** Kubernetes driver: the disk a sandbox pod may fill (ephemeral storage: home, tmp, logs), MiB. */

@@ -72,7 +72,10 @@ export function SessionFacts({ session }: { session: Session }) {
         </Fact>
         <Fact label="Boot time">
           {session.timings.total !== undefined ? (
-            <span className="tabular-nums">{formatMs(session.timings.total)}</span>
+            <span className="tabular-nums">
+              {formatMs(session.timings.total)}
+              {session.spawn_mode === "warm" ? " (warm pool)" : ""}
+            </span>
           ) : (
             none
           )}

@@ -32,6 +32,7 @@ export type NewSession = {
   agentVersion?: number | null;
   metadata?: Record<string, string>;
   vaultIds?: string[];
+  spawnMode?: "warm" | "cold";
   files: {
     position: number;
     name: string;
@@ -94,6 +95,7 @@ export type SessionPatch = Partial<{
   stoppedAt: Date | null;
   modelTokenHash: string;
   harnessSessionId: string | null;
+  spawnMode: "warm" | "cold";
 }>;
 
 /** Updates a session unless it already ended (a late phase report must not revive a dead session). */

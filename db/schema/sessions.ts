@@ -53,6 +53,8 @@ export const sessions = pgTable(
     /** The agent's env vars at create, re-encrypted for this session (`enc:v1:`). Never per-session ones. */
     envVars: jsonb("env_vars").$type<Record<string, string>>().notNull().default({}),
     sandbox: jsonb("sandbox").$type<SessionSandbox | null>(),
+    /** `warm`: the sandbox came from the pool (lib/sessions/pool.ts) and was bound late; `cold`: booted for it. */
+    spawnMode: text("spawn_mode").$type<"warm" | "cold">().notNull().default("cold"),
     /** SHA-256 of the per-session token the sandbox uses for the model endpoint (never the token). */
     modelTokenHash: text("model_token_hash").notNull(),
     timings: jsonb("timings").$type<SessionTimings>().notNull().default({}),

@@ -107,6 +107,11 @@ async function spawnHangar(
     HANGAR_DATA_DIR: dataDir,
     ...(masterKey ? { MASTER_KEY: masterKey } : {}),
     ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
+    // No warm pool unless a test asks for one: each test's sessions boot as the test expects (cold),
+    // and dozens of test servers do not each keep sandboxes booted.
+    ...Object.fromEntries(
+      ["OPENCODE", "CLAUDE_AGENT_SDK", "CLAUDE_CODE", "CODEX"].map((h) => [`HANGAR_POOL_${h}`, "0"]),
+    ),
     ...opts.env,
   };
   const proc = spawn(process.execPath, ["--import", "tsx", "server.ts"], {

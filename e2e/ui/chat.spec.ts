@@ -165,6 +165,7 @@ const mockSession = {
   model: "openai/gpt-5",
   supports_tui: false,
   sandbox: { driver: "local", isolation: "namespaces" },
+  spawn_mode: "cold",
   timings: { total: 812, creating_sandbox: 400, writing_files: 50, starting_harness: 362 },
   idle_timeout_ms: 1_800_000,
   created_at: new Date(T0).toISOString(),

@@ -127,7 +127,7 @@ describe("harness configs", () => {
         type: "remote",
         url: `${BASE}/mcp/github`,
         enabled: true,
-        headers: { Authorization: "Bearer {env:LITELLM_API_KEY}" },
+        headers: { Authorization: "Bearer {file:{{PRIVATE}}/model-token}" },
       },
       "mcp-example-com": { type: "remote", url: "https://mcp.example.com/mcp", enabled: true },
     });

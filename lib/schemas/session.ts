@@ -60,6 +60,10 @@ export const sessionSchema = z.object({
       limits: z.string().optional(),
     })
     .nullable(),
+  spawn_mode: z.enum(["warm", "cold"]).meta({
+    description:
+      "warm: the sandbox came from the warm pool, already booted, and was bound to this session when it was created; cold: booted for it.",
+  }),
   timings: z.record(z.string(), z.number()).meta({ description: "Milliseconds per boot phase, and total." }),
   idle_timeout_ms: z.number().int(),
   created_at: isoDateTimeSchema,

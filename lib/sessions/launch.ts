@@ -8,14 +8,22 @@ import { log } from "@/lib/log";
 import { listenModelEndpoint } from "@/lib/models/endpoint";
 import { runtime } from "@/lib/runtime";
 import type { ReadyCheck } from "@/lib/sandbox/boot/probe";
-import { bootLaunchSpec, bootSpec, sandboxNetwork, sandboxPorts } from "@/lib/sandbox/boot/spec";
+import {
+  bootLaunchSpec,
+  bootSpec,
+  sandboxNetwork,
+  sandboxPorts,
+  type BootLaunch,
+  type SandboxPorts,
+} from "@/lib/sandbox/boot/spec";
 import { StatusReader } from "@/lib/sandbox/boot/status";
 import { watchBoot, type BootTimings } from "@/lib/sandbox/boot/watch";
 import { compileEgressPolicy } from "@/lib/sandbox/egress/policy";
 import { egressDeniedEvent } from "@/lib/sandbox/egress/proxy";
 import { EGRESS_SOCKET, MODEL_SOCKET, sessionPaths } from "@/lib/sandbox/layout";
-import { SandboxError } from "@/lib/sandbox/types";
+import { SANDBOX_PRIVATE, SandboxError, type SandboxHandle } from "@/lib/sandbox/types";
 import type { EnvVars } from "@/lib/schemas/env-vars";
+import type { HarnessId } from "@/lib/schemas/harness";
 import type { SessionEventType } from "@/lib/schemas/session-event";
 
 import { appendEvent } from "./events";
@@ -37,6 +45,9 @@ import { liveReplicas } from "./replica";
  */
 
 type SessionRow = typeof sessions.$inferSelect;
+
+/** A warm sandbox the pool (./pool.ts) hands a new session: its id is the session's. */
+export type WarmSandbox = { id: string; ports: SandboxPorts; handle: SandboxHandle };
 
 /** The agent's files as the session froze them (session creation passes them; a restart reads them). */
 export type SessionFile = { sandboxPath: string; content: Buffer };
@@ -101,11 +112,11 @@ async function settle(sessionId: string, status: "failed" | "dead", reason: stri
 }
 
 /** The host's own way to tell the harness is up: the adapter's ready check, with its password. */
-function readyCheck(row: SessionRow): ReadyCheck {
-  const launch = harnessLaunch(row.config.harnessId, {
-    model: row.config.model,
+export function readyCheck(harnessId: HarnessId, sessionId: string): ReadyCheck {
+  const launch = harnessLaunch(harnessId, {
+    model: "",
     prompt: "",
-    serverPassword: harnessPassword(row.id),
+    serverPassword: harnessPassword(sessionId),
     modelBase: "",
     modelToken: "",
     port: 0,
@@ -130,7 +141,7 @@ function followBoot(row: SessionRow, started: number, timings: BootTimings, offs
       sessionId: id,
       sessionDir: sessionDir(id),
       driver: manager.driver,
-      check: readyCheck(row),
+      check: { ...readyCheck(row.config.harnessId, id), bound: row.spawnMode === "warm" },
       started,
       timings,
       phase: row.phase,
@@ -223,92 +234,163 @@ async function listenHostSide(row: SessionRow) {
   );
 }
 
+/** The driver's launch spec of a sandbox (a session's, or a warm one of the pool) for a boot spec. */
+export function sandboxLaunchSpec(
+  sessionId: string,
+  spec: BootLaunch["spec"],
+  ports: SandboxPorts,
+  serves: boolean,
+  labels: BootLaunch["labels"],
+) {
+  const driver = sessionManager().driver;
+  const settings = runtime().config;
+  return bootLaunchSpec({
+    sessionId,
+    sessionDir: sessionDir(sessionId),
+    spec,
+    ports,
+    serves,
+    remote: driver.sandboxNetwork !== undefined,
+    labels,
+    limits: {
+      memoryMiB: settings.HANGAR_SESSION_MEMORY_MIB,
+      pids: settings.HANGAR_SESSION_PIDS,
+      nofile: 4096,
+    },
+    hidePaths: [settings.HANGAR_DATA_DIR, sessionsRoot(), process.cwd()],
+    harnessDirs: harnessPackageDirs(),
+  });
+}
+
+/** What a session's boot needs besides its row: secrets, the model token and (at creation) its files. */
+export type SessionBoot = {
+  agentEnv: EnvVars;
+  sessionEnv: EnvVars;
+  modelToken: string;
+  files?: SessionFile[];
+};
+
+/**
+ * The session's boot spec: the agent's files, skills, harness config, env and repository. The
+ * per-session env vars and GIT_TOKEN in it go to the sandbox's boot process only (its stdin, the
+ * session's Secret or, for a warm sandbox, its bind FIFO): never this host's disk.
+ */
+async function sessionBootSpec(row: SessionRow, boot: SessionBoot, ports: SandboxPorts) {
+  const config = row.config;
+  const network = sandboxNetwork(sessionManager().driver, row.id, ports);
+  const harness = harnessLaunch(config.harnessId, {
+    model: config.model,
+    prompt: config.prompt ?? "",
+    serverPassword: harnessPassword(row.id),
+    modelBase: network.modelBase,
+    modelToken: boot.modelToken,
+    port: ports.harness,
+    mcpServers: config.mcpServers,
+    ...(config.permissions && { permissions: config.permissions }),
+  });
+  const spec = bootSpec({
+    config,
+    files: boot.files ?? (await getSessionFiles(row.id)),
+    harness,
+    agentEnv: boot.agentEnv,
+    sessionEnv: boot.sessionEnv,
+    modelToken: boot.modelToken,
+    ports,
+    network,
+  });
+  return { harness, spec };
+}
+
+/** Records the sandbox the session runs in, then follows its boot until it settles. */
+async function sandboxStarted(row: SessionRow, handle: SandboxHandle, started: number, timings: BootTimings) {
+  await updateSession(
+    row.id,
+    {
+      sandbox: { driver: handle.driver, isolation: handle.isolation, limits: handle.limits.mechanism },
+      timings,
+    },
+    { onlyIfLive: true },
+  );
+  await event(row.id, "phase", {
+    phase: "sandbox_started",
+    driver: handle.driver,
+    isolation: handle.isolation,
+    ...(row.spawnMode === "warm" && { warm: true }),
+  });
+}
+
 /**
  * Brings a session up in the background: egress proxy, boot spec, sandbox, then the bootstrap's
- * phases. The boot spec (per-session env vars, GIT_TOKEN) goes to the sandbox's main process through
- * the driver (its stdin, or the session's Secret) and nowhere else: never this host's disk. `files`
- * are the agent's files when the caller has them at hand (creation), else they are read back.
+ * phases. `files` are the agent's files when the caller has them at hand (creation), else they are
+ * read back.
  */
-export async function launchSession(
-  row: SessionRow,
-  agentEnv: EnvVars,
-  sessionEnv: EnvVars,
-  modelToken: string,
-  files?: SessionFile[],
-) {
+export async function launchSession(row: SessionRow, boot: SessionBoot) {
   const manager = sessionManager();
   const driver = manager.driver;
   const started = Date.now();
   const timings: BootTimings = {};
-  const config = row.config;
   try {
     await listenHostSide(row);
     const ports = await sandboxPorts(driver);
-    const network = sandboxNetwork(driver, row.id, ports);
-    const harness = harnessLaunch(config.harnessId, {
-      model: config.model,
-      prompt: config.prompt ?? "",
-      serverPassword: harnessPassword(row.id),
-      modelBase: network.modelBase,
-      modelToken,
-      port: ports.harness,
-      mcpServers: config.mcpServers,
-      ...(config.permissions && { permissions: config.permissions }),
-    });
-    const spec = bootSpec({
-      config,
-      files: files ?? (await getSessionFiles(row.id)),
-      harness,
-      agentEnv,
-      sessionEnv,
-      modelToken,
-      ports,
-      network,
-    });
-    const settings = runtime().config;
+    const { harness, spec } = await sessionBootSpec(row, boot, ports);
     const handle = await driver.launch(
-      bootLaunchSpec({
-        sessionId: row.id,
-        sessionDir: sessionDir(row.id),
-        spec,
-        ports,
-        serves: harness.serves,
-        remote: driver.sandboxNetwork !== undefined,
-        labels: { agentId: row.agentId },
-        limits: {
-          memoryMiB: settings.HANGAR_SESSION_MEMORY_MIB,
-          pids: settings.HANGAR_SESSION_PIDS,
-          nofile: 4096,
-        },
-        hidePaths: [settings.HANGAR_DATA_DIR, sessionsRoot(), process.cwd()],
-        harnessDirs: harnessPackageDirs(),
-      }),
+      sandboxLaunchSpec(row.id, spec, ports, harness.serves, { agentId: row.agentId }),
     );
-    if (harness.tui) {
-      try {
-        driver.prewarmPty?.(row.id, TUI_TERMINAL);
-      } catch (err) {
-        log.warn("could not start the terminal holder early", { sessionId: row.id, err });
-      }
-    }
+    if (harness.tui) prewarmTerminal(row.id);
     timings.creating_sandbox = Date.now() - started;
-    await updateSession(
-      row.id,
-      {
-        sandbox: { driver: handle.driver, isolation: handle.isolation, limits: handle.limits.mechanism },
-        timings,
-      },
-      { onlyIfLive: true },
-    );
-    await event(row.id, "phase", {
-      phase: "sandbox_started",
-      driver: handle.driver,
-      isolation: handle.isolation,
-    });
+    await sandboxStarted(row, handle, started, timings);
     followBoot(row, started, timings);
   } catch (err) {
     log.error("session launch failed", { sessionId: row.id, err });
     await settle(row.id, "failed", `the sandbox could not start: ${(err as Error).message}`);
+  }
+}
+
+/** Starts a TUI harness's terminal holder early, so startPty later only hands it the program. */
+export function prewarmTerminal(sandboxId: string) {
+  try {
+    sessionManager().driver.prewarmPty?.(sandboxId, TUI_TERMINAL);
+  } catch (err) {
+    log.warn("could not start the terminal holder early", { sessionId: sandboxId, err });
+  }
+}
+
+/** Writes the boot spec on stdin into the warm sandbox's bind FIFO (refused when there is none). */
+const WRITE_BIND_FIFO = [
+  "/bin/sh",
+  "-c",
+  `f="\${HANGAR_PRIVATE:-${SANDBOX_PRIVATE}}/bind.fifo"; [ -p "$f" ] || exit 3; exec cat > "$f"`,
+];
+
+/**
+ * Binds a warm sandbox (claimed from the pool for this session: its id is the session's) late: the
+ * session's egress policy and model endpoint on the host, then its boot spec through the bind FIFO.
+ * The bootstrap writes the files, clones, installs the requirements and says `ready` again, which the
+ * boot watcher confirms as for a cold boot. If the warm sandbox cannot take the spec, the session
+ * boots cold instead.
+ */
+export async function bindSession(row: SessionRow, boot: SessionBoot, warm: WarmSandbox) {
+  const manager = sessionManager();
+  const started = Date.now();
+  const timings: BootTimings = {};
+  try {
+    await listenHostSide(row);
+    const { spec } = await sessionBootSpec(row, boot, warm.ports);
+    const offset = await StatusReader.end(sessionPaths(sessionDir(row.id)).status);
+    const wrote = await manager.driver.exec(row.id, WRITE_BIND_FIFO, {
+      stdin: JSON.stringify(spec),
+      timeoutMs: 15_000,
+    });
+    if (wrote.exitCode !== 0) throw new Error(`the bind FIFO refused the spec (exit ${wrote.exitCode})`);
+    timings.claiming_sandbox = Date.now() - started;
+    await sandboxStarted(row, warm.handle, started, timings);
+    followBoot(row, started, timings, offset);
+  } catch (err) {
+    log.warn("a warm sandbox could not be bound; booting cold", { sessionId: row.id, err });
+    await manager.driver.stop(row.id).catch(() => undefined);
+    removeSandboxData(row.id);
+    const cold = await updateSession(row.id, { spawnMode: "cold" }, { onlyIfLive: true });
+    if (cold) await launchSession(cold, boot);
   }
 }
 
@@ -317,12 +399,27 @@ export async function stopSession(sessionId: string, reason: string) {
   await settle(sessionId, "dead", reason);
 }
 
+/**
+ * Whether a session's sandbox has (or never needed) its spec: a claimed warm sandbox that has said
+ * nothing since its warm `ready` never got it, and waits for a bind that will not come.
+ */
+async function bindReached(row: SessionRow): Promise<boolean> {
+  if (row.spawnMode !== "warm" || row.status !== "creating") return true;
+  const lines = await new StatusReader(sessionPaths(sessionDir(row.id)).status).read();
+  const warmReady = lines.findIndex((line) => line.type === "ready");
+  return warmReady >= 0 && warmReady < lines.length - 1;
+}
+
 /** After a restart: adopt sandboxes still running, settle the rest, and stop sandboxes with no session. */
 export async function reconcile(live: SessionRow[]) {
   const manager = sessionManager();
   const known = new Set(live.map((s) => s.id));
   for (const row of live) {
     const status = await manager.driver.status(row.id).catch(() => null);
+    if (status?.state === "running" && !(await bindReached(row))) {
+      await settle(row.id, "failed", "Hangar restarted before the warm sandbox got the session's spec");
+      continue;
+    }
     if (status?.state === "running") {
       await listenHostSide(row);
       await manager.driver.adopt?.(row.id);

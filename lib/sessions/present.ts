@@ -30,6 +30,7 @@ export function toApiSession(row: SessionRow, holder: TtyHolder | null): Session
     supports_tui: row.supportsTui,
     ...ttyAccess(row, holder),
     sandbox: row.sandbox,
+    spawn_mode: row.spawnMode,
     timings: row.timings as Record<string, number>,
     idle_timeout_ms: runtime().config.HANGAR_IDLE_TIMEOUT_MINUTES * 60_000,
     created_at: row.createdAt.toISOString(),

@@ -24,9 +24,10 @@ import { appendSkillBlock, parseSkillIds, skillSnapshots } from "@/lib/skill-blo
 
 import { appendEvent } from "./events";
 import { newModelToken } from "./harness-secrets";
-import { launchSession, maintainRemoteSandboxes, reconcile, stopSession } from "./launch";
+import { bindSession, launchSession, maintainRemoteSandboxes, reconcile, stopSession } from "./launch";
 import { sessionManager } from "./manager";
 import { listenForRelayedControl } from "./messaging";
+import { claimWarm, releaseClaimed, startPool } from "./pool";
 import { toApiSession } from "./present";
 import { startHeartbeat } from "./replica";
 
@@ -59,11 +60,13 @@ export async function createSession(
   const names = new Map([...library, ...extra].map((s) => [s.id, s.name]));
   const snapshots = skillSnapshots(agent.prompt);
   const prompt = extra.reduce<string | null>((p, s) => appendSkillBlock(p, s.id, s.content), agent.prompt);
-  const id = newId("session");
+  const warm = claimWarm(agent.harnessId);
+  const id = warm?.id ?? newId("session");
   const token = newModelToken();
   const permissions = agent.tools.length ? harnessPermissions(agent.tools) : undefined;
   const row = await insertSession({
     id,
+    spawnMode: warm ? "warm" : "cold",
     workspaceId: agent.workspaceId,
     agentId,
     environmentId: extras.environmentId ?? null,
@@ -106,6 +109,9 @@ export async function createSession(
       sha256: f.sha256,
       content: f.content,
     })),
+  }).catch(async (err: unknown) => {
+    if (warm) await releaseClaimed(warm);
+    throw err;
   });
   await appendEvent(id, "created", {
     agent_id: agentId,
@@ -114,7 +120,8 @@ export async function createSession(
   });
   if (input.initial_prompt)
     await appendEvent(id, "user_message", { text: input.initial_prompt, pending: true });
-  void launchSession(row, env, input.env_vars, token.token, files);
+  const boot = { agentEnv: env, sessionEnv: input.env_vars, modelToken: token.token, files };
+  void (warm ? bindSession(row, boot, warm) : launchSession(row, boot));
   return toApiSession(row, holder);
 }
 
@@ -140,15 +147,15 @@ export async function restartSession(
     modelTokenHash: token.hash,
     // A fresh sandbox has a fresh harness: the next turn replays the thread into it.
     harnessSessionId: null,
+    spawnMode: "cold",
   });
   if (!fresh) throw new ConflictError(`session ${sessionId} could not be restarted`);
   await appendEvent(sessionId, "status", { status: "creating", reason: "restart" });
-  void launchSession(
-    fresh,
-    openEnv(runtime().box, `session:${sessionId}`, row.envVars),
+  void launchSession(fresh, {
+    agentEnv: openEnv(runtime().box, `session:${sessionId}`, row.envVars),
     sessionEnv,
-    token.token,
-  );
+    modelToken: token.token,
+  });
   return toApiSession(fresh, holder);
 }
 
@@ -181,6 +188,7 @@ export async function startSessions() {
   await listenForRelayedControl();
   // Several web replicas may start at once on one database: one reconciles, the others skip.
   await whileHoldingLock("hangar:reconcile", async () => reconcile(await listLiveSessions()));
+  await startPool();
   if (sessionManager().driver.sandboxNetwork) {
     sweeper ??= setInterval(() => {
       void whileHoldingLock("hangar:reconcile", async () =>

@@ -5,7 +5,14 @@ import { opencodeBinary } from "./binary";
 /** opencode's provider for the per-session model endpoint; the model id is the agent's model string. */
 export const OPENCODE_PROVIDER = "hangar";
 
-/** opencode's remote MCP servers; it expands `{env:…}` in headers inside the sandbox. */
+/**
+ * opencode reads the model token from the sandbox's private memory-backed folder when it loads its
+ * config (`{file:…}`, filled in by the bootstrap's template): a warm opencode, started before any
+ * session existed, reads the session's token once the session has claimed it.
+ */
+const MODEL_TOKEN = "{file:{{PRIVATE}}/model-token}";
+
+/** opencode's remote MCP servers; it expands `{file:…}` in headers inside the sandbox. */
 function opencodeMcp(servers: McpServer[]) {
   return Object.fromEntries(
     servers.map(({ name, url, viaGateway }) => [
@@ -14,7 +21,7 @@ function opencodeMcp(servers: McpServer[]) {
         type: "remote",
         url,
         enabled: true,
-        ...(viaGateway ? { headers: { Authorization: "Bearer {env:LITELLM_API_KEY}" } } : {}),
+        ...(viaGateway ? { headers: { Authorization: `Bearer ${MODEL_TOKEN}` } } : {}),
       },
     ]),
   );
@@ -50,7 +57,7 @@ function opencodeConfig(ctx: HarnessContext): string {
         [OPENCODE_PROVIDER]: {
           npm: "@ai-sdk/openai-compatible",
           name: "Hangar model gateway",
-          options: { baseURL: `${ctx.modelBase}/v1`, apiKey: "{env:LITELLM_API_KEY}" },
+          options: { baseURL: `${ctx.modelBase}/v1`, apiKey: MODEL_TOKEN },
           models: { [ctx.model]: { name: ctx.model } },
         },
       },
@@ -85,7 +92,7 @@ export function opencodeLaunch(ctx: HarnessContext): HarnessLaunch {
       OPENCODE_DISABLE_AUTOUPDATE: "1",
     },
     files: [
-      { path: "~/.config/opencode/opencode.json", content: opencodeConfig(ctx) },
+      { path: "~/.config/opencode/opencode.json", content: opencodeConfig(ctx), template: true },
       ...(ctx.prompt ? [{ path: "~/.config/opencode/AGENTS.md", content: ctx.prompt }] : []),
     ],
     serves: true,

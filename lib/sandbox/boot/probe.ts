@@ -19,6 +19,16 @@ export type ReadyCheck = {
     { kind: "http"; path: string; user?: string; passwordEnv?: string } | { kind: "command"; argv: string[] };
   env: Record<string, string>;
   program: string[];
+  /**
+   * A warm sandbox before its claim (lib/sessions/pool.ts): its bind stage waits on the FIFO holding
+   * nothing, so it does not hold the answer back as a prepare stage (or a bind stage at work) does.
+   */
+  warm?: boolean;
+  /**
+   * A warm sandbox after its claim: its ready command already passed when the host ran it before the
+   * claim, so once the bind stage is over and the harness's program runs, the harness is up.
+   */
+  bound?: boolean;
 };
 
 /** GET over the host-only harness socket; true on 200. The answer's body is never read. */
@@ -33,8 +43,10 @@ function probeHttp(socketPath: string, urlPath: string, headers: http.OutgoingHt
   });
 }
 
-const isPrepareStage = (cmd: string[]) =>
-  cmd.some((arg) => arg.endsWith("/boot.mjs")) && cmd.includes("--stage") && cmd.includes("prepare");
+const isBootStage = (cmd: string[], stages: string[]) =>
+  cmd.some((arg) => arg.endsWith("/boot.mjs")) &&
+  cmd.includes("--stage") &&
+  stages.some((stage) => cmd.includes(stage));
 
 /**
  * Whether the harness answers the host itself, whatever the sandbox wrote: the sandbox runs, the
@@ -51,11 +63,13 @@ export async function harnessAnswers(
 ): Promise<boolean | string> {
   if ((await driver.status(sessionId))?.state !== "running") return false;
   const processes = await driver.commandLines?.(sessionId);
-  if (processes?.some(isPrepareStage)) return false;
+  const stages = check.warm ? ["prepare"] : ["prepare", "bind"];
+  if (processes?.some((cmd) => isBootStage(cmd, stages))) return false;
   const { ready, env, program } = check;
   if (ready.kind === "command") {
     const harness = program.join("\0");
     if (processes && !processes.some((cmd) => cmd.join("\0") === harness)) return false;
+    if (check.bound && processes) return true;
     const result = await driver.exec(sessionId, ready.argv, { timeoutMs: 15_000 }).catch(() => null);
     return result?.exitCode === 0;
   }

@@ -108,6 +108,21 @@ function skillFile(skill: { id: string; name: string; content: string }): string
 function harnessEnv(input: BootInput) {
   const { config, network, ports } = input;
   const { GIT_TOKEN: _token, ...session } = input.sessionEnv;
+  return {
+    ...networkEnv(network, ports),
+    REPO_URL: config.repoUrl ?? "",
+    BRANCH: config.branch,
+    LITELLM_API_KEY: input.modelToken,
+    LITELLM_DEFAULT_MODEL: config.model,
+    AGENT_PROMPT: config.prompt ?? "",
+    AGENT_REQUIREMENTS: config.requirements ?? "",
+    ...input.agentEnv,
+    ...session,
+  };
+}
+
+/** What every sandbox's environment has, session or not: where its proxy, model endpoint and port are. */
+function networkEnv(network: SandboxNetwork, ports: SandboxPorts) {
   const proxy = network.egressProxy;
   const noProxy = network.noProxy.join(",");
   return {
@@ -117,16 +132,24 @@ function harnessEnv(input: BootInput) {
     https_proxy: proxy,
     NO_PROXY: noProxy,
     no_proxy: noProxy,
-    REPO_URL: config.repoUrl ?? "",
-    BRANCH: config.branch,
     LITELLM_API_BASE: network.modelBase,
-    LITELLM_API_KEY: input.modelToken,
-    LITELLM_DEFAULT_MODEL: config.model,
-    AGENT_PROMPT: config.prompt ?? "",
     PORT: String(ports.harness),
-    AGENT_REQUIREMENTS: config.requirements ?? "",
-    ...input.agentEnv,
-    ...session,
+  };
+}
+
+/**
+ * A warm sandbox's boot spec (lib/sessions/pool.ts): the harness and nothing of any agent or session,
+ * no files, no token. The bootstrap starts the harness, then waits for the session's spec (`bootSpec`)
+ * on its bind FIFO.
+ */
+export function warmBootSpec(harness: BootHarness, ports: SandboxPorts, network: SandboxNetwork) {
+  return {
+    files: [],
+    env: { ...networkEnv(network, ports), ...harness.env },
+    repo: null,
+    requirements: null,
+    harness: { argv: harness.argv, ready: harness.ready, cwd: undefined },
+    warm: true,
   };
 }
 
@@ -160,7 +183,7 @@ export type BootLaunch = {
   sessionId: string;
   sessionDir: string;
   /** The boot spec, for the sandbox's main process only (its stdin, or the session's Secret). */
-  spec: ReturnType<typeof bootSpec>;
+  spec: ReturnType<typeof bootSpec> | ReturnType<typeof warmBootSpec>;
   ports: SandboxPorts;
   /** Whether the harness serves on its port (a reverse bridge to run/sock/). */
   serves: boolean;

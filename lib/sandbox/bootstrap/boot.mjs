@@ -12,12 +12,21 @@
 //   GIT_TOKEN) in the private memory-backed folder HANGAR_PRIVATE (default /run/hangar/private). Then
 //   it exits, with the token and the spec.
 //
+// Warm sandboxes (a pool's, booted before any session wants them): the spec is generic (the harness
+// and nothing agent-specific), so the main process starts the harness at once, reports `ready`, makes
+// the FIFO bind.fifo in the private folder and starts a second prepare stage (`--stage bind`, the same
+// code) that blocks reading the
+// session's spec from it. The host writes the spec into the FIFO when a session claims the sandbox
+// (lib/sessions/pool.ts); that stage writes the files, clones and leaves the new environment file, as
+// above, and the main process then installs the requirements and reports `ready` again. Programs the
+// harness runs later get the session's environment through BASH_ENV (the environment file).
+//
 // Status: one JSON line per phase on the fd HANGAR_STATUS_FD names (the driver's host-only status
 // file), or on stdout, marked, with HANGAR_STATUS_STDOUT=1 (Kubernetes: the driver picks them out of
 // the pod's log). The host takes them as hints and checks for itself. The working directory is the
 // workspace, where the repository is cloned.
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
@@ -112,6 +121,14 @@ function readStdin() {
 }
 
 function readSpec() {
+  const fifo = flag("--spec-fifo");
+  if (fifo) {
+    // Blocks until the host writes the session's spec (and closes its end).
+    const text = fs.readFileSync(fifo, "utf8");
+    fs.rmSync(fifo, { force: true });
+    if (!text.trim()) throw new Error("no boot spec in the bind FIFO");
+    return JSON.parse(text);
+  }
   const file = flag("--spec-file");
   if (!file) {
     const text = readStdin();
@@ -126,11 +143,15 @@ function readSpec() {
 }
 
 // Harness config files name the sandbox's own paths, which only the sandbox knows (they differ by
-// driver): `template: true` files get {{HOME}} and {{WORKSPACE}} filled in.
+// driver): `template: true` files get {{HOME}}, {{WORKSPACE}} and {{PRIVATE}} (the private folder) filled in.
 function fileBytes(file, home) {
   const bytes = Buffer.from(file.content, "base64");
   if (!file.template) return bytes;
-  return bytes.toString("utf8").replaceAll("{{HOME}}", home).replaceAll("{{WORKSPACE}}", process.cwd());
+  return bytes
+    .toString("utf8")
+    .replaceAll("{{HOME}}", home)
+    .replaceAll("{{WORKSPACE}}", process.cwd())
+    .replaceAll("{{PRIVATE}}", privateDir);
 }
 
 function writeFiles(files, home) {
@@ -255,8 +276,16 @@ async function prepare() {
   const PATH = spec.requirements ? `${venvBin}:${env.PATH}` : env.PATH;
   if (spec.requirements) writePrivate("requirements.txt", spec.requirements);
   writePrivate("env.sh", envFile({ ...spec.env, PATH }));
+  // Harness configs name the model token by this file ({file:…}), so a harness started before the
+  // session existed (warm) reads the session's token when it first loads its config.
+  writePrivate("model-token", spec.env.LITELLM_API_KEY ?? "");
   // What the main process needs to go on; the spec's env is the harness's (GIT_TOKEN is not in it).
-  const plan = { env: spec.env, requirements: Boolean(spec.requirements), harness: spec.harness };
+  const plan = {
+    env: spec.env,
+    requirements: Boolean(spec.requirements),
+    harness: spec.harness,
+    warm: spec.warm === true,
+  };
   writePrivate("plan.json", JSON.stringify(plan));
 }
 
@@ -264,17 +293,18 @@ async function prepare() {
 // The main process: never sees the spec.
 
 /** Runs the prepare stage with this process's stdin; resolves once it has exited. */
-function runPrepare() {
+function runPrepare(fifo) {
   const self = fileURLToPath(import.meta.url);
-  const specFile = process.env.HANGAR_SPEC_FILE;
+  const specFile = fifo ? undefined : process.env.HANGAR_SPEC_FILE;
   delete process.env.HANGAR_SPEC_FILE;
-  const argv = [self, "--stage", "prepare"];
+  const argv = [self, "--stage", fifo ? "bind" : "prepare"];
   if (statusFd !== null) argv.push("--status-fd", "3");
   if (statusToStdout) argv.push("--status-stdout");
   if (specFile) argv.push("--spec-file", specFile);
+  if (fifo) argv.push("--spec-fifo", fifo);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, argv, {
-      stdio: [specFile ? "ignore" : "inherit", "inherit", "inherit", statusFd ?? "ignore"],
+      stdio: [specFile || fifo ? "ignore" : "inherit", "inherit", "inherit", statusFd ?? "ignore"],
     });
     child.on("error", (err) => resolve({ code: 127, error: err }));
     child.on("exit", (code, signal) => resolve({ code, signal }));
@@ -334,6 +364,7 @@ async function installRequirements(home, env) {
   }
 }
 
+/** Starts the harness and resolves once it answers (exits the sandbox if it never does). */
 async function startHarness(harness, env) {
   report({ type: "phase", phase: "starting_harness", detail: harness.argv[0] });
   const child = spawn(harness.argv[0], harness.argv.slice(1), {
@@ -346,7 +377,11 @@ async function startHarness(harness, env) {
   const forward = (signal) => () => child.kill(signal);
   process.on("SIGTERM", forward("SIGTERM"));
   process.on("SIGINT", forward("SIGINT"));
-  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  // The harness ending ends the sandbox, whenever it happens (also while a warm one waits).
+  child.on("exit", (code, signal) => {
+    report({ type: "exited", code, signal });
+    process.exit(code ?? 1);
+  });
 
   if (harness.ready.kind === "http") {
     const up = await waitForHttp(harness.ready, env, child);
@@ -364,15 +399,11 @@ async function startHarness(harness, env) {
     if (check.code !== 0)
       fail("starting_harness", `harness check failed: ${harness.ready.argv.join(" ")}`, check.output);
   }
-  report({ type: "ready" });
-  const { code, signal } = await exited;
-  report({ type: "exited", code, signal });
-  process.exit(code ?? 1);
 }
 
-async function main() {
-  const home = process.env.HOME;
-  const prepared = await runPrepare();
+/** Runs the prepare stage and reads the plan it left; exits when the stage failed. */
+async function prepareAndPlan(fifo) {
+  const prepared = await runPrepare(fifo);
   // The prepare stage reported why it stopped (exit 1); a crash it could not report is said here.
   if (prepared.code === 1) process.exit(1);
   if (prepared.code !== 0) {
@@ -382,13 +413,39 @@ async function main() {
   }
   const plan = JSON.parse(fs.readFileSync(planFile, "utf8"));
   fs.rmSync(planFile, { force: true });
+  return plan;
+}
+
+/** The FIFO a warm sandbox's session spec arrives through (see the header). */
+function makeBindFifo() {
+  const fifo = path.join(privateDir, "bind.fifo");
+  fs.rmSync(fifo, { force: true });
+  const made = spawnSync("mkfifo", ["-m", "600", fifo]);
+  if (made.status !== 0) fail("boot", `could not make the bind FIFO: ${String(made.stderr).trim()}`);
+  return fifo;
+}
+
+async function main() {
+  const home = process.env.HOME;
+  const plan = await prepareAndPlan();
   const env = { ...process.env, ...plan.env };
+  // Shells the harness starts (its command tool) read the session's environment file, which a warm
+  // sandbox only gets when it is claimed.
+  env.BASH_ENV = path.join(privateDir, "env.sh");
+  if (!env.SHELL && fs.existsSync("/bin/bash")) env.SHELL = "/bin/bash";
   if (plan.requirements) await installRequirements(home, env);
   if (plan.requirements) env.PATH = `${path.join(home, ".venv", "bin")}:${env.PATH}`;
   await startHarness(plan.harness, env);
+  if (plan.warm) {
+    const fifo = makeBindFifo();
+    report({ type: "ready" });
+    const bound = await prepareAndPlan(fifo);
+    if (bound.requirements) await installRequirements(home, { ...env, ...bound.env });
+  }
+  report({ type: "ready" });
 }
 
-if (stage === "prepare") {
+if (stage === "prepare" || stage === "bind") {
   prepare().then(
     () => process.exit(0),
     (err) => fail("boot", `bootstrap crashed: ${err.message}`),

@@ -1,0 +1,237 @@
+import fs from "node:fs";
+import path from "node:path";
+
+import type { Config } from "@/lib/config";
+import { harnessLaunch } from "@/lib/harness";
+import { newId } from "@/lib/ids";
+import { log } from "@/lib/log";
+import { processSlot } from "@/lib/process-slot";
+import { runtime } from "@/lib/runtime";
+import { sandboxNetwork, sandboxPorts, warmBootSpec, type SandboxPorts } from "@/lib/sandbox/boot/spec";
+import { watchBoot } from "@/lib/sandbox/boot/watch";
+import { sessionPaths } from "@/lib/sandbox/layout";
+import type { SandboxHandle } from "@/lib/sandbox/types";
+import { HARNESS_IDS, type HarnessId } from "@/lib/schemas/harness";
+
+import { harnessPassword } from "./harness-secrets";
+import { prewarmTerminal, readyCheck, sandboxLaunchSpec, type WarmSandbox } from "./launch";
+import { sessionManager } from "./manager";
+import { sessionDir, sessionsRoot } from "./paths";
+
+/*
+ * The warm pool: per harness, sandboxes booted ahead of any session with the harness running and
+ * nothing of any agent or session inside (no files, env, token, egress policy: the host listens for
+ * none of it yet, so the sandbox reaches nothing). A new session of any agent claims one and binds it
+ * late (launch.ts `bindSession`): the session takes the sandbox's id, and its files, skills, prompt,
+ * MCP config, env, egress policy and model token arrive then. A claimed sandbox leaves the pool for
+ * good, so nothing of one session can reach another; the pool refills in the background.
+ *
+ * A warm sandbox is marked by run/warm (host-only) until it is claimed: a restarted Hangar stops the
+ * ones an earlier process left (they are no session's) and boots fresh ones.
+ */
+
+type Slot = Omit<WarmSandbox, "handle"> & {
+  harnessId: HarnessId;
+  state: "booting" | "warm";
+  /** Set once the driver launched it. */
+  handle?: SandboxHandle;
+  /** Ends its boot watch. */
+  stop: () => void;
+};
+
+type Pool = {
+  slots: Slot[];
+  /** Failed boots in a row per harness: each one doubles the wait before the next try. */
+  failures: Partial<Record<HarnessId, number>>;
+  retryAt: Partial<Record<HarnessId, number>>;
+  started: boolean;
+  retryTimer?: NodeJS.Timeout;
+};
+
+/** Booting at once, all harnesses together: a warm boot competes with live sessions for the CPU. */
+const MAX_BOOTING = 2;
+const RETRY_MS = 5000;
+const RETRY_MAX_MS = 5 * 60_000;
+const MARKER = "warm";
+
+const pool = processSlot<Pool>("pool", () => ({ slots: [], failures: {}, retryAt: {}, started: false }));
+
+const SIZE_KEYS = {
+  opencode: "HANGAR_POOL_OPENCODE",
+  "claude-agent-sdk": "HANGAR_POOL_CLAUDE_AGENT_SDK",
+  "claude-code": "HANGAR_POOL_CLAUDE_CODE",
+  codex: "HANGAR_POOL_CODEX",
+} as const satisfies Record<HarnessId, keyof Config>;
+
+export function poolSize(harnessId: HarnessId): number {
+  return runtime().config[SIZE_KEYS[harnessId]];
+}
+
+/** What the pool holds now, per harness (for logs, metrics and the health answer). */
+export function poolStatus() {
+  return Object.fromEntries(
+    HARNESS_IDS.map((id) => {
+      const slots = pool.slots.filter((s) => s.harnessId === id);
+      return [
+        id,
+        {
+          size: poolSize(id),
+          warm: slots.filter((s) => s.state === "warm").length,
+          booting: slots.filter((s) => s.state === "booting").length,
+        },
+      ];
+    }),
+  ) as Record<HarnessId, { size: number; warm: number; booting: number }>;
+}
+
+function markerFile(id: string) {
+  return path.join(sessionPaths(sessionDir(id)).run, MARKER);
+}
+
+/** Stops a warm sandbox and removes everything it had (it was never a session's). */
+async function discard(slot: Pick<Slot, "id">) {
+  await sessionManager()
+    .driver.stop(slot.id)
+    .catch(() => undefined);
+  fs.rmSync(sessionDir(slot.id), { recursive: true, force: true });
+}
+
+function failed(slot: Slot, reason: string) {
+  if (!pool.slots.includes(slot)) return; // claimed, or already handled
+  pool.slots = pool.slots.filter((s) => s !== slot);
+  slot.stop();
+  const failures = (pool.failures[slot.harnessId] ?? 0) + 1;
+  pool.failures[slot.harnessId] = failures;
+  const wait = Math.min(RETRY_MS * 2 ** (failures - 1), RETRY_MAX_MS);
+  pool.retryAt[slot.harnessId] = Date.now() + wait;
+  log.warn("a warm sandbox did not boot", { harnessId: slot.harnessId, reason, retryInMs: wait });
+  void discard(slot);
+  clearTimeout(pool.retryTimer);
+  pool.retryTimer = setTimeout(() => fill(), wait);
+  pool.retryTimer.unref();
+}
+
+/** Boots one warm sandbox for `harnessId`; it joins the pool as `booting`, then `warm`. */
+async function bootOne(harnessId: HarnessId) {
+  const driver = sessionManager().driver;
+  const id = newId("session");
+  // In the pool from the start (fill() counts it), ports filled in before anything uses them.
+  const slot: Slot = {
+    id,
+    ports: { egress: 0, model: 0, harness: 0 },
+    harnessId,
+    state: "booting",
+    stop: () => {},
+  };
+  pool.slots.push(slot);
+  try {
+    const ports: SandboxPorts = await sandboxPorts(driver);
+    slot.ports = ports;
+    const network = sandboxNetwork(driver, id, ports);
+    const harness = harnessLaunch(harnessId, {
+      model: "",
+      prompt: "",
+      serverPassword: harnessPassword(id),
+      modelBase: network.modelBase,
+      modelToken: "",
+      port: ports.harness,
+    });
+    fs.mkdirSync(path.dirname(markerFile(id)), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(markerFile(id), "", { mode: 0o600 });
+    const started = Date.now();
+    slot.handle = await driver.launch(
+      sandboxLaunchSpec(id, warmBootSpec(harness, ports, network), ports, harness.serves, {}),
+    );
+    if (harness.tui) prewarmTerminal(id);
+    const watcher = watchBoot(
+      {
+        sessionId: id,
+        sessionDir: sessionDir(id),
+        driver,
+        check: { ...readyCheck(harnessId, id), warm: true },
+        started,
+        timings: {},
+        phase: null,
+        ready: false,
+      },
+      {
+        phase: async () => {},
+        waiting: async () => {},
+        confirmed: async () => true,
+        ready: async (timings) => {
+          slot.state = "warm";
+          pool.failures[harnessId] = 0;
+          log.info("warm sandbox ready", { harnessId, sessionId: id, ms: timings.total });
+          fill();
+        },
+        failed: async (reason) => failed(slot, reason),
+        exited: async (reason) => failed(slot, reason),
+      },
+    );
+    slot.stop = watcher.stop;
+  } catch (err) {
+    failed(slot, (err as Error).message);
+  }
+}
+
+/** Tops every harness's pool up to its size, a few boots at a time (idempotent; cheap to call). */
+export function fill() {
+  if (!pool.started) return;
+  for (;;) {
+    if (pool.slots.filter((s) => s.state === "booting").length >= MAX_BOOTING) return;
+    const now = Date.now();
+    const short = HARNESS_IDS.find(
+      (id) =>
+        pool.slots.filter((s) => s.harnessId === id).length < poolSize(id) && (pool.retryAt[id] ?? 0) <= now,
+    );
+    if (!short) return;
+    void bootOne(short);
+  }
+}
+
+/**
+ * A warm sandbox for a new session of `harnessId`, out of the pool for good (its id becomes the
+ * session's), or undefined when none is warm. The pool refills behind it.
+ */
+export function claimWarm(harnessId: HarnessId): WarmSandbox | undefined {
+  const slot = pool.slots.find((s) => s.harnessId === harnessId && s.state === "warm");
+  if (!slot?.handle) return undefined;
+  pool.slots = pool.slots.filter((s) => s !== slot);
+  slot.stop();
+  fs.rmSync(markerFile(slot.id), { force: true });
+  fill();
+  return { id: slot.id, ports: slot.ports, handle: slot.handle };
+}
+
+/** A claimed sandbox the session could not use after all (its row was never written). */
+export async function releaseClaimed(warm: WarmSandbox) {
+  await discard(warm);
+}
+
+/**
+ * Called once at start, after the sessions were reconciled: stops the warm sandboxes an earlier
+ * process left, then fills the pool.
+ */
+export async function startPool() {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(sessionsRoot());
+  } catch {
+    // No sessions folder yet.
+  }
+  for (const name of names) {
+    if (fs.existsSync(markerFile(name))) await discard({ id: name });
+  }
+  pool.started = true;
+  fill();
+}
+
+/** Stops every warm sandbox (server shutdown, tests); claimed ones are sessions and are left alone. */
+export async function stopPool() {
+  pool.started = false;
+  clearTimeout(pool.retryTimer);
+  const slots = pool.slots;
+  pool.slots = [];
+  for (const slot of slots) slot.stop();
+  await Promise.all(slots.map(discard));
+}
