@@ -176,3 +176,31 @@ describe("warm claims keep sessions apart", () => {
     for (const id of unclaimed) expect(fs.existsSync(sandboxDir(server, id))).toBe(false);
   }, 120_000);
 });
+
+// opencode: the Agent SDK's CLI refuses to skip permissions as root, which the process driver's
+// sandboxes are when Hangar runs as root (as here).
+describe("a warm sandbox on the process driver (no isolation)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({
+      env: { HANGAR_SANDBOX_DRIVER: "process", HANGAR_POOL_OPENCODE: "1" },
+    });
+  }, 120_000);
+  afterAll(async () => server?.stop());
+
+  it("binds late through the same FIFO, in its own private folder and on its own ports", async () => {
+    const warmId = await until("a warm sandbox", () => warmReady(server, "opencode")[0]);
+    const agent = await callServer(server, "POST", AGENTS, {
+      model: "m/pool",
+      harness_id: "opencode",
+      env_vars: { AGENT_VALUE: "agent-value-2" },
+    });
+    expect(agent.status, agent.text).toBe(201);
+    const session = await readySession(server, agent.body.id, {
+      env_vars: { SESSION_VALUE: "sess-value-2" },
+    });
+    expect(session).toMatchObject({ id: warmId, spawn_mode: "warm", sandbox: { isolation: "none" } });
+    const out = await turn(server, session.id, "RUN: echo A=$AGENT_VALUE S=$SESSION_VALUE");
+    expect(out).toContain("A=agent-value-2 S=sess-value-2");
+  }, 180_000);
+});

@@ -283,6 +283,73 @@ describe("boot steps in a real sandbox", () => {
   }, 180_000);
 });
 
+describe("boot steps after a warm claim", () => {
+  it("a claimed warm sandbox clones with GIT_TOKEN and installs requirements after the claim", async () => {
+    const warm = await startServer({
+      env: {
+        HANGAR_TEST_HOSTS: "git.test=127.0.0.1",
+        HANGAR_POOL_CLAUDE_AGENT_SDK: "1",
+      },
+    });
+    try {
+      const agentsPath = "/api/v1/managed_agents/agents";
+      const warmIds = () =>
+        fs
+          .readFileSync(warm.logFile, "utf8")
+          .split("\n")
+          .filter((line) => line.includes('"warm sandbox ready"'))
+          .map((line) => (JSON.parse(line) as { sessionId: string }).sessionId);
+      for (let i = 0; i < 600 && warmIds().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      const agent = await callServer(warm, "POST", agentsPath, {
+        model: "m/x",
+        harness_id: "claude-agent-sdk",
+        repo_url: repoUrl(),
+        branch: "main",
+        allow_out: ["git.test"],
+        requirements: "--no-index\n--find-links /home/agent/wheels\nhangar-demo==1.0\n",
+        sandbox_files: [
+          caFile(),
+          {
+            name: "wheel",
+            sandbox_path: "~/wheels/hangar_demo-1.0-py3-none-any.whl",
+            content: wheelB64,
+            size: Buffer.from(wheelB64, "base64").length,
+          },
+        ],
+        env_vars: { GIT_SSL_CAINFO: "/home/agent/ca.pem" },
+      });
+      expect(agent.status, agent.text).toBe(201);
+      const created = await callServer(warm, "POST", `${agentsPath}/${agent.body.id}/session`, {
+        env_vars: { GIT_TOKEN: TOKEN },
+      });
+      expect(created.body).toMatchObject({ id: warmIds()[0], spawn_mode: "warm" });
+      let s = created.body;
+      for (let i = 0; i < 1200 && s.status === "creating"; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        s = (await callServer(warm, "GET", `/api/v1/managed_agents/sessions/${s.id}`)).body;
+      }
+      expect(s.failure_reason).toBeNull();
+      expect(s.status).toBe("ready");
+      const driver = new LocalDriver({ root: path.join(warm.dataDir, "sessions") });
+      const run = await driver.exec(
+        s.id,
+        [
+          "sh",
+          "-c",
+          "cat README.md; ~/.venv/bin/python -c 'import hangar_demo; print(hangar_demo.VALUE)'; cat .git/config; cat /proc/[0-9]*/environ | tr '\\0' '\\n'",
+        ],
+        { timeoutMs: 30_000 },
+      );
+      expect(run.stdout).toContain("hello from the repo");
+      expect(run.stdout).toContain("42");
+      expect(run.stdout).not.toContain(TOKEN);
+      expect(fs.readFileSync(warm.logFile, "utf8")).not.toContain(TOKEN);
+    } finally {
+      await warm.stop();
+    }
+  }, 240_000);
+});
+
 describe("egress from a real sandbox", () => {
   // Commands run with `exec` get the sandbox's base environment, not the harness's: name the proxy.
   const PROXY = "-x http://127.0.0.1:3128";
