@@ -47,7 +47,12 @@ import { liveReplicas } from "./replica";
 type SessionRow = typeof sessions.$inferSelect;
 
 /** A warm sandbox the pool (./pool.ts) hands a new session: its id is the session's. */
-export type WarmSandbox = { id: string; ports: SandboxPorts; handle: SandboxHandle };
+export type WarmSandbox = {
+  id: string;
+  ports: SandboxPorts;
+  /** Its handle once the harness answered (at once when it was warm when claimed); null if it failed. */
+  ready: Promise<SandboxHandle | null>;
+};
 
 /** The agent's files as the session froze them (session creation passes them; a restart reads them). */
 export type SessionFile = { sandboxPath: string; content: Buffer };
@@ -374,6 +379,8 @@ export async function bindSession(row: SessionRow, boot: SessionBoot, warm: Warm
   const started = Date.now();
   const timings: BootTimings = {};
   try {
+    const handle = await warm.ready;
+    if (!handle) throw new Error("the warm sandbox did not boot");
     await listenHostSide(row);
     const { spec } = await sessionBootSpec(row, boot, warm.ports);
     const offset = await StatusReader.end(sessionPaths(sessionDir(row.id)).status);
@@ -383,7 +390,7 @@ export async function bindSession(row: SessionRow, boot: SessionBoot, warm: Warm
     });
     if (wrote.exitCode !== 0) throw new Error(`the bind FIFO refused the spec (exit ${wrote.exitCode})`);
     timings.claiming_sandbox = Date.now() - started;
-    await sandboxStarted(row, warm.handle, started, timings);
+    await sandboxStarted(row, handle, started, timings);
     followBoot(row, started, timings, offset);
   } catch (err) {
     log.warn("a warm sandbox could not be bound; booting cold", { sessionId: row.id, err });

@@ -30,17 +30,22 @@ import { sessionDir, sessionsRoot } from "./paths";
  * ones an earlier process left (they are no session's) and boots fresh ones.
  */
 
-type Slot = Omit<WarmSandbox, "handle"> & {
+type Slot = WarmSandbox & {
   harnessId: HarnessId;
   state: "booting" | "warm";
   /** Set once the driver launched it. */
   handle?: SandboxHandle;
   /** Ends its boot watch. */
   stop: () => void;
+  /** Settles `ready` (once): the handle when the harness answered, null when the boot failed. */
+  settle: (handle: SandboxHandle | null) => void;
+  settled: boolean;
 };
 
 type Pool = {
   slots: Slot[];
+  /** Claimed while still booting: their boots still count against MAX_BOOTING. */
+  claimedBooting: Set<Slot>;
   /** Failed boots in a row per harness: each one doubles the wait before the next try. */
   failures: Partial<Record<HarnessId, number>>;
   retryAt: Partial<Record<HarnessId, number>>;
@@ -54,7 +59,13 @@ const RETRY_MS = 5000;
 const RETRY_MAX_MS = 5 * 60_000;
 const MARKER = "warm";
 
-const pool = processSlot<Pool>("pool", () => ({ slots: [], failures: {}, retryAt: {}, started: false }));
+const pool = processSlot<Pool>("pool", () => ({
+  slots: [],
+  claimedBooting: new Set(),
+  failures: {},
+  retryAt: {},
+  started: false,
+}));
 
 const SIZE_KEYS = {
   opencode: "HANGAR_POOL_OPENCODE",
@@ -97,9 +108,12 @@ async function discard(slot: Pick<Slot, "id">) {
 }
 
 function failed(slot: Slot, reason: string) {
-  if (!pool.slots.includes(slot)) return; // claimed, or already handled
-  pool.slots = pool.slots.filter((s) => s !== slot);
+  if (slot.settled) return;
+  slot.settle(null);
   slot.stop();
+  // A claimed one is its session's now: the session boots cold in it (launch.ts bindSession).
+  if (pool.claimedBooting.delete(slot)) return fill();
+  pool.slots = pool.slots.filter((s) => s !== slot);
   const failures = (pool.failures[slot.harnessId] ?? 0) + 1;
   pool.failures[slot.harnessId] = failures;
   const wait = Math.min(RETRY_MS * 2 ** (failures - 1), RETRY_MAX_MS);
@@ -116,12 +130,20 @@ async function bootOne(harnessId: HarnessId) {
   const driver = sessionManager().driver;
   const id = newId("session");
   // In the pool from the start (fill() counts it), ports filled in before anything uses them.
+  let settle: (handle: SandboxHandle | null) => void = () => {};
+  const ready = new Promise<SandboxHandle | null>((resolve) => (settle = resolve));
   const slot: Slot = {
     id,
     ports: { egress: 0, model: 0, harness: 0 },
     harnessId,
     state: "booting",
     stop: () => {},
+    ready,
+    settled: false,
+    settle: (handle) => {
+      slot.settled = true;
+      settle(handle);
+    },
   };
   pool.slots.push(slot);
   try {
@@ -162,6 +184,8 @@ async function bootOne(harnessId: HarnessId) {
           slot.state = "warm";
           pool.failures[harnessId] = 0;
           log.info("warm sandbox ready", { harnessId, sessionId: id, ms: timings.total });
+          if (pool.claimedBooting.delete(slot)) slot.stop();
+          slot.settle(slot.handle ?? null);
           fill();
         },
         failed: async (reason) => failed(slot, reason),
@@ -178,7 +202,8 @@ async function bootOne(harnessId: HarnessId) {
 export function fill() {
   if (!pool.started) return;
   for (;;) {
-    if (pool.slots.filter((s) => s.state === "booting").length >= MAX_BOOTING) return;
+    const booting = pool.slots.filter((s) => s.state === "booting").length + pool.claimedBooting.size;
+    if (booting >= MAX_BOOTING) return;
     const now = Date.now();
     const short = HARNESS_IDS.find(
       (id) =>
@@ -190,21 +215,26 @@ export function fill() {
 }
 
 /**
- * A warm sandbox for a new session of `harnessId`, out of the pool for good (its id becomes the
- * session's), or undefined when none is warm. The pool refills behind it.
+ * A sandbox of the pool for a new session of `harnessId`, out of the pool for good (its id becomes
+ * the session's): a warm one, else one still booting (the session binds it once it is warm, which
+ * is sooner than a boot of its own, and no second boot competes for the CPU), else undefined. The
+ * pool refills behind it.
  */
 export function claimWarm(harnessId: HarnessId): WarmSandbox | undefined {
-  const slot = pool.slots.find((s) => s.harnessId === harnessId && s.state === "warm");
-  if (!slot?.handle) return undefined;
+  const mine = pool.slots.filter((s) => s.harnessId === harnessId);
+  const slot = mine.find((s) => s.state === "warm") ?? mine.find((s) => s.state === "booting");
+  if (!slot) return undefined;
   pool.slots = pool.slots.filter((s) => s !== slot);
-  slot.stop();
+  if (slot.state === "warm") slot.stop();
+  else pool.claimedBooting.add(slot);
   fs.rmSync(markerFile(slot.id), { force: true });
   fill();
-  return { id: slot.id, ports: slot.ports, handle: slot.handle };
+  return { id: slot.id, ports: slot.ports, ready: slot.ready };
 }
 
 /** A claimed sandbox the session could not use after all (its row was never written). */
 export async function releaseClaimed(warm: WarmSandbox) {
+  await warm.ready;
   await discard(warm);
 }
 
@@ -232,6 +262,9 @@ export async function stopPool() {
   clearTimeout(pool.retryTimer);
   const slots = pool.slots;
   pool.slots = [];
-  for (const slot of slots) slot.stop();
+  for (const slot of slots) {
+    slot.stop();
+    slot.settle(null);
+  }
   await Promise.all(slots.map(discard));
 }
