@@ -269,7 +269,7 @@ function box(harness: HarnessId, entries: string[] = ["probe", `${base}/foreign/
   fs.mkdirSync(home);
   fs.mkdirSync(cwd);
   const launch = harnessLaunch(harness, context(entries, base));
-  writeHarnessFiles(launch.files, home, cwd);
+  writeHarnessFiles(launch.files, home, cwd, TOKEN);
   const env = {
     ...launch.env,
     PATH: process.env.PATH ?? "/usr/bin:/bin",

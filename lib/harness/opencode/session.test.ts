@@ -12,6 +12,7 @@ import { freePort } from "@/lib/net";
 import { turnEventSchema, type TurnEvent } from "@/lib/schemas/session-event";
 
 import { installedFile } from "../binaries";
+import { writeHarnessFiles } from "../test-files";
 import type { HarnessSession, TurnSummary } from "../turn";
 import { opencodeBinary } from "./binary";
 import { opencodeLaunch } from "./launch";
@@ -146,11 +147,7 @@ beforeAll(async () => {
     modelBase: `http://127.0.0.1:${recorder.port}`,
     modelToken: "tok",
   });
-  for (const file of launch.files) {
-    const target = path.join(home, file.path.replace(/^~\//, ""));
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.writeFileSync(target, file.content);
-  }
+  writeHarnessFiles(launch.files, home, home, "tok");
   // The sandbox's environment: the launch's env plus the per-session model token.
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",

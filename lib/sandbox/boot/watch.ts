@@ -304,6 +304,10 @@ class BootWatcher {
   }
 
   private async markReady() {
+    // Phases the bootstrap reported before the harness answered are recorded first (the probe runs
+    // on its own timer, so a read may still be pending): the log says starting_harness, then ready.
+    for (let i = 0; i < 16; i++) if (!(await this.readStatus()) || !this.status.more) break;
+    if (this.stopped) return;
     if (!(await this.on.confirmed())) return;
     const now = Date.now();
     this.watch.timings[this.phase] = now - this.phaseStarted;
