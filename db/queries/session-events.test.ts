@@ -6,9 +6,9 @@ import { openDatabase, type Database, type DbKind } from "@/db";
 import { setDatabase } from "@/db/client";
 import { createTestDatabase, tempDir } from "@/e2e/support/server";
 
-import { insertAgent } from "./agents";
 import { resourceScope } from "./scope";
 import { appendSessionEvents, deleteSessionRow, insertSession, listSessionEvents } from "./sessions";
+import { anAgent } from "./test-support";
 import { DEFAULT_WORKSPACE_ID } from "./workspaces";
 
 /*
@@ -46,25 +46,7 @@ describe.each(KINDS)("appends racing on one session (%s)", (kind) => {
       denyOut: [],
       skills: [],
     };
-    await insertAgent(
-      {
-        id: "ag_race",
-        name: null,
-        model: "test/model",
-        prompt: null,
-        harnessId: "opencode",
-        requirements: null,
-        repoUrl: null,
-        branch: "main",
-        pfpUrl: null,
-        mcpServers: [],
-        allowOut: [],
-        denyOut: [],
-        envVars: {},
-        workspaceId: DEFAULT_WORKSPACE_ID,
-      },
-      first.db,
-    );
+    await anAgent(first.db, "ag_race");
     const session = (id: string) => ({
       id,
       workspaceId: DEFAULT_WORKSPACE_ID,

@@ -7,7 +7,7 @@ import fs from "node:fs";
 
 import { afterAll, beforeAll, describe } from "vitest";
 
-import { openDatabase, type Database, type DbKind, type Tx } from "@/db";
+import { openDatabase, type Database, type Db, type DbKind, type Tx } from "@/db";
 import { createTestDatabase, tempDir } from "@/e2e/support/server";
 
 import { insertAgent, type AgentRow } from "./agents";
@@ -52,7 +52,11 @@ export function describeOnEachDatabase(body: (inRollback: InRollback, kind: DbKi
 }
 
 /** A minimal agent row, for tests whose rows belong to one. */
-export async function anAgent(tx: Tx, id = "ag_test", fields: Partial<AgentRow> = {}): Promise<AgentRow> {
+export async function anAgent(
+  tx: Tx | Db,
+  id = "ag_test",
+  fields: Partial<AgentRow> = {},
+): Promise<AgentRow> {
   return insertAgent(
     {
       id,

@@ -78,23 +78,6 @@ export function poolSize(harnessId: HarnessId): number {
   return runtime().config[SIZE_KEYS[harnessId]];
 }
 
-/** What the pool holds now, per harness (for logs, metrics and the health answer). */
-export function poolStatus() {
-  return Object.fromEntries(
-    HARNESS_IDS.map((id) => {
-      const slots = pool.slots.filter((s) => s.harnessId === id);
-      return [
-        id,
-        {
-          size: poolSize(id),
-          warm: slots.filter((s) => s.state === "warm").length,
-          booting: slots.filter((s) => s.state === "booting").length,
-        },
-      ];
-    }),
-  ) as Record<HarnessId, { size: number; warm: number; booting: number }>;
-}
-
 function markerFile(id: string) {
   return path.join(sessionPaths(sessionDir(id)).run, MARKER);
 }
