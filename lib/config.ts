@@ -99,6 +99,11 @@ const configSchema = z.object({
   HANGAR_POOL_CLAUDE_AGENT_SDK: poolSize(1),
   HANGAR_POOL_CLAUDE_CODE: poolSize(1),
   HANGAR_POOL_CODEX: poolSize(1),
+  /**
+   * Sandboxes booting at once on this host (lib/sessions/boot-permits.ts): sessions first, then the
+   * pool's refills; more wait in a queue. 0: twice the cores, at least 2.
+   */
+  HANGAR_BOOT_CONCURRENCY: z.coerce.number().int().min(0).max(1024).default(0),
   /** Kubernetes driver: the CPU limit of a sandbox pod, in cores (0.5 is half a core). */
   HANGAR_SESSION_CPU: z.coerce.number().min(0.05).max(1024).default(2),
   /** Kubernetes driver: the disk a sandbox pod may fill (ephemeral storage: home, tmp, logs), MiB. */

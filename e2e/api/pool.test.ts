@@ -203,5 +203,75 @@ describe("a warm sandbox on the process driver (no isolation)", () => {
     expect(session).toMatchObject({ id: warmId, spawn_mode: "warm", sandbox: { isolation: "none" } });
     const out = await turn(server, session.id, "RUN: echo A=$AGENT_VALUE S=$SESSION_VALUE");
     expect(out).toContain("A=agent-value-2 S=sess-value-2");
+
+    // Two sessions at once: the first takes the warm sandbox, the second the one the pool began
+    // booting at that claim, before its ports were chosen (here, free host ports): it binds on the
+    // ports that sandbox got, not on the ones it had when claimed.
+    await until("another warm sandbox", () => warmReady(server, "opencode")[1]);
+    const both = await Promise.all([
+      readySession(server, agent.body.id),
+      readySession(server, agent.body.id),
+    ]);
+    expect(both.map((s) => s.spawn_mode)).toEqual(["warm", "warm"]);
+    for (const s of both) expect(await turn(server, s.id, "REPLY: bound")).toContain("bound");
+  }, 240_000);
+});
+
+describe("the boot queue (HANGAR_BOOT_CONCURRENCY)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ env: { HANGAR_BOOT_CONCURRENCY: "1" } });
+  }, 120_000);
+  afterAll(async () => server?.stop());
+
+  type LogEvent = { type: string; at: string; data: { phase?: string; detail?: string; status?: string } };
+  const eventsOf = async (id: string): Promise<LogEvent[]> =>
+    (await callServer(server, "GET", `${SESSIONS}/${id}/log?limit=1000`)).body.data;
+
+  it("boots one sandbox at a time here, tells a queued session its place, and never boots a stopped one", async () => {
+    const agent = await callServer(server, "POST", AGENTS, {
+      model: "m/queue",
+      harness_id: "claude-agent-sdk",
+    });
+    expect(agent.status, agent.text).toBe(201);
+    const post = () => callServer(server, "POST", `${AGENTS}/${agent.body.id}/session`, {});
+    const first = await post();
+    const second = await post();
+    const third = await post();
+    for (const res of [first, second, third]) expect(res.status, res.text).toBe(201);
+    const [a, b, c]: [string, string, string] = [first.body.id, second.body.id, third.body.id];
+
+    // The third waits behind the first's boot and the second session; stopped there, it never boots.
+    await until(
+      "the third session's place in the queue",
+      async () =>
+        (await eventsOf(c)).some((e) => e.data.detail === "queued: 1 sandboxes booting, 1 sessions ahead") ||
+        undefined,
+    );
+    expect((await callServer(server, "DELETE", `${SESSIONS}/${c}`)).status).toBeLessThan(300);
+
+    const ready = await Promise.all([a, b].map((id) => readySessionById(id)));
+    expect(ready.map((s) => s.status)).toEqual(["ready", "ready"]);
+    expect(ready[1].timings.queued).toBeGreaterThan(0);
+    const [eventsA, eventsB] = await Promise.all([eventsOf(a), eventsOf(b)]);
+    expect(eventsB.some((e) => e.data.detail?.startsWith("queued: 1 sandboxes booting"))).toBe(true);
+    // One at a time: the second's sandbox started only once the first was ready.
+    const at = (events: LogEvent[], pick: (e: LogEvent) => boolean) => Date.parse(events.find(pick)!.at);
+    expect(at(eventsB, (e) => e.data.phase === "sandbox_started")).toBeGreaterThanOrEqual(
+      at(eventsA, (e) => e.type === "status" && e.data.status === "ready"),
+    );
+
+    const stopped = (await callServer(server, "GET", `${SESSIONS}/${c}`)).body;
+    expect(stopped.status).toBe("dead");
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await eventsOf(c)).some((e) => e.data.phase === "sandbox_started")).toBe(false);
+    expect(fs.existsSync(path.join(sandboxDir(server, c), "run", "status.jsonl"))).toBe(false);
   }, 180_000);
+
+  async function readySessionById(id: string) {
+    return until("the session to settle", async () => {
+      const s = await callServer(server, "GET", `${SESSIONS}/${id}`);
+      return s.body.status === "creating" ? undefined : s.body;
+    });
+  }
 });

@@ -3,19 +3,10 @@ import path from "node:path";
 
 import { getSessionFiles, updateSession } from "@/db/queries/sessions";
 import type { sessions } from "@/db/schema";
-import { harnessLaunch, harnessPackageDirs, harnessTui, withSessionEnv } from "@/lib/harness";
+import { harnessLaunch, harnessTui, withSessionEnv } from "@/lib/harness";
 import { log } from "@/lib/log";
 import { listenModelEndpoint } from "@/lib/models/endpoint";
-import { runtime } from "@/lib/runtime";
-import type { ReadyCheck } from "@/lib/sandbox/boot/probe";
-import {
-  bootLaunchSpec,
-  bootSpec,
-  sandboxNetwork,
-  sandboxPorts,
-  type BootLaunch,
-  type SandboxPorts,
-} from "@/lib/sandbox/boot/spec";
+import { bootSpec, sandboxNetwork, sandboxPorts, type SandboxPorts } from "@/lib/sandbox/boot/spec";
 import { StatusReader } from "@/lib/sandbox/boot/status";
 import { watchBoot, type BootTimings } from "@/lib/sandbox/boot/watch";
 import { compileEgressPolicy } from "@/lib/sandbox/egress/policy";
@@ -23,9 +14,9 @@ import { egressDeniedEvent } from "@/lib/sandbox/egress/proxy";
 import { EGRESS_SOCKET, MODEL_SOCKET, sessionPaths } from "@/lib/sandbox/layout";
 import { SANDBOX_PRIVATE, SandboxError, type SandboxHandle } from "@/lib/sandbox/types";
 import type { EnvVars } from "@/lib/schemas/env-vars";
-import type { HarnessId } from "@/lib/schemas/harness";
 import type { SessionEventType } from "@/lib/schemas/session-event";
 
+import { sessionBootPermit, type Release } from "./boot-permits";
 import { appendEvent } from "./events";
 import { harnessPassword } from "./harness-secrets";
 import { sessionManager } from "./manager";
@@ -35,8 +26,9 @@ import {
   releaseHarness,
   sendPendingPrompt,
 } from "./messaging";
-import { sessionDir, sessionsRoot } from "./paths";
+import { sessionDir } from "./paths";
 import { liveReplicas } from "./replica";
+import { readyCheck, sandboxLaunchSpec } from "./sandbox-spec";
 
 /*
  * A session's lifecycle: launching its sandbox (lib/sandbox builds the launch and watches the boot),
@@ -49,9 +41,11 @@ type SessionRow = typeof sessions.$inferSelect;
 /** A warm sandbox the pool (./pool.ts) hands a new session: its id is the session's. */
 export type WarmSandbox = {
   id: string;
-  ports: SandboxPorts;
-  /** Its handle once the harness answered (at once when it was warm when claimed); null if it failed. */
-  ready: Promise<SandboxHandle | null>;
+  /**
+   * Its handle and ports once the harness answered (at once when it was warm when claimed); null if
+   * it failed. The ports are only known once its boot got them, so they come with the handle.
+   */
+  ready: Promise<{ handle: SandboxHandle; ports: SandboxPorts } | null>;
 };
 
 /** The agent's files as the session froze them (session creation passes them; a restart reads them). */
@@ -116,29 +110,17 @@ async function settle(sessionId: string, status: "failed" | "dead", reason: stri
   manager.modelEndpoints.delete(sessionId);
 }
 
-/** The host's own way to tell the harness is up: the adapter's ready check, with its password. */
-export function readyCheck(harnessId: HarnessId, sessionId: string): ReadyCheck {
-  const launch = harnessLaunch(harnessId, {
-    model: "",
-    prompt: "",
-    serverPassword: harnessPassword(sessionId),
-    modelBase: "",
-    modelToken: "",
-    port: 0,
-  });
-  const ready =
-    launch.ready.kind === "command"
-      ? { ...launch.ready, argv: withSessionEnv(launch.ready.argv) }
-      : launch.ready;
-  return { ready, env: launch.env, program: launch.argv };
-}
-
 /**
  * Follows the boot (lib/sandbox/boot/watch.ts) and records what it reports: phases and waits while
  * booting, ready once the harness answered the host and its terminal started, failed or dead when it
  * ends.
  */
-function followBoot(row: SessionRow, started: number, timings: BootTimings, offset = 0) {
+function followBoot(
+  row: SessionRow,
+  started: number,
+  timings: BootTimings,
+  { offset = 0, release = () => {} }: { offset?: number; release?: Release } = {},
+) {
   const manager = sessionManager();
   const id = row.id;
   const watcher = watchBoot(
@@ -172,6 +154,7 @@ function followBoot(row: SessionRow, started: number, timings: BootTimings, offs
         }
       },
       ready: async (timings) => {
+        release();
         await updateSession(
           id,
           { status: "ready", phase: "ready", phaseDetail: null, timings, readyAt: new Date() },
@@ -180,8 +163,14 @@ function followBoot(row: SessionRow, started: number, timings: BootTimings, offs
         await event(id, "status", { status: "ready", timings });
         if (!row.supportsTui) void sendPendingPrompt(id);
       },
-      failed: (reason) => settle(id, "failed", reason),
-      exited: (reason, wasReady) => settle(id, wasReady ? "dead" : "failed", reason),
+      failed: (reason) => {
+        release();
+        return settle(id, "failed", reason);
+      },
+      exited: (reason, wasReady) => {
+        release();
+        return settle(id, wasReady ? "dead" : "failed", reason);
+      },
     },
   );
   manager.watchers.set(id, watcher);
@@ -237,34 +226,6 @@ async function listenHostSide(row: SessionRow) {
     row.id,
     await listenModelEndpoint(row.id, path.join(paths.listen, MODEL_SOCKET), row.modelTokenHash),
   );
-}
-
-/** The driver's launch spec of a sandbox (a session's, or a warm one of the pool) for a boot spec. */
-export function sandboxLaunchSpec(
-  sessionId: string,
-  spec: BootLaunch["spec"],
-  ports: SandboxPorts,
-  serves: boolean,
-  labels: BootLaunch["labels"],
-) {
-  const driver = sessionManager().driver;
-  const settings = runtime().config;
-  return bootLaunchSpec({
-    sessionId,
-    sessionDir: sessionDir(sessionId),
-    spec,
-    ports,
-    serves,
-    remote: driver.sandboxNetwork !== undefined,
-    labels,
-    limits: {
-      memoryMiB: settings.HANGAR_SESSION_MEMORY_MIB,
-      pids: settings.HANGAR_SESSION_PIDS,
-      nofile: 4096,
-    },
-    hidePaths: [settings.HANGAR_DATA_DIR, sessionsRoot(), process.cwd()],
-    harnessDirs: harnessPackageDirs(),
-  });
 }
 
 /** What a session's boot needs besides its row: secrets, the model token and (at creation) its files. */
@@ -334,6 +295,8 @@ export async function launchSession(row: SessionRow, boot: SessionBoot) {
   const driver = manager.driver;
   const started = Date.now();
   const timings: BootTimings = {};
+  const release = await sessionBootPermit(row.id, timings);
+  if (!release) return;
   try {
     await listenHostSide(row);
     const ports = await sandboxPorts(driver);
@@ -344,8 +307,9 @@ export async function launchSession(row: SessionRow, boot: SessionBoot) {
     if (harness.tui) prewarmTerminal(row.id);
     timings.creating_sandbox = Date.now() - started;
     await sandboxStarted(row, handle, started, timings);
-    followBoot(row, started, timings);
+    followBoot(row, started, timings, { release });
   } catch (err) {
+    release();
     log.error("session launch failed", { sessionId: row.id, err });
     await settle(row.id, "failed", `the sandbox could not start: ${(err as Error).message}`);
   }
@@ -379,10 +343,11 @@ export async function bindSession(row: SessionRow, boot: SessionBoot, warm: Warm
   const started = Date.now();
   const timings: BootTimings = {};
   try {
-    const handle = await warm.ready;
-    if (!handle) throw new Error("the warm sandbox did not boot");
+    const booted = await warm.ready;
+    if (!booted) throw new Error("the warm sandbox did not boot");
+    const { handle, ports } = booted;
     await listenHostSide(row);
-    const { spec } = await sessionBootSpec(row, boot, warm.ports);
+    const { spec } = await sessionBootSpec(row, boot, ports);
     const offset = await StatusReader.end(sessionPaths(sessionDir(row.id)).status);
     const wrote = await manager.driver.exec(row.id, WRITE_BIND_FIFO, {
       stdin: JSON.stringify(spec),
@@ -391,7 +356,7 @@ export async function bindSession(row: SessionRow, boot: SessionBoot, warm: Warm
     if (wrote.exitCode !== 0) throw new Error(`the bind FIFO refused the spec (exit ${wrote.exitCode})`);
     timings.claiming_sandbox = Date.now() - started;
     await sandboxStarted(row, handle, started, timings);
-    followBoot(row, started, timings, offset);
+    followBoot(row, started, timings, { offset });
   } catch (err) {
     log.warn("a warm sandbox could not be bound; booting cold", { sessionId: row.id, err });
     await manager.driver.stop(row.id).catch(() => undefined);
@@ -448,7 +413,7 @@ export async function reconcile(live: SessionRow[]) {
       // Lines written while Hangar was down are replayed from the start when the session was still booting.
       const offset =
         row.status === "ready" ? await StatusReader.end(sessionPaths(sessionDir(row.id)).status) : 0;
-      followBoot(row, row.createdAt.getTime(), (row.timings as BootTimings) ?? {}, offset);
+      followBoot(row, row.createdAt.getTime(), (row.timings as BootTimings) ?? {}, { offset });
       await event(row.id, "recovered", { note: "adopted after a Hangar restart" });
       log.info("adopted running sandbox", { sessionId: row.id });
     } else {

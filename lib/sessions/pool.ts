@@ -13,10 +13,12 @@ import { sessionPaths } from "@/lib/sandbox/layout";
 import type { SandboxHandle } from "@/lib/sandbox/types";
 import { HARNESS_IDS, type HarnessId } from "@/lib/schemas/harness";
 
+import { bootPermits, type Release } from "./boot-permits";
 import { harnessPassword } from "./harness-secrets";
-import { prewarmTerminal, readyCheck, sandboxLaunchSpec, type WarmSandbox } from "./launch";
+import { prewarmTerminal, type WarmSandbox } from "./launch";
 import { sessionManager } from "./manager";
 import { sessionDir, sessionsRoot } from "./paths";
+import { readyCheck, sandboxLaunchSpec } from "./sandbox-spec";
 
 /*
  * The warm pool: per harness, sandboxes booted ahead of any session with the harness running and
@@ -30,15 +32,20 @@ import { sessionDir, sessionsRoot } from "./paths";
  * ones an earlier process left (they are no session's) and boots fresh ones.
  */
 
+type Booted = NonNullable<Awaited<WarmSandbox["ready"]>>;
+
 type Slot = WarmSandbox & {
   harnessId: HarnessId;
+  ports: SandboxPorts;
   state: "booting" | "warm";
   /** Set once the driver launched it. */
   handle?: SandboxHandle;
   /** Ends its boot watch. */
   stop: () => void;
-  /** Settles `ready` (once): the handle when the harness answered, null when the boot failed. */
-  settle: (handle: SandboxHandle | null) => void;
+  /** Gives its boot permit back (./boot-permits.ts): once it is warm or failed. */
+  release: Release;
+  /** Settles `ready` (once): handle and ports when the harness answered, null when the boot failed. */
+  settle: (booted: Booted | null) => void;
   settled: boolean;
 };
 
@@ -53,7 +60,10 @@ type Pool = {
   retryTimer?: NodeJS.Timeout;
 };
 
-/** Booting at once, all harnesses together: a warm boot competes with live sessions for the CPU. */
+/**
+ * Refills booting at once, all harnesses together (each also needs one of the host's boot permits,
+ * which sessions' cold boots get first): a warm boot competes with live sessions for the CPU.
+ */
 const MAX_BOOTING = 2;
 const RETRY_MS = 5000;
 const RETRY_MAX_MS = 5 * 60_000;
@@ -92,6 +102,7 @@ async function discard(slot: Pick<Slot, "id">) {
 
 function failed(slot: Slot, reason: string) {
   if (slot.settled) return;
+  slot.release();
   slot.settle(null);
   slot.stop();
   // A claimed one is its session's now: the session boots cold in it (launch.ts bindSession).
@@ -109,23 +120,24 @@ function failed(slot: Slot, reason: string) {
 }
 
 /** Boots one warm sandbox for `harnessId`; it joins the pool as `booting`, then `warm`. */
-async function bootOne(harnessId: HarnessId) {
+async function bootOne(harnessId: HarnessId, release: Release) {
   const driver = sessionManager().driver;
   const id = newId("session");
   // In the pool from the start (fill() counts it), ports filled in before anything uses them.
-  let settle: (handle: SandboxHandle | null) => void = () => {};
-  const ready = new Promise<SandboxHandle | null>((resolve) => (settle = resolve));
+  let settle: (booted: Booted | null) => void = () => {};
+  const ready = new Promise<Booted | null>((resolve) => (settle = resolve));
   const slot: Slot = {
     id,
     ports: { egress: 0, model: 0, harness: 0 },
     harnessId,
     state: "booting",
     stop: () => {},
+    release,
     ready,
     settled: false,
-    settle: (handle) => {
+    settle: (booted) => {
       slot.settled = true;
-      settle(handle);
+      settle(booted);
     },
   };
   pool.slots.push(slot);
@@ -164,11 +176,12 @@ async function bootOne(harnessId: HarnessId) {
         waiting: async () => {},
         confirmed: async () => true,
         ready: async (timings) => {
+          slot.release();
           slot.state = "warm";
           pool.failures[harnessId] = 0;
           log.info("warm sandbox ready", { harnessId, sessionId: id, ms: timings.total });
           if (pool.claimedBooting.delete(slot)) slot.stop();
-          slot.settle(slot.handle ?? null);
+          slot.settle(slot.handle ? { handle: slot.handle, ports: slot.ports } : null);
           fill();
         },
         failed: async (reason) => failed(slot, reason),
@@ -193,7 +206,9 @@ export function fill() {
         pool.slots.filter((s) => s.harnessId === id).length < poolSize(id) && (pool.retryAt[id] ?? 0) <= now,
     );
     if (!short) return;
-    void bootOne(short);
+    const release = bootPermits().tryTake();
+    if (!release) return;
+    void bootOne(short, release);
   }
 }
 
@@ -212,7 +227,8 @@ export function claimWarm(harnessId: HarnessId): WarmSandbox | undefined {
   else pool.claimedBooting.add(slot);
   fs.rmSync(markerFile(slot.id), { force: true });
   fill();
-  return { id: slot.id, ports: slot.ports, ready: slot.ready };
+  // Not slot.ports: a slot still booting may not have its ports yet; `ready` brings them.
+  return { id: slot.id, ready: slot.ready };
 }
 
 /** A claimed sandbox the session could not use after all (its row was never written). */
@@ -236,6 +252,7 @@ export async function startPool() {
     if (fs.existsSync(markerFile(name))) await discard({ id: name });
   }
   pool.started = true;
+  bootPermits().freed = fill;
   fill();
 }
 
@@ -247,6 +264,7 @@ export async function stopPool() {
   pool.slots = [];
   for (const slot of slots) {
     slot.stop();
+    slot.release();
     slot.settle(null);
   }
   await Promise.all(slots.map(discard));
