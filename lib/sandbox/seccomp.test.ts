@@ -5,10 +5,10 @@ import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { findExecutable } from "./drivers/procs";
-import { seccompFilter, seccompSupported } from "./seccomp";
+import { asProcessEnv, findExecutable } from "./drivers/procs";
+import { seccompFilter, seccompLoader, seccompSupported } from "./seccomp";
 
-const LOADER = path.join(import.meta.dirname, "seccomp-exec.py");
+// The probe is Python (ctypes reaches any system call); the loader under test is seccomp-exec.pl.
 const PYTHON = "/usr/bin/python3";
 
 // Each probe prints "name errno" (0 when the call went through).
@@ -73,8 +73,10 @@ describe.skipIf(!supported)("the sandbox seccomp filter (real kernel)", () => {
   });
 
   it("the loader refuses what the filter lists and lets everything else through", () => {
-    const out = execFileSync(PYTHON, ["-I", "-S", LOADER, filter, PYTHON, path.join(dir, "probe.py")], {
+    const [loader, ...args] = seccompLoader(filter);
+    const out = execFileSync(loader!, [...args, PYTHON, path.join(dir, "probe.py")], {
       encoding: "utf8",
+      env: asProcessEnv({ PATH: "/usr/bin:/bin" }),
     });
     expect(parse(out)).toEqual(EXPECTED);
   });
@@ -92,8 +94,12 @@ describe.skipIf(!supported)("the sandbox seccomp filter (real kernel)", () => {
   });
 
   it("ordinary programs run under it: node, git, sh", () => {
+    const [loader, ...args] = seccompLoader(filter);
     const run = (argv: string[]) =>
-      execFileSync(PYTHON, ["-I", "-S", LOADER, filter, ...argv], { encoding: "utf8" }).trim();
+      execFileSync(loader!, [...args, ...argv], {
+        encoding: "utf8",
+        env: asProcessEnv({ PATH: "/usr/bin:/bin" }),
+      }).trim();
     expect(
       run([process.execPath, "-e", "require('fs').readFileSync('/etc/hostname'); console.log('ok')"]),
     ).toBe("ok");
@@ -101,15 +107,22 @@ describe.skipIf(!supported)("the sandbox seccomp filter (real kernel)", () => {
     expect(run(["/bin/sh", "-c", "echo $((6 * 7))"])).toBe("42");
   });
 
-  it("a malformed filter stops the loader before the command runs", () => {
+  it("a malformed or missing filter stops the loader before the command runs; a missing command is 127", () => {
     fs.writeFileSync(path.join(dir, "bad.bpf"), Buffer.alloc(5));
-    let code = 0;
-    try {
-      execFileSync(PYTHON, [LOADER, path.join(dir, "bad.bpf"), "/bin/true"], { stdio: "pipe" });
-    } catch (err) {
-      code = (err as { status: number }).status;
-    }
-    expect(code).toBe(125);
+    const marker = path.join(dir, "ran");
+    const status = (filterFile: string, argv: string[]) => {
+      const [loader, ...args] = seccompLoader(filterFile);
+      try {
+        execFileSync(loader!, [...args, ...argv], { stdio: "pipe" });
+        return 0;
+      } catch (err) {
+        return (err as { status: number }).status;
+      }
+    };
+    expect(status(path.join(dir, "bad.bpf"), ["/usr/bin/touch", marker])).toBe(125);
+    expect(status(path.join(dir, "absent.bpf"), ["/usr/bin/touch", marker])).toBe(125);
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(status(filter, ["/no/such/program"])).toBe(127);
   });
 });
 

@@ -46,6 +46,11 @@ export type WarmSandbox = {
    * it failed. The ports are only known once its boot got them, so they come with the handle.
    */
   ready: Promise<{ handle: SandboxHandle; ports: SandboxPorts } | null>;
+  /**
+   * The claim is settled (the session is ready, failed, or boots cold instead): the pool refills
+   * then, so a refill's boot does not compete with the bind for the CPU (idempotent).
+   */
+  bound: () => void;
 };
 
 /** The agent's files as the session froze them (session creation passes them; a restart reads them). */
@@ -356,8 +361,9 @@ export async function bindSession(row: SessionRow, boot: SessionBoot, warm: Warm
     if (wrote.exitCode !== 0) throw new Error(`the bind FIFO refused the spec (exit ${wrote.exitCode})`);
     timings.claiming_sandbox = Date.now() - started;
     await sandboxStarted(row, handle, started, timings);
-    followBoot(row, started, timings, { offset });
+    followBoot(row, started, timings, { offset, release: warm.bound });
   } catch (err) {
+    warm.bound();
     log.warn("a warm sandbox could not be bound; booting cold", { sessionId: row.id, err });
     await manager.driver.stop(row.id).catch(() => undefined);
     removeSandboxData(row.id);

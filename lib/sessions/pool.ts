@@ -34,7 +34,7 @@ import { readyCheck, sandboxLaunchSpec } from "./sandbox-spec";
 
 type Booted = NonNullable<Awaited<WarmSandbox["ready"]>>;
 
-type Slot = WarmSandbox & {
+type Slot = Omit<WarmSandbox, "bound"> & {
   harnessId: HarnessId;
   ports: SandboxPorts;
   state: "booting" | "warm";
@@ -65,6 +65,8 @@ type Pool = {
  * which sessions' cold boots get first): a warm boot competes with live sessions for the CPU.
  */
 const MAX_BOOTING = 2;
+/** The longest a refill waits for the session that claimed a sandbox to settle. */
+const REFILL_AFTER_CLAIM_MS = 10_000;
 const RETRY_MS = 5000;
 const RETRY_MAX_MS = 5 * 60_000;
 const MARKER = "warm";
@@ -215,24 +217,42 @@ export function fill() {
 /**
  * A sandbox of the pool for a new session of `harnessId`, out of the pool for good (its id becomes
  * the session's): a warm one, else one still booting (the session binds it once it is warm, which
- * is sooner than a boot of its own, and no second boot competes for the CPU), else undefined. The
- * pool refills behind it.
+ * is sooner than a boot of its own, and no second boot competes for the CPU), else one the pool starts
+ * for it now, else undefined (the pool is off, backing off, or at its boot limit). The pool refills
+ * behind it once the claim settles (`bound`).
  */
 export function claimWarm(harnessId: HarnessId): WarmSandbox | undefined {
-  const mine = pool.slots.filter((s) => s.harnessId === harnessId);
-  const slot = mine.find((s) => s.state === "warm") ?? mine.find((s) => s.state === "booting");
+  const find = () => {
+    const mine = pool.slots.filter((s) => s.harnessId === harnessId);
+    return mine.find((s) => s.state === "warm") ?? mine.find((s) => s.state === "booting");
+  };
+  // None left (refills wait for earlier claims to settle): a session asking is reason to start one.
+  let slot = find();
+  if (!slot) fill();
+  slot ??= find();
   if (!slot) return undefined;
   pool.slots = pool.slots.filter((s) => s !== slot);
   if (slot.state === "warm") slot.stop();
   else pool.claimedBooting.add(slot);
   fs.rmSync(markerFile(slot.id), { force: true });
-  fill();
+  // The refill waits for the claimed session to settle (or REFILL_AFTER_CLAIM_MS at most): a boot
+  // started now would take the CPU from the bind, which is the session's start.
+  let refilled = false;
+  const bound = () => {
+    if (refilled) return;
+    refilled = true;
+    clearTimeout(timer);
+    fill();
+  };
+  const timer = setTimeout(bound, REFILL_AFTER_CLAIM_MS);
+  timer.unref();
   // Not slot.ports: a slot still booting may not have its ports yet; `ready` brings them.
-  return { id: slot.id, ready: slot.ready };
+  return { id: slot.id, ready: slot.ready, bound };
 }
 
 /** A claimed sandbox the session could not use after all (its row was never written). */
 export async function releaseClaimed(warm: WarmSandbox) {
+  warm.bound();
   await warm.ready;
   await discard(warm);
 }

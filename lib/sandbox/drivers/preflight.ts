@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
-import { HOST_PYTHON, seccompFilter, seccompSupported } from "../seccomp";
+import { HOST_PERL, seccompFilter, seccompSupported } from "../seccomp";
 import type { Preflight } from "../types";
 import { DEFAULT_PATH, systemRootArgs } from "./bwrap-args";
 import { SETNS_SYSCALL } from "./enter";
@@ -50,10 +50,10 @@ export function localPreflight(bin: Binaries, root: string): Preflight {
   }
   if (!seccompSupported()) {
     notes.push(`no seccomp filter for ${process.arch}: sandboxes run without one`);
-  } else if (!findExecutable(HOST_PYTHON)) {
+  } else if (!findExecutable(HOST_PERL)) {
     problems.push(
-      `${HOST_PYTHON} not found: programs started in a sandbox load its seccomp filter with it ` +
-        "(Debian: apt-get install python3)",
+      `${HOST_PERL} not found: programs started in a sandbox load its seccomp filter with it ` +
+        "(Debian: perl-base, which every Debian system has)",
     );
   }
   const uid = process.getuid?.() ?? 0;
